@@ -1,0 +1,72 @@
+"""`gameday`: the command line. Errors become one line and an exit code here, and only here.
+
+Exit codes: 0 pass; 1 an SLO or threshold was breached; 2 bad input (target file, plan,
+experiment, check, threshold); 3 the target can't be used (unreachable, credentials,
+throttled); 4 the run failed; 5 refused for safety; 130 interrupted (faults removed).
+Subcommands live in their own modules and are imported only when invoked.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+__all__ = ["main"]
+
+# name -> "module:attribute"; each module owns one command.
+COMMANDS: dict[str, str] = {
+    "sandbox": "lambda_gameday.cli.sandbox_cmd:sandbox",
+    "run": "lambda_gameday.cli.run_cmd:run",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = COMMANDS.get(cmd_name)
+        if spec is None:
+            return None
+        module_name, attr = spec.split(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="lambda-gameday")
+def cli() -> None:
+    """Chaos experiments, synthetic checks, load gates and game days for AWS Lambda platforms.
+
+    With no --target, every command runs against the embedded sandbox.
+    """
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: run the CLI and turn harness errors into one line and an exit code."""
+    from ..exceptions import GamedayError
+    from ..sandbox import SandboxError
+
+    try:
+        return cli.main(args=argv, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("gameday: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        click.echo(f"gameday: {exc.format_message()}", err=True)
+        sys.exit(2 if exc.exit_code == 1 else exc.exit_code)
+    except GamedayError as exc:
+        click.echo(f"gameday: {exc.one_line()}", err=True)
+        sys.exit(exc.exit_code)
+    except SandboxError as exc:
+        click.echo(f"gameday: sandbox: {' '.join(str(exc).split())}", err=True)
+        sys.exit(4)
+    except KeyboardInterrupt:
+        click.echo("gameday: interrupted", err=True)
+        sys.exit(130)

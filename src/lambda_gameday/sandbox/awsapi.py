@@ -1,0 +1,145 @@
+"""The sandbox's AWS API endpoint: moto's server app behind a thin interception layer.
+
+moto holds the control-plane state. Where moto lacks an operation or accepts what AWS
+rejects (see aws-behaviour.md), a sandbox component registers an interceptor for that
+call; everything else passes through to moto unchanged. Binds to loopback only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+__all__ = ["ApiCall", "AwsApi", "Interceptor", "aws_error"]
+
+_SERVICE_RE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One AWS API request as the interceptors see it."""
+
+    service: str
+    operation: str | None  # None for REST protocols (Lambda, S3): match on method + path
+    method: str
+    path: str
+    protocol: str  # "json" | "query" | "rest" (botocore sends JSON, not CBOR, to CloudWatch)
+    body: bytes
+    request: Request
+
+    def params(self) -> dict[str, Any]:
+        """The request's parameters, decoded from whichever protocol carried them."""
+        if not self.body:
+            return {}
+        if self.protocol == "query":
+            return {k: v[0] for k, v in parse_qs(self.body.decode()).items()}
+        return json.loads(self.body)  # type: ignore[no-any-return]
+
+
+Interceptor = Callable[[ApiCall], Response | None]
+
+
+def aws_error(call: ApiCall, status: int, code: str, message: str) -> Response:
+    """An AWS-shaped error response for the protocol the caller used."""
+    if call.protocol == "query":
+        xml = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+            f"<Message>{message}</Message></Error><RequestId>sandbox</RequestId></ErrorResponse>"
+        )
+        return Response(xml, status=status, content_type="text/xml")
+    headers = {"x-amzn-ErrorType": code}
+    return Response(
+        json.dumps({"__type": code, "Message": message, "message": message}),
+        status=status,
+        headers=headers,
+        content_type="application/json",
+    )
+
+
+def _classify(request: Request, body: bytes) -> ApiCall:
+    auth = request.headers.get("Authorization", "")
+    m = _SERVICE_RE.search(auth)
+    service = m.group(1) if m else ""
+    target = request.headers.get("X-Amz-Target")
+    if target:
+        return ApiCall(service, target.rsplit(".", 1)[-1], request.method, request.path, "json", body, request)
+    ctype = request.headers.get("Content-Type", "")
+    if ctype.startswith("application/x-www-form-urlencoded"):
+        op = parse_qs(body.decode()).get("Action", [None])[0]
+        return ApiCall(service, op, request.method, request.path, "query", body, request)
+    return ApiCall(service, None, request.method, request.path, "rest", body, request)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:  # moto's per-request lines are noise
+        pass
+
+
+class AwsApi:
+    """moto's WSGI app with interceptors, served on 127.0.0.1 in a background thread."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+        from moto.server import DomainDispatcherApplication, create_backend_app
+
+        self._moto = DomainDispatcherApplication(create_backend_app)
+        self._interceptors: list[tuple[str, Interceptor]] = []
+        self._lock = threading.Lock()
+        self._host, self._port = host, port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def intercept(self, service: str, interceptor: Interceptor) -> None:
+        """Route calls for `service` (the signing name, e.g. 'monitoring') through `interceptor`
+        first; it returns a Response to answer, or None to let moto answer."""
+        with self._lock:
+            self._interceptors.append((service, interceptor))
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        interceptors = self._interceptors
+        if interceptors:
+            request = Request(environ)
+            body = request.get_data(cache=True)
+            call = _classify(request, body)
+            for service, interceptor in interceptors:
+                if service == call.service:
+                    response = interceptor(call)
+                    if response is not None:
+                        return response(environ, start_response)
+            # get_data consumed the stream; give moto a fresh one.
+            import io
+
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+        return self._moto(environ, start_response)  # type: ignore[no-any-return]
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        self._server = make_server(
+            self._host, self._port, self, threaded=True, request_handler=_QuietHandler
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="sandbox-aws-api", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None

@@ -1,0 +1,170 @@
+"""The Sandbox: a local twin of the platform, started and stopped as one context manager.
+
+    with Sandbox() as sb:
+        sb.api_url        # http://127.0.0.1:<port>   the API Gateway stage
+        sb.endpoint_url   # http://127.0.0.1:<port>   AWS_ENDPOINT_URL for boto3 / aws / chaos
+        sb.truth          # GroundTruth of every fault, alarm, alias and deployment change
+
+It is made of components, each started in order and stopped in reverse: the AWS API
+(moto plus interceptors), the data plane (gateway, execution environments, metrics and
+logs, dependencies) and the control loops (alarm evaluation, deployments). The sandbox
+never imports harness code; the harness reaches it only through boto3 and HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Literal, Protocol
+
+from .awsapi import AwsApi
+from .truth import GroundTruth
+
+__all__ = ["Sandbox", "SandboxConfig", "SandboxError"]
+
+Timing = Literal["fast", "faithful"]
+
+
+class SandboxError(Exception):
+    """The sandbox could not start or was used wrongly (port in use, bad config)."""
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """How the twin is built. `timing="fast"` shortens alarm periods and canary intervals
+    (and says so); `"faithful"` uses the seed's exact values."""
+
+    host: str = "127.0.0.1"
+    aws_port: int = 0  # 0: pick a free port
+    api_port: int = 0
+    stage: str = "dev"
+    service: str = "hasivu"
+    region: str = "ap-south-1"
+    account_id: str = "123456789012"
+    timing: Timing = "fast"
+    init_duration_ms: float = 150.0  # cold-start cost paid by a new execution environment
+    idle_expiry_s: float = 300.0  # an idle environment is reclaimed after this long
+    seed: int = 0  # seeds alias weighted routing and fault probabilities
+    serverless_file: str | None = None  # build the stack from a Serverless Framework file
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.host not in ("127.0.0.1", "localhost", "::1"):
+            raise SandboxError(f"the sandbox binds to loopback only, not {self.host!r}")
+
+
+class Component(Protocol):
+    def start(self, sandbox: Sandbox) -> None: ...
+    def stop(self) -> None: ...
+
+
+def _components() -> list[Component]:
+    # Imported here so `import lambda_gameday.sandbox` stays light.
+    from .dataplane import DataPlane
+
+    components: list[Component] = [DataPlane()]
+    try:
+        from .control import ControlLoops
+    except ImportError:  # control loops not built yet
+        return components
+    components.append(ControlLoops())
+    return components
+
+
+class Sandbox:
+    """The embedded twin. Use as a context manager, or start()/stop()."""
+
+    def __init__(self, config: SandboxConfig | None = None):
+        self.config = config or SandboxConfig()
+        self.truth = GroundTruth()
+        self.api = AwsApi(self.config.host, self.config.aws_port)
+        self.components: list[Component] = []
+        self._api_url: str | None = None
+        self._lock = threading.Lock()
+        self._started = False
+
+    # -- addresses ---------------------------------------------------------------------
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.api.url
+
+    @property
+    def api_url(self) -> str:
+        if self._api_url is None:
+            raise SandboxError("the sandbox's gateway has not started")
+        return self._api_url
+
+    def set_api_url(self, url: str) -> None:
+        self._api_url = url
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point boto3, the aws CLI and chaostoolkit-aws here."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_DEFAULT_REGION": self.config.region,
+            "AWS_REGION": self.config.region,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        }
+
+    def function_name(self, short: str) -> str:
+        """`health-liveness` -> `hasivu-dev-health-liveness`."""
+        return f"{self.config.service}-{self.config.stage}-{short}"
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        with self._lock:
+            if self._started:
+                return self
+            # moto reads these when it builds ARNs and when boto3 clients inside it sign.
+            os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+            try:
+                self.api.start()
+            except OSError as exc:
+                raise SandboxError(
+                    f"cannot listen on {self.config.host}:{self.config.aws_port} ({exc.strerror})"
+                ) from None
+            self._started = True
+            try:
+                for component in _components():
+                    component.start(self)
+                    self.components.append(component)
+            except BaseException:
+                self._stop_locked()
+                raise
+            return self
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop_locked()
+
+    def _stop_locked(self) -> None:
+        if not self._started:
+            return
+        while self.components:
+            self.components.pop().stop()
+        self.api.stop()
+        self._reset_moto()
+        self._started = False
+
+    def _reset_moto(self) -> None:
+        # moto's backends are process-wide: reset them so the next sandbox starts clean.
+        from moto.core.base_backend import BackendDict  # noqa: F401
+        from moto.moto_api import _internal
+
+        _internal.moto_api_backend.reset()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
