@@ -70,7 +70,11 @@ class Clients:
     @cached_property
     def session(self) -> boto3.session.Session:
         if self.target.kind == "sandbox":
-            return boto3.session.Session(region_name=self.target.region, **SANDBOX_CREDENTIALS)
+            return boto3.session.Session(
+                aws_access_key_id=SANDBOX_CREDENTIALS["aws_access_key_id"],
+                aws_secret_access_key=SANDBOX_CREDENTIALS["aws_secret_access_key"],
+                region_name=self.target.region,
+            )
         try:
             return boto3.session.Session(
                 profile_name=self.target.profile, region_name=self.target.region
@@ -124,7 +128,9 @@ def aws_errors(what: str) -> Iterator[None]:
             f"{what}: no AWS credentials found (set a profile in the target file or AWS_PROFILE)"
         ) from None
     except botocore.exceptions.EndpointConnectionError as exc:
-        raise TargetError(f"{what}: cannot reach the AWS endpoint {exc.kwargs.get('endpoint_url')}") from None
+        raise TargetError(
+            f"{what}: cannot reach the AWS endpoint {exc.kwargs.get('endpoint_url')}"
+        ) from None
     except (botocore.exceptions.ConnectTimeoutError, botocore.exceptions.ReadTimeoutError) as exc:
         raise TargetError(f"{what}: the AWS endpoint timed out ({exc})") from None
     except botocore.exceptions.ClientError as exc:

@@ -94,7 +94,9 @@ class Target:
             if name_or_path in (fn.name, fn.path) or fn.name.endswith("-" + name_or_path):
                 return fn
         known = ", ".join(f.name for f in self.functions) or "none"
-        raise ConfigError(f"{self.source}: no function {name_or_path!r} in the target (known: {known})")
+        raise ConfigError(
+            f"{self.source}: no function {name_or_path!r} in the target (known: {known})"
+        )
 
     def url(self, path: str) -> str:
         return self.api_url.rstrip("/") + path
@@ -181,19 +183,20 @@ _FN_KEYS = {
 class _Reader:
     """Typed access to a TOML table that reports errors as `file: key: problem`."""
 
-    def __init__(self, source: str, table: Mapping[str, object], prefix: str, allowed: dict[str, str]):
+    def __init__(
+        self, source: str, table: Mapping[str, object], prefix: str, allowed: dict[str, str]
+    ):
         self.source, self.table, self.prefix = source, table, prefix
         for key in table:
             if key not in allowed:
                 raise ConfigError(
-                    f"{source}: unknown key {prefix}{key!r}; allowed: {', '.join(sorted(allowed))}"
+                    f"{source}: unknown key {prefix}{key}; allowed: {', '.join(sorted(allowed))}"
                 )
         self.allowed = allowed
 
     def _fail(self, key: str, value: object) -> ConfigError:
-        return ConfigError(
-            f"{self.source}: {self.prefix}{key} = {value!r} is invalid; expected {self.allowed[key]}"
-        )
+        where = f"{self.source}: {self.prefix}{key}"
+        return ConfigError(f"{where} = {value!r} is invalid; expected {self.allowed[key]}")
 
     def string(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
         value = self.table.get(key, default)
@@ -209,7 +212,7 @@ class _Reader:
 
     def choice(self, key: str, choices: Sequence[str], default: str) -> str:
         value = self.string(key, default)
-        if value not in choices:
+        if value is None or value not in choices:
             raise self._fail(key, value)
         return value
 

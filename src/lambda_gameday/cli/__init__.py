@@ -20,6 +20,7 @@ __all__ = ["main"]
 COMMANDS: dict[str, str] = {
     "sandbox": "lambda_gameday.cli.sandbox_cmd:sandbox",
     "run": "lambda_gameday.cli.run_cmd:run",
+    "target": "lambda_gameday.cli.target_cmd:target",
 }
 
 

@@ -8,7 +8,6 @@ call; everything else passes through to moto unchanged. Binds to loopback only.
 from __future__ import annotations
 
 import json
-import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -71,7 +70,9 @@ def _classify(request: Request, body: bytes) -> ApiCall:
     service = m.group(1) if m else ""
     target = request.headers.get("X-Amz-Target")
     if target:
-        return ApiCall(service, target.rsplit(".", 1)[-1], request.method, request.path, "json", body, request)
+        return ApiCall(
+            service, target.rsplit(".", 1)[-1], request.method, request.path, "json", body, request
+        )
     ctype = request.headers.get("Content-Type", "")
     if ctype.startswith("application/x-www-form-urlencoded"):
         op = parse_qs(body.decode()).get("Action", [None])[0]
@@ -88,7 +89,10 @@ class AwsApi:
     """moto's WSGI app with interceptors, served on 127.0.0.1 in a background thread."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
-        from moto.server import DomainDispatcherApplication, create_backend_app
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            create_backend_app,
+        )
 
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._interceptors: list[tuple[str, Interceptor]] = []
@@ -103,7 +107,9 @@ class AwsApi:
         with self._lock:
             self._interceptors.append((service, interceptor))
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         interceptors = self._interceptors
         if interceptors:
             request = Request(environ)
@@ -125,7 +131,7 @@ class AwsApi:
     def url(self) -> str:
         assert self._server is not None, "start() first"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> None:
         self._server = make_server(

@@ -153,10 +153,9 @@ class Sandbox:
 
     def _reset_moto(self) -> None:
         # moto's backends are process-wide: reset them so the next sandbox starts clean.
-        from moto.core.base_backend import BackendDict  # noqa: F401
-        from moto.moto_api import _internal
+        from moto.moto_api._internal.models import moto_api_backend
 
-        _internal.moto_api_backend.reset()
+        moto_api_backend.reset()
 
     def __enter__(self) -> Sandbox:
         return self.start()
