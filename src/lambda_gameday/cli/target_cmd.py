@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from ..config import load_target
+from ..console import make_console
 
 __all__ = ["target"]
 
@@ -16,7 +16,7 @@ __all__ = ["target"]
 def target(path: str) -> None:
     """Validate the target file PATH and print what it describes."""
     t = load_target(path)
-    console = Console()
+    console = make_console()
     console.print(
         f"[bold]{t.name}[/] ({t.kind}, {t.environment}) region={t.region} "
         f"api={t.api_url} endpoint={t.endpoint_url or 'AWS default'} profile={t.profile or '-'}"

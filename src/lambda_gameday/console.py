@@ -1,0 +1,20 @@
+"""The one rich Console the CLI prints through.
+
+When output is not a terminal (CI logs, pipes), rich assumes 80 columns and elides table
+cells; reports in CI must stay readable, so non-terminals get a wide console instead.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+
+__all__ = ["make_console"]
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty():
+        return Console(stderr=stderr)
+    return Console(stderr=stderr, width=200, soft_wrap=False)
