@@ -19,6 +19,7 @@ __all__ = ["main"]
 # name -> "module:attribute"; each module owns one command.
 COMMANDS: dict[str, str] = {
     "sandbox": "lambda_gameday.cli.sandbox_cmd:sandbox",
+    "load": "lambda_gameday.cli.load_cmd:load",
     "run": "lambda_gameday.cli.run_cmd:run",
     "target": "lambda_gameday.cli.target_cmd:target",
 }
