@@ -1,0 +1,149 @@
+"""`gameday run`: a game day — run a plan, show progress, write the report, store history."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from ..console import make_console
+from ..exceptions import ConfigError, GamedayError, VerdictFailed
+from .options import open_target, target_option
+
+__all__ = ["run"]
+
+DEFAULT_REPORT_DIR = ".gameday/reports"
+
+
+def _check_parent(parent: Path) -> None:
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        probe = parent / f".write-test-{os.getpid()}"
+        probe.write_text("ok", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"report directory {parent} is not writable ({exc.strerror or exc}); "
+            "choose another with --report-dir"
+        ) from None
+
+
+@click.command()
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Plan file (YAML or TOML). Default: the built-in plan.",
+)
+@target_option
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False),
+    default=DEFAULT_REPORT_DIR,
+    show_default=True,
+    envvar="GAMEDAY_REPORT_DIR",
+    help="Each run writes <report-dir>/<run-id>/.",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="History database. Env: GAMEDAY_DB. Default: .gameday/history.sqlite3.",
+)
+@click.option("--no-history", is_flag=True, help="Do not store the run in the history database.")
+@click.option(
+    "--allow-production",
+    is_flag=True,
+    help="Allow destructive phases against a target of class production.",
+)
+@click.option(
+    "--slack-webhook",
+    envvar="GAMEDAY_SLACK_WEBHOOK",
+    default=None,
+    help="Post the verdict to this Slack webhook. Env: GAMEDAY_SLACK_WEBHOOK.",
+)
+def run(
+    plan_file: str | None,
+    target_file: str | None,
+    report_dir: str,
+    db: str | None,
+    no_history: bool,
+    allow_production: bool,
+    slack_webhook: str | None,
+) -> None:
+    """Run a game day: every phase of PLAN against the target, one verdict.
+
+    Without --plan, the default plan (conformance, lint, synthetics, cold starts, a short
+    load run, a faulty-canary chaos experiment) runs on the embedded sandbox. Ctrl-C stops
+    cleanly: faults are removed and the report is still written (exit 130).
+    """
+    from ..deployments import DeploymentRecord, collect_deployments
+    from ..gameday.orchestrator import GameDay
+    from ..gameday.plan import default_plan, load_plan
+    from ..gameday.view import print_run
+    from ..history import HistoryStore
+    from ..report import write_reports
+
+    console = make_console()
+    plan = load_plan(plan_file) if plan_file else default_plan()
+    parent = Path(report_dir)
+    _check_parent(parent)
+    store = None if no_history else HistoryStore(db)
+    if store is not None:
+        store.check()
+
+    problems: list[str] = []
+    deployments: list[DeploymentRecord] = []
+    with open_target(target_file) as target:
+        console.print(
+            f"[bold]game day[/] {plan.name} on {target.name} ({target.kind}, "
+            f"{target.environment}) — {len(plan.phases)} phases"
+        )
+        gameday = GameDay(
+            plan,
+            target,
+            report_parent=parent,
+            console=console,
+            allow_production=allow_production,
+        )
+        result, out_dir = gameday.run()
+        if not result.interrupted:
+            try:
+                from ..aws import Clients
+
+                deployments = collect_deployments(Clients(target))
+            except GamedayError as exc:
+                problems.append(f"deployments not recorded: {exc.one_line()}")
+        slos = target.slos
+
+    written = write_reports(result, out_dir, slos) if out_dir else []
+    if store is not None:
+        try:
+            store.record_run(
+                result, report_dir=str(out_dir) if out_dir else None, deployments=deployments
+            )
+        except GamedayError as exc:
+            problems.append(exc.one_line())
+    print_run(console, result)
+    if written:
+        console.print(f"report: {written[-1]}", highlight=False)
+    if slack_webhook:
+        from ..report.notify import notify_slack
+
+        try:
+            notify_slack(slack_webhook, result, report_url=str(written[-1]) if written else None)
+        except GamedayError as exc:
+            problems.append(exc.one_line())
+    for p in problems:
+        console.print(f"[yellow]warning:[/] {p}", highlight=False)
+
+    if result.interrupted:
+        raise KeyboardInterrupt
+    if result.verdict == "error":
+        raise GamedayError(f"{result.headline()}: " + "; ".join(result.failures()[:3]))
+    if result.verdict == "fail":
+        raise VerdictFailed(f"{result.headline()}: " + "; ".join(result.failures()[:3]))
+    if problems:
+        raise GamedayError("; ".join(problems))

@@ -1,0 +1,198 @@
+"""Run a plan against a target: phases in order, live progress, one verdict.
+
+Ctrl-C or SIGTERM stops the phase in progress, removes every injected fault (through the
+chaos ledger), and still writes the report and the history row, marked `interrupted`.
+The report directory and the history database are checked *before* any phase runs, so a
+bad path never costs a game day.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from ..config import Target
+from ..exceptions import ConfigError, GamedayError, SafetyError
+from .model import PhaseResult, RunResult
+from .phases import PhaseContext, cleanup_faults, run_phase
+from .plan import ChaosOptions, Plan
+
+__all__ = ["GameDay", "GameDayOutcome", "prepare_report_dir"]
+
+DESTRUCTIVE = ("chaos",)
+
+
+@dataclass
+class GameDayOutcome:
+    run: RunResult
+    report_dir: Path | None
+    written: list[Path] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # report/history problems after the run
+
+
+def prepare_report_dir(parent: Path, run_id: str) -> Path:
+    """Create `<parent>/<run_id>/` and prove it is writable, or raise ConfigError."""
+    out = parent / run_id
+    try:
+        out.mkdir(parents=True, exist_ok=False)
+        probe = out / ".write-test"
+        probe.write_text("ok", encoding="utf-8")
+        probe.unlink()
+    except FileExistsError:
+        raise ConfigError(f"report directory {out} already exists; not overwriting it") from None
+    except OSError as exc:
+        raise ConfigError(
+            f"report directory {parent} is not writable ({exc.strerror or exc}); "
+            "choose another with --report-dir"
+        ) from None
+    return out
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM behaves like Ctrl-C so the same cleanup path runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class GameDay:
+    """One game day: a plan, a target, and where the results go."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        target: Target,
+        *,
+        report_parent: Path | None,
+        console: Console | None = None,
+        allow_production: bool = False,
+        on_phase: Callable[[PhaseResult], None] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.target = target
+        self.report_parent = report_parent
+        self.console = console or Console(quiet=True)
+        self.allow_production = allow_production
+        self.on_phase = on_phase
+        self.stop = threading.Event()
+
+    def check_safety(self) -> None:
+        """Refuse destructive phases against production unless explicitly allowed."""
+        if not self.target.is_production:
+            return
+        for spec in self.plan.phases:
+            opted_in = isinstance(spec.options, ChaosOptions) and spec.options.allow_production
+            if spec.kind in DESTRUCTIVE and not (self.allow_production or opted_in):
+                raise SafetyError(
+                    f"target {self.target.name} is production and phase {spec.name!r} injects "
+                    "faults; pass --allow-production to run it"
+                )
+
+    def run(self, run_id: str | None = None) -> tuple[RunResult, Path | None]:
+        """Run every phase; returns the result and the run's report directory (created)."""
+        self.check_safety()
+        started = time.time()
+        run_id = run_id or RunResult.new_id(started)
+        report_dir = (
+            prepare_report_dir(self.report_parent, run_id) if self.report_parent else None
+        )
+        artifacts = report_dir or Path(".")
+        results: list[PhaseResult] = []
+        interrupted = False
+        notes: list[str] = []
+        ctx = PhaseContext(
+            self.target, artifacts, stop=self.stop, allow_production=self.allow_production
+        )
+        progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.fields[phase]}"),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
+        )
+        with _sigterm_as_interrupt(), progress:
+            for spec in self.plan.phases:
+                task = progress.add_task("starting", phase=spec.name, total=None)
+                ctx.progress = lambda msg, task=task: progress.update(task, description=msg)  # type: ignore[misc]
+                t0 = time.time()
+                try:
+                    result = run_phase(spec, ctx)
+                except KeyboardInterrupt:
+                    interrupted = True
+                    result = PhaseResult(
+                        spec.name, spec.kind, "interrupted", t0, time.time(),
+                        message="interrupted (Ctrl-C / SIGTERM); faults removed",
+                    )
+                except GamedayError as exc:
+                    result = PhaseResult(
+                        spec.name, spec.kind, "error", t0, time.time(), message=exc.one_line()
+                    )
+                except Exception as exc:  # a phase's bug must not cost the report
+                    where = traceback.extract_tb(exc.__traceback__)[-1]
+                    result = PhaseResult(
+                        spec.name, spec.kind, "error", t0, time.time(),
+                        message=(
+                            f"{type(exc).__name__}: {exc} "
+                            f"({Path(where.filename).name}:{where.lineno})"
+                        ),
+                    )
+                results.append(result)
+                progress.update(
+                    task, description=f"{result.status} in {result.duration_s:.1f} s", total=1,
+                    completed=1,
+                )
+                if self.on_phase:
+                    self.on_phase(result)
+                if interrupted:
+                    break
+                if result.status in ("failed", "error") and not spec.continue_on_failure:
+                    notes.append(f"stopped after {spec.name}: continue_on_failure is false")
+                    break
+            removed = self._cleanup(ctx)
+            if removed:
+                notes.append("faults removed at the end: " + "; ".join(removed))
+        run = RunResult(
+            run_id=run_id,
+            plan=self.plan.name,
+            target=self.target.name,
+            target_kind=self.target.kind,
+            environment=self.target.environment,
+            started_at=started,
+            finished_at=time.time(),
+            phases=tuple(results),
+            interrupted=interrupted,
+            notes=tuple(notes),
+        )
+        return run, report_dir
+
+    def _cleanup(self, ctx: PhaseContext) -> list[str]:
+        # A second Ctrl-C during cleanup must not leave faults: retry once, then report.
+        for _ in range(2):
+            try:
+                return cleanup_faults(ctx)
+            except KeyboardInterrupt:
+                continue
+            except GamedayError as exc:
+                return [f"cleanup failed: {exc.one_line()} — run `gameday cleanup`"]
+        return ["cleanup interrupted twice — run `gameday cleanup`"]
