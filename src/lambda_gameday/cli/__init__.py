@@ -19,6 +19,11 @@ __all__ = ["main"]
 # name -> "module:attribute"; each module owns one command.
 COMMANDS: dict[str, str] = {
     "sandbox": "lambda_gameday.cli.sandbox_cmd:sandbox",
+    "chaos": "lambda_gameday.cli.chaos_cmd:chaos",
+    "cleanup": "lambda_gameday.cli.cleanup_cmd:cleanup",
+    "dashboard": "lambda_gameday.cli.dashboard_cmd:dashboard",
+    "history": "lambda_gameday.cli.history_cmd:history",
+    "lint": "lambda_gameday.cli.lint_cmd:lint",
     "load": "lambda_gameday.cli.load_cmd:load",
     "run": "lambda_gameday.cli.run_cmd:run",
     "target": "lambda_gameday.cli.target_cmd:target",

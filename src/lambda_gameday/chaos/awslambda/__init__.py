@@ -1,0 +1,1 @@
+"""Lambda faults (actions) and observations (probes)."""

@@ -1,0 +1,488 @@
+"""Lambda faults that reach real traffic, each written to the ledger before it is made.
+
+AWS applies configuration changes to `$LATEST` only; an alias serves published versions.
+So a fault put into `$LATEST` reaches users only once a version is published and the
+alias shifted to it: `deploy_canary` does exactly that (the canary path). Faults that act
+on every version (reserved concurrency) need no publish.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Literal, TypedDict
+
+from ...aws import aws_errors
+from ...exceptions import ConfigError, GamedayError
+from ..faults import FaultResult, Scope, check_abort, inject, scope, undo_faults
+from ..ledger import UndoStep
+from ..undo import wait_function_updated
+
+__all__ = [
+    "CanaryResult",
+    "RollbackResult",
+    "deploy_canary",
+    "inject_error",
+    "inject_latency",
+    "manual_rollback",
+    "remove_faults",
+    "restore_alias",
+    "restore_concurrency",
+    "throttle",
+]
+
+CHAOS_EXTENSION_LAYER = (
+    "arn:aws:lambda:us-east-1:871265522301:layer:"
+    "chaos-lambda-extension-x86_64-unknown-linux-gnu-release:12"
+)
+CanaryFault = Literal["exception", "latency", "statuscode", "timeout", "error_body", "none"]
+Via = Literal["alias", "codedeploy"]
+
+
+class CanaryResult(TypedDict):
+    ledger_id: str
+    function: str
+    alias: str
+    stable_version: str
+    canary_version: str
+    weight: float
+    fault: str
+    deployment_id: str | None
+    injected_at: float
+
+
+class RollbackResult(TypedDict):
+    function: str
+    alias: str
+    from_version: str
+    to_version: str
+    expected_version: str | None
+    started_at: float
+    finished_at: float
+    duration_s: float
+    matches_previous: bool
+
+
+def _config_undo(sc: Scope, function: str) -> tuple[UndoStep, dict[str, str], list[str], int]:
+    with aws_errors(f"reading {function}'s configuration"):
+        cfg = sc.clients.lambda_().get_function_configuration(FunctionName=function)
+    env = dict(cfg.get("Environment", {}).get("Variables", {}))
+    layers = [layer["Arn"] for layer in cfg.get("Layers", [])]
+    timeout = int(cfg.get("Timeout", 3))
+    step: UndoStep = {
+        "op": "restore_config",
+        "function": function,
+        "environment": env,
+        "layers": layers,
+        "timeout": timeout,
+    }
+    return step, env, layers, timeout
+
+
+def _alias_state(sc: Scope, function: str, alias: str) -> tuple[str, dict[str, float]]:
+    with aws_errors(f"reading alias {function}:{alias}"):
+        got = sc.clients.lambda_().get_alias(FunctionName=function, Name=alias)
+    weights = dict(got.get("RoutingConfig", {}).get("AdditionalVersionWeights", {}))
+    return got["FunctionVersion"], {k: float(v) for k, v in weights.items()}
+
+
+def _update_latest(
+    sc: Scope, function: str, env: dict[str, str], layers: list[str], timeout: int | None
+) -> None:
+    lam = sc.clients.lambda_()
+    with aws_errors(f"changing {function}'s $LATEST configuration"):
+        wait_function_updated(sc.clients, function)
+        if timeout is not None:
+            lam.update_function_configuration(
+                FunctionName=function, Environment={"Variables": env}, Layers=layers,
+                Timeout=timeout,
+            )
+        else:
+            lam.update_function_configuration(
+                FunctionName=function, Environment={"Variables": env}, Layers=layers
+            )
+        wait_function_updated(sc.clients, function)
+
+
+def _extension_env(
+    kind: Literal["latency", "error_body"], value: str, probability: float
+) -> dict[str, str]:
+    if not 0.0 <= probability <= 1.0:
+        raise ConfigError(f"probability {probability} is invalid; expected 0.0 to 1.0")
+    base = {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap", "CHAOSTOOLKIT_EXPERIMENT": "true"}
+    if kind == "latency":
+        return base | {
+            "CHAOS_EXTENSION__LAMBDA__ENABLE_LATENCY": "true",
+            "CHAOS_EXTENSION__LAMBDA__LATENCY_VALUE": value,
+            "CHAOS_EXTENSION__LAMBDA__LATENCY_PROBABILITY": f"{probability}",
+        }
+    return base | {
+        "CHAOS_EXTENSION__RESPONSE__ENABLE_CHANGE_RESPONSE_BODY": "true",
+        "CHAOS_EXTENSION__RESPONSE__DEFAULT_RESPONSE": value,
+        "CHAOS_EXTENSION__RESPONSE__CHANGE_RESPONSE_PROBABILITY": f"{probability}",
+    }
+
+
+def inject_latency(
+    function_name: str,
+    latency_s: int = 1,
+    probability: float = 1.0,
+    layer: str = CHAOS_EXTENSION_LAYER,
+    configuration: dict[str, object] | None = None,
+) -> FaultResult:
+    """Add latency to `$LATEST` through the chaos-lambda-extension variables (and layer),
+    the way chaostoolkit-aws `add_latency` does. Reaches users only once published and
+    routed (see `deploy_canary`). Undo: `remove_faults`."""
+    sc = scope(configuration)
+    undo, env, _, _ = _config_undo(sc, function_name)
+    new_env = env | _extension_env("latency", str(int(latency_s)), probability)
+    entry, _, at = inject(
+        sc,
+        "env",
+        function_name,
+        f"latency {latency_s}s p={probability} on {function_name}:$LATEST",
+        [undo],
+        lambda: _update_latest(sc, function_name, new_env, [layer], None),
+    )
+    return FaultResult(
+        ledger_id=entry.id,
+        kind="env",
+        resource=function_name,
+        description=entry.description,
+        injected_at=at,
+    )
+
+
+def inject_error(
+    function_name: str,
+    body: str = '{"statusCode": 500, "body": "chaos"}',
+    probability: float = 1.0,
+    layer: str = CHAOS_EXTENSION_LAYER,
+    configuration: dict[str, object] | None = None,
+) -> FaultResult:
+    """Swap successful response bodies on `$LATEST` (chaos-lambda-extension), as
+    chaostoolkit-aws `add_error` does. Note: Lambda's Errors metric does not move; only
+    API-level 5xx do. Undo: `remove_faults`."""
+    sc = scope(configuration)
+    undo, env, _, _ = _config_undo(sc, function_name)
+    new_env = env | _extension_env("error_body", body, probability)
+    entry, _, at = inject(
+        sc,
+        "env",
+        function_name,
+        f"response body swap p={probability} on {function_name}:$LATEST",
+        [undo],
+        lambda: _update_latest(sc, function_name, new_env, [layer], None),
+    )
+    return FaultResult(
+        ledger_id=entry.id,
+        kind="env",
+        resource=function_name,
+        description=entry.description,
+        injected_at=at,
+    )
+
+
+def _failure_param_value(fault: CanaryFault, percentage: int, latency_ms: int, status: int) -> str:
+    modes: dict[str, dict[str, object]] = {}
+    if fault == "exception":
+        modes["exception"] = {
+            "enabled": True,
+            "percentage": percentage,
+            "exception_msg": "gameday: injected exception",
+        }
+    elif fault == "latency":
+        modes["latency"] = {
+            "enabled": True,
+            "percentage": percentage,
+            "min_latency": latency_ms,
+            "max_latency": latency_ms,
+        }
+    elif fault == "statuscode":
+        modes["statuscode"] = {"enabled": True, "percentage": percentage, "status_code": status}
+    elif fault == "timeout":
+        modes["timeout"] = {"enabled": True, "percentage": percentage, "timeout_buffer_ms": 0}
+    return json.dumps(modes)
+
+
+def _wait_alias_routes(
+    sc: Scope, function: str, alias: str, version: str, timeout_s: float
+) -> float:
+    """The instant (to within one 50 ms poll) the alias first routes to `version`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        check_abort()
+        current, weights = _alias_state(sc, function, alias)
+        if current == version or weights.get(version, 0.0) > 0:
+            return time.time()
+        if time.monotonic() > deadline:
+            raise GamedayError(
+                f"alias {function}:{alias} did not route to version {version} within {timeout_s:g}s"
+            )
+        time.sleep(0.05)
+
+
+def deploy_canary(
+    function_name: str,
+    alias: str = "production",
+    fault: CanaryFault = "exception",
+    weight: float = 0.1,
+    percentage: int = 100,
+    latency_ms: int = 2000,
+    status_code: int = 502,
+    timeout_s: int | None = None,
+    via: Via = "alias",
+    application: str | None = None,
+    deployment_group: str | None = None,
+    deployment_config: str | None = None,
+    configuration: dict[str, object] | None = None,
+) -> CanaryResult:
+    """Ship a faulty version the way a bad release ships: put the fault into `$LATEST`,
+    wait for LastUpdateStatus, publish a version, then either weight it into the alias
+    (`via="alias"`) or start a CodeDeploy deployment with an AppSpec (`via="codedeploy"`,
+    the deployment group's alarms and auto-rollback then decide its fate).
+
+    Faults: `exception` / `latency` / `statuscode` / `timeout` through a failure-lambda
+    SSM parameter that only the new version reads (`FAILURE_INJECTION_PARAM`),
+    `error_body` through the chaos-lambda-extension, `none` for a healthy release.
+    `timeout_s` also shrinks the function timeout in the new version (timeout regression).
+    Undo (`restore_alias` / `remove_faults`): alias back to its previous version and
+    weights, `$LATEST` configuration restored, the parameter deleted.
+    """
+    if not 0.0 < weight <= 1.0:
+        raise ConfigError(f"weight {weight} is invalid; expected more than 0.0 and at most 1.0")
+    if via == "codedeploy" and not (application and deployment_group):
+        raise ConfigError("via codedeploy needs application and deployment_group")
+    sc = scope(configuration)
+    lam = sc.clients.lambda_()
+    stable, weights = _alias_state(sc, function_name, alias)
+    config_undo, env, layers, _ = _config_undo(sc, function_name)
+    param = f"/gameday/{function_name}/canary-failure"
+    new_env = dict(env)
+    new_layers = list(layers)
+    undo: list[UndoStep] = []
+    if fault in ("exception", "latency", "statuscode", "timeout"):
+        with aws_errors(f"reading parameter {param}"):
+            try:
+                old = sc.clients.ssm().get_parameter(Name=param)["Parameter"].get("Value")
+            except sc.clients.ssm().exceptions.ParameterNotFound:
+                old = None
+        undo.append({"op": "restore_parameter", "parameter": param, "value": old})
+        new_env |= {"FAILURE_INJECTION_PARAM": param}
+    elif fault == "error_body":
+        new_env |= _extension_env(
+            "error_body", '{"statusCode": 502, "body": "chaos"}', percentage / 100
+        )
+        new_layers = [CHAOS_EXTENSION_LAYER]
+    undo.append(
+        {
+            "op": "restore_alias",
+            "function": function_name,
+            "alias": alias,
+            "version": stable,
+            "weights": weights,
+        }
+    )
+    undo.append(config_undo)
+    resource = f"{function_name}:{alias}"
+
+    state: dict[str, str | None] = {"version": None, "deployment": None}
+
+    def ship() -> None:
+        if fault in ("exception", "latency", "statuscode", "timeout"):
+            with aws_errors(f"writing parameter {param}"):
+                sc.clients.ssm().put_parameter(
+                    Name=param,
+                    Value=_failure_param_value(fault, percentage, latency_ms, status_code),
+                    Type="String",
+                    Overwrite=True,
+                )
+        _update_latest(sc, function_name, new_env, new_layers, timeout_s)
+        with aws_errors(f"publishing a version of {function_name}"):
+            version = lam.publish_version(
+                FunctionName=function_name, Description=f"gameday canary ({fault})"
+            )["Version"]
+        state["version"] = version
+        # $LATEST goes back at once: the fault lives on in the published version only,
+        # so a later deploy from $LATEST does not ship it.
+        _update_latest(sc, function_name, env, layers, config_undo.get("timeout"))
+        if via == "alias":
+            with aws_errors(f"shifting alias {resource}"):
+                if weight < 1.0:
+                    lam.update_alias(
+                        FunctionName=function_name,
+                        Name=alias,
+                        FunctionVersion=stable,
+                        RoutingConfig={"AdditionalVersionWeights": {version: weight}},
+                    )
+                else:
+                    lam.update_alias(
+                        FunctionName=function_name,
+                        Name=alias,
+                        FunctionVersion=version,
+                        RoutingConfig={"AdditionalVersionWeights": {}},
+                    )
+        else:
+            from ..codedeploy.actions import create_lambda_deployment
+
+            state["deployment"] = create_lambda_deployment(
+                sc,
+                application or "",
+                deployment_group or "",
+                function_name,
+                alias,
+                stable,
+                version,
+                deployment_config,
+            )
+
+    entry, _, _ = inject(
+        sc,
+        "canary",
+        resource,
+        f"{fault} canary of {function_name} at {weight:.0%} of {alias} via {via}",
+        undo,
+        ship,
+    )
+    version = state["version"] or ""
+    if state["deployment"]:
+        sc.ledger.record(
+            "deployment",
+            resource,
+            f"deployment {state['deployment']} of {resource}",
+            entry.target,
+            [{"op": "stop_deployment", "deployment_id": state["deployment"]}],
+        )
+    # The user-visible injection: the first instant the alias routes to the new version.
+    at = _wait_alias_routes(sc, function_name, alias, version, 60.0)
+    sc.ledger.mark_injected(entry.id, at)
+    return CanaryResult(
+        ledger_id=entry.id,
+        function=function_name,
+        alias=alias,
+        stable_version=stable,
+        canary_version=version,
+        weight=weight,
+        fault=fault,
+        deployment_id=state["deployment"],
+        injected_at=at,
+    )
+
+
+def throttle(
+    function_name: str,
+    reserved: int = 0,
+    configuration: dict[str, object] | None = None,
+) -> FaultResult:
+    """Set reserved concurrency (0 throttles every version: API Gateway answers 500).
+    Undo: `restore_concurrency`."""
+    sc = scope(configuration)
+    lam = sc.clients.lambda_()
+    with aws_errors(f"reading {function_name}'s concurrency"):
+        prev = lam.get_function_concurrency(FunctionName=function_name).get(
+            "ReservedConcurrentExecutions"
+        )
+    entry, _, at = inject(
+        sc,
+        "concurrency",
+        function_name,
+        f"reserved concurrency {reserved} on {function_name}",
+        [{"op": "restore_concurrency", "function": function_name, "reserved": prev}],
+        lambda: lam.put_function_concurrency(
+            FunctionName=function_name, ReservedConcurrentExecutions=reserved
+        ),
+    )
+    return FaultResult(
+        ledger_id=entry.id,
+        kind="concurrency",
+        resource=function_name,
+        description=entry.description,
+        injected_at=at,
+    )
+
+
+def remove_faults(
+    function_name: str | None = None,
+    configuration: dict[str, object] | None = None,
+) -> list[str]:
+    """Rollback: undo every fault this run recorded (for one function, or all), newest
+    first, with the values the ledger saw before each change."""
+    sc = scope(configuration)
+    if function_name is None:
+        return undo_faults(sc)
+    done = []
+    for entry in sc.ledger.open_entries(run_id=sc.ledger.run_id):
+        if entry.resource == function_name or entry.resource.startswith(function_name + ":"):
+            done += undo_faults(sc, resource=entry.resource)
+    return done
+
+
+def restore_alias(
+    function_name: str,
+    alias: str = "production",
+    configuration: dict[str, object] | None = None,
+) -> list[str]:
+    """Rollback: put the alias back on the version and weights it had before this run's
+    canary (no-op when an automatic rollback already did)."""
+    sc = scope(configuration)
+    return undo_faults(sc, resource=f"{function_name}:{alias}")
+
+
+def restore_concurrency(
+    function_name: str,
+    configuration: dict[str, object] | None = None,
+) -> list[str]:
+    """Rollback: restore the reserved concurrency seen before `throttle`."""
+    sc = scope(configuration)
+    return undo_faults(sc, kind="concurrency", resource=function_name)
+
+
+def manual_rollback(
+    function_name: str,
+    alias: str = "production",
+    configuration: dict[str, object] | None = None,
+) -> RollbackResult:
+    """The seed's manual rollback procedure, timed: take the previous version
+    (`list-versions-by-function ... Versions[-2]`) and `update-alias` to it. Reports
+    whether that is the version the alias served before this run's canary — the seed's
+    query picks the wrong one when more than one version was published since."""
+    sc = scope(configuration)
+    lam = sc.clients.lambda_()
+    started = time.time()
+    check_abort()
+    with aws_errors(f"listing versions of {function_name}"):
+        versions: list[str] = []
+        for page in lam.get_paginator("list_versions_by_function").paginate(
+            FunctionName=function_name
+        ):
+            versions += [v["Version"] for v in page["Versions"]]
+    if len(versions) < 2:
+        raise GamedayError(f"{function_name}: no previous version to roll back to")
+    previous = versions[-2]
+    current, _ = _alias_state(sc, function_name, alias)
+    expected = None
+    for entry in sc.ledger.open_entries(
+        run_id=sc.ledger.run_id, resource=f"{function_name}:{alias}"
+    ):
+        for step in entry.undo:
+            if step["op"] == "restore_alias":
+                expected = step["version"]
+    with aws_errors(f"updating alias {function_name}:{alias}"):
+        lam.update_alias(
+            FunctionName=function_name,
+            Name=alias,
+            FunctionVersion=previous,
+            RoutingConfig={"AdditionalVersionWeights": {}},
+        )
+    finished = time.time()
+    return RollbackResult(
+        function=function_name,
+        alias=alias,
+        from_version=current,
+        to_version=previous,
+        expected_version=expected,
+        started_at=started,
+        finished_at=finished,
+        duration_s=finished - started,
+        matches_previous=expected in (None, previous),
+    )

@@ -1,0 +1,1 @@
+"""CloudWatch: alarm states with transition times taken from the target."""

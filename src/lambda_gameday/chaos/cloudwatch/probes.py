@@ -1,0 +1,122 @@
+"""CloudWatch probes. Transition times come from the alarm's history (the Timestamp of the
+StateUpdate item), or StateTransitionedTimestamp / StateUpdatedTimestamp when the target
+keeps no history — never from when the poll noticed."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Literal, TypedDict
+
+from ...aws import Clients, aws_errors
+from ...exceptions import GamedayError, ResourceNotFound
+from ..faults import Scope, check_abort, scope
+
+__all__ = ["AlarmTransition", "alarm_state", "wait_for_alarm_state"]
+
+AlarmState = Literal["OK", "ALARM", "INSUFFICIENT_DATA"]
+
+
+class AlarmTransition(TypedDict):
+    alarm: str
+    state: str
+    at: float  # when the target says the alarm entered `state`
+    source: str  # "history" or "describe"
+    reason: str
+
+
+def _describe(clients: Clients, alarm: str) -> dict[str, object]:
+    with aws_errors(f"reading alarm {alarm}"):
+        got = clients.cloudwatch().describe_alarms(AlarmNames=[alarm])["MetricAlarms"]
+    if not got:
+        raise ResourceNotFound(f"alarm {alarm!r} does not exist")
+    return dict(got[0])
+
+
+def _history_transition(
+    clients: Clients, alarm: str, state: str, after: float
+) -> tuple[float, str] | None:
+    try:
+        with aws_errors(f"reading alarm history of {alarm}"):
+            items = clients.cloudwatch().describe_alarm_history(
+                AlarmName=alarm,
+                HistoryItemType="StateUpdate",
+                StartDate=datetime.fromtimestamp(max(after - 1, 0), UTC),
+                ScanBy="TimestampAscending",
+            )["AlarmHistoryItems"]
+    except GamedayError:
+        return None  # a target without history (bare moto): fall back to describe
+    for item in items:
+        try:
+            data = json.loads(item.get("HistoryData", "{}"))
+            new = data.get("newState", {}).get("stateValue")
+        except (json.JSONDecodeError, AttributeError):
+            new = None
+        at = item["Timestamp"].timestamp()
+        if new == state and at >= after:
+            return at, str(item.get("HistorySummary", ""))
+    return None
+
+
+# The last transition this process reported per alarm: waiting for OK after ALARM must
+# find the OK that follows it, not an earlier one.
+_seen: dict[str, float] = {}
+
+
+def _default_after(sc: Scope, alarm: str, state: str) -> float:
+    injected = [
+        e.injected_at
+        for e in sc.ledger.entries()
+        if e.run_id == sc.ledger.run_id and e.injected_at is not None
+    ]
+    candidates = [max(injected)] if injected else [time.time()]
+    if alarm in _seen:
+        candidates.append(_seen[alarm])
+    return max(candidates)
+
+
+def alarm_state(alarm_name: str, configuration: dict[str, object] | None = None) -> str:
+    """The alarm's current StateValue (OK, ALARM, INSUFFICIENT_DATA)."""
+    return str(_describe(scope(configuration).clients, alarm_name)["StateValue"])
+
+
+def wait_for_alarm_state(
+    alarm_name: str,
+    state: AlarmState = "ALARM",
+    timeout_s: float = 120.0,
+    after: float | None = None,
+    configuration: dict[str, object] | None = None,
+) -> AlarmTransition:
+    """Wait until the alarm enters `state` (at or after `after`, default: now) and return
+    the target's transition time. Fails after `timeout_s`."""
+    sc = scope(configuration)
+    since = after if after is not None else _default_after(sc, alarm_name, state)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        check_abort()
+        alarm = _describe(sc.clients, alarm_name)
+        if alarm["StateValue"] == state:
+            found = _history_transition(sc.clients, alarm_name, state, since)
+            if found is not None:
+                _seen[alarm_name] = found[0]
+                return AlarmTransition(
+                    alarm=alarm_name, state=state, at=found[0], source="history", reason=found[1]
+                )
+            stamp = alarm.get("StateTransitionedTimestamp") or alarm.get("StateUpdatedTimestamp")
+            at = stamp.timestamp() if isinstance(stamp, datetime) else time.time()
+            if at >= since - 1:
+                _seen[alarm_name] = at
+                return AlarmTransition(
+                    alarm=alarm_name,
+                    state=state,
+                    at=at,
+                    source="describe",
+                    reason=str(alarm.get("StateReason", "")),
+                )
+        if time.monotonic() > deadline:
+            raise GamedayError(
+                f"alarm {alarm_name} did not reach {state} within {timeout_s:g}s"
+                f" (it is {alarm['StateValue']})"
+            )
+        time.sleep(0.25)

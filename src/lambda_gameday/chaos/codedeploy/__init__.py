@@ -1,0 +1,1 @@
+"""CodeDeploy: start and stop Lambda deployments, and wait on their status."""

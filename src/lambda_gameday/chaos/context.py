@@ -1,0 +1,128 @@
+"""How an activity finds its target: from the Chaos Toolkit configuration, then the environment.
+
+Configuration keys (all optional):
+
+    gameday_target     path to a target TOML file (wins over everything below)
+    gameday_api_url    API base URL for probes          (env GAMEDAY_API_URL)
+    aws_region         region                           (env AWS_REGION / AWS_DEFAULT_REGION)
+    gameday_endpoint_url  AWS endpoint                  (env AWS_ENDPOINT_URL)
+    gameday_stage      stage of the seed's names, "dev" (env GAMEDAY_STAGE)
+    gameday_ledger     fault ledger file               (env GAMEDAY_LEDGER)
+
+Without a target file, an endpoint URL makes a target of kind sandbox (the seed's
+functions, alarms and groups); no endpoint makes an AWS target using the default
+credential chain for that region. Clients are cached per target, never process-wide.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import replace
+
+from ..aws import Clients
+from ..config import Target, load_target, sandbox_target
+from ..exceptions import ConfigError
+from .ledger import DEFAULT_LEDGER, Ledger, TargetRef
+
+__all__ = [
+    "Configuration",
+    "api_url",
+    "clients_for",
+    "ledger_for",
+    "target_from",
+    "target_ref",
+]
+
+Configuration = Mapping[str, object] | None
+
+_lock = threading.Lock()
+_clients: dict[Target, Clients] = {}
+_ledgers: dict[str, Ledger] = {}
+
+
+def _get(configuration: Configuration, key: str, env: str | None = None) -> str | None:
+    value = (configuration or {}).get(key)
+    if value is None and env is not None:
+        value = os.environ.get(env)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"configuration {key} = {value!r} is invalid; expected a string")
+    return value
+
+
+def target_from(configuration: Configuration) -> Target:
+    """The Target an activity works on."""
+    path = _get(configuration, "gameday_target", "GAMEDAY_TARGET")
+    if path is not None:
+        target = load_target(path)
+        api = _get(configuration, "gameday_api_url")
+        return replace(target, api_url=api) if api else target
+    region = (
+        _get(configuration, "aws_region")
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+    )
+    if not region:
+        raise ConfigError("no target: set configuration gameday_target, or aws_region / AWS_REGION")
+    endpoint = _get(configuration, "gameday_endpoint_url", "AWS_ENDPOINT_URL")
+    api = _get(configuration, "gameday_api_url", "GAMEDAY_API_URL") or ""
+    stage = _get(configuration, "gameday_stage", "GAMEDAY_STAGE") or "dev"
+    target = sandbox_target(api, endpoint or "", stage=stage, region=region)
+    if endpoint is None:
+        target = replace(target, kind="aws", endpoint_url=None, name=f"aws-{stage}")
+    return replace(target, source="<chaos configuration>")
+
+
+def clients_for(target: Target) -> Clients:
+    with _lock:
+        if target not in _clients:
+            _clients[target] = Clients(target)
+        return _clients[target]
+
+
+def api_url(configuration: Configuration) -> str:
+    url = target_from(configuration).api_url
+    if not url:
+        raise ConfigError("no API base URL: set configuration gameday_api_url or GAMEDAY_API_URL")
+    return url
+
+
+def ledger_for(configuration: Configuration) -> Ledger:
+    """The run's ledger; one object per path so every activity shares its run id."""
+    path = _get(configuration, "gameday_ledger", "GAMEDAY_LEDGER") or DEFAULT_LEDGER
+    run_id = _get(configuration, "gameday_run_id", "GAMEDAY_RUN_ID")
+    with _lock:
+        key = f"{path}\0{run_id}"
+        if key not in _ledgers:
+            _ledgers[key] = Ledger(path, run_id=run_id)
+        return _ledgers[key]
+
+
+def target_ref(target: Target) -> TargetRef:
+    return TargetRef(
+        name=target.name,
+        kind=target.kind,
+        region=target.region,
+        endpoint_url=target.endpoint_url,
+        profile=target.profile,
+        source=target.source,
+    )
+
+
+def target_from_ref(ref: TargetRef) -> Target:
+    """Rebuild a target recorded in the ledger (for cleanup in another process)."""
+    source = ref.get("source", "")
+    if source and not source.startswith("<") and os.path.exists(source):
+        return load_target(source)
+    base = sandbox_target("", ref.get("endpoint_url") or "", region=ref["region"])
+    return replace(
+        base,
+        name=ref["name"],
+        kind="sandbox" if ref["kind"] == "sandbox" else "aws",
+        endpoint_url=ref.get("endpoint_url"),
+        profile=ref.get("profile"),
+        source=source or "<ledger>",
+    )

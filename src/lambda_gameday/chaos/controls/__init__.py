@@ -1,0 +1,1 @@
+"""Chaos Toolkit controls: background user traffic, and safety (ledger, stop conditions)."""

@@ -1,0 +1,185 @@
+"""Safety: faults removed however the run ends, stop conditions, production refusal.
+
+Declare it in every experiment's `controls` (provider module
+`lambda_gameday.chaos.controls.safety`). With the stock `chaos run` it:
+
+* before the experiment, refuses a production target unless configuration
+  `gameday_allow_production` is true, and checks every function, alias, alarm and group
+  the experiment names exists — failing before anything is injected;
+* watches stop conditions in the background: availability of the traffic control's
+  probes below `availability_floor` (after `min_probes`), or any alarm in
+  `stop_on_alarms` in ALARM; a tripped condition interrupts the experiment;
+* after the experiment (and again at cleanup, whatever happened), undoes every fault this
+  run left open in the ledger. Chaos Toolkit's default rollback strategy skips
+  rollbacks of failed or interrupted runs; this does not depend on it.
+* redacts secrets from the journal.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ...exceptions import GamedayError
+from ..faults import ABORT, check_abort, request_abort, reset_abort, scope
+from ..undo import cleanup
+
+__all__ = [
+    "after_activity_control",
+    "after_experiment_control",
+    "before_experiment_control",
+    "cleanup_control",
+    "configure_control",
+    "remove_open_faults",
+]
+
+logger = logging.getLogger("chaostoolkit")
+
+_state: dict[str, Any] = {}
+
+
+@contextmanager
+def shielded() -> Iterator[None]:
+    """Ignore SIGINT/SIGTERM while faults are being removed (main thread only)."""
+    try:
+        old = {
+            s: signal.signal(s, lambda *_: logger.warning("cleanup in progress; signal ignored"))
+            for s in (signal.SIGINT, signal.SIGTERM)
+        }
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+
+
+def remove_open_faults(configuration: dict[str, object] | None) -> list[str]:
+    """Undo this run's open ledger entries; returns one line per problem (empty: clean)."""
+    sc = scope(configuration)
+    with shielded():
+        report = cleanup(sc.ledger, run_id=sc.ledger.run_id, clients=sc.clients)
+    for entry in report.undone:
+        logger.warning(f"gameday safety: removed fault left by the run: {entry.description}")
+    return [f"{e.description}: {why}" for e, why in report.failed]
+
+
+def _watch(
+    configuration: dict[str, object] | None,
+    floor: float | None,
+    min_probes: int,
+    alarms: list[str],
+    interval_s: float,
+    stop: threading.Event,
+) -> None:
+    from ..cloudwatch.probes import alarm_state
+    from .traffic import recorded
+
+    while not stop.wait(interval_s):
+        try:
+            if floor is not None:
+                probes = recorded()
+                if len(probes) >= min_probes:
+                    ok = sum(1 for p in probes if p.ok) / len(probes)
+                    if ok < floor:
+                        request_abort(
+                            f"availability {ok:.1%} below the floor {floor:.1%}"
+                            f" over {len(probes)} probes"
+                        )
+            for alarm in alarms:
+                if alarm_state(alarm, configuration) == "ALARM":
+                    request_abort(f"alarm {alarm} is in ALARM")
+        except GamedayError as exc:
+            logger.warning(f"gameday safety: stop-condition check failed: {exc.one_line()}")
+        if ABORT.is_set():
+            return
+
+
+def configure_control(
+    configuration: dict[str, object] | None = None,
+    experiment: dict[str, Any] | None = None,
+    secrets: dict[str, Any] | None = None,
+    availability_floor: float | None = None,
+    min_probes: int = 20,
+    stop_on_alarms: list[str] | None = None,
+    check_interval_s: float = 1.0,
+) -> None:
+    """Remember the run's configuration and start watching the stop conditions."""
+    reset_abort()
+    stop = threading.Event()
+    _state.clear()
+    _state.update(configuration=configuration, stop=stop, secrets=secrets, cleaned=False)
+    if availability_floor is not None or stop_on_alarms:
+        thread = threading.Thread(
+            target=_watch,
+            daemon=True,
+            name="gameday-safety",
+            args=(
+                configuration,
+                availability_floor,
+                min_probes,
+                list(stop_on_alarms or []),
+                check_interval_s,
+                stop,
+            ),
+        )
+        thread.start()
+        _state["thread"] = thread
+
+
+def before_experiment_control(
+    context: dict[str, Any],
+    configuration: dict[str, object] | None = None,
+    secrets: dict[str, Any] | None = None,
+    **_: object,
+) -> None:
+    """Production refusal and preflight, before anything is injected."""
+    from chaoslib.exceptions import InterruptExecution
+
+    from ..preflight import check_experiment
+
+    try:
+        check_experiment(context, configuration, secrets)
+    except GamedayError as exc:
+        raise InterruptExecution(exc.one_line()) from None
+
+
+def after_activity_control(context: dict[str, Any], **_: object) -> None:
+    """Interrupt the experiment between activities once a stop condition tripped."""
+    check_abort()
+
+
+def after_experiment_control(
+    context: dict[str, Any],
+    state: dict[str, Any] | None = None,
+    configuration: dict[str, object] | None = None,
+    **_: object,
+) -> None:
+    problems = remove_open_faults(configuration)
+    _state["cleaned"] = not problems
+    if state is not None:
+        from ..redact import redact_journal
+
+        gd = state.setdefault("gameday", {})
+        if ABORT.is_set():
+            from ..faults import abort_reason
+
+            gd["stopped_by"] = abort_reason()
+        gd["cleanup_problems"] = problems
+        redact_journal(state, _state.get("secrets"))
+
+
+def cleanup_control() -> None:
+    """Last resort: whatever happened above, remove this run's open faults."""
+    stop = _state.get("stop")
+    if isinstance(stop, threading.Event):
+        stop.set()
+    if "configuration" in _state and not _state.get("cleaned"):
+        for problem in remove_open_faults(_state["configuration"]):
+            logger.error(f"gameday safety: could not remove a fault: {problem}")

@@ -1,0 +1,160 @@
+"""Background traffic: synthetic requests through the whole experiment, every one recorded.
+
+Declare it in an experiment's `controls` (provider module
+`lambda_gameday.chaos.controls.traffic`). It starts when the experiment is configured,
+probes the API paths round-robin every `interval_s`, and stops at cleanup — or by itself
+after `max_duration_s` or `max_probes`. After the experiment it builds the MTTR timeline
+from these probes and the milestones in the journal and adds it to the journal under
+`gameday.timeline`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ..context import api_url
+from ..timeline import ProbeRecord
+
+__all__ = [
+    "TrafficRecorder",
+    "after_experiment_control",
+    "cleanup_control",
+    "configure_control",
+    "recorded",
+]
+
+
+class TrafficRecorder:
+    """A bounded background loop of GET requests, recording each as a ProbeRecord."""
+
+    def __init__(
+        self,
+        base_url: str,
+        paths: Sequence[str],
+        *,
+        interval_s: float = 0.1,
+        timeout_s: float = 2.0,
+        max_duration_s: float = 600.0,
+        max_probes: int = 20_000,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.paths = list(paths) or ["/health"]
+        self.interval_s, self.timeout_s = interval_s, timeout_s
+        self.max_duration_s, self.max_probes = max_duration_s, max_probes
+        self._records: list[ProbeRecord] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="gameday-traffic", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.timeout_s + 1)
+
+    def records(self) -> list[ProbeRecord]:
+        with self._lock:
+            return list(self._records)
+
+    def _loop(self) -> None:
+        headers = {"Cache-Control": "no-cache", "User-Agent": "lambda-gameday-traffic"}
+        end = time.monotonic() + self.max_duration_s
+        next_at = time.monotonic()
+        with httpx.Client(timeout=self.timeout_s, headers=headers) as client:
+            for n in range(self.max_probes):
+                if self._stop.is_set() or time.monotonic() > end:
+                    return
+                path = self.paths[n % len(self.paths)]
+                sent = time.time()
+                try:
+                    resp = client.get(self.base_url + path)
+                    rec = ProbeRecord(
+                        sent,
+                        time.time(),
+                        resp.status_code,
+                        200 <= resp.status_code < 400,
+                        resp.headers.get("X-Amz-Executed-Version"),
+                        path,
+                    )
+                except httpx.HTTPError as exc:
+                    rec = ProbeRecord(
+                        sent, time.time(), 0, False, None, path, f"{type(exc).__name__}: {exc}"
+                    )
+                with self._lock:
+                    self._records.append(rec)
+                # Fixed schedule: a slow answer does not push every later probe back.
+                next_at += self.interval_s
+                self._stop.wait(max(0.0, next_at - time.monotonic()))
+
+
+_current: list[TrafficRecorder] = []
+_log_path: list[Path] = []
+
+
+def recorded() -> list[ProbeRecord]:
+    """The probes of the running (or last) experiment in this process."""
+    return _current[-1].records() if _current else []
+
+
+def configure_control(
+    configuration: dict[str, object] | None = None,
+    paths: list[str] | None = None,
+    interval_s: float = 0.1,
+    timeout_s: float = 2.0,
+    max_duration_s: float = 600.0,
+    max_probes: int = 20_000,
+    log_path: str | None = None,
+) -> None:
+    """Start background traffic against the target's API (paths default to /health)."""
+    recorder = TrafficRecorder(
+        api_url(configuration),
+        paths or ["/health"],
+        interval_s=interval_s,
+        timeout_s=timeout_s,
+        max_duration_s=max_duration_s,
+        max_probes=max_probes,
+    )
+    _current.clear()
+    _current.append(recorder)
+    _log_path.clear()
+    if log_path:
+        _log_path.append(Path(log_path))
+    recorder.start()
+
+
+def after_experiment_control(
+    context: dict[str, Any],
+    state: dict[str, Any] | None = None,
+    configuration: dict[str, object] | None = None,
+    **_: object,
+) -> None:
+    """Attach the MTTR timeline to the journal (`gameday.timeline`)."""
+    if state is None or not _current:
+        return
+    from ..milestones import timeline_for_journal
+
+    timeline = timeline_for_journal(state, recorded(), configuration)
+    state.setdefault("gameday", {})["timeline"] = timeline.to_dict()
+    state["gameday"]["timeline_text"] = timeline.render()
+
+
+def cleanup_control() -> None:
+    """Stop the traffic; write the probes as JSON Lines when `log_path` was given."""
+    for recorder in _current:
+        recorder.stop()
+    if _log_path and _current:
+        path = _log_path[0]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as out:
+            for rec in _current[-1].records():
+                out.write(json.dumps(rec.__dict__) + "\n")

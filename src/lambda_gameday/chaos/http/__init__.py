@@ -1,0 +1,1 @@
+"""HTTP probes: what users see, for steady-state hypotheses."""

@@ -1,0 +1,78 @@
+"""HTTP probes against the target's API, for steady-state hypotheses and recovery."""
+
+from __future__ import annotations
+
+import time
+from typing import TypedDict
+
+import httpx
+
+from ...exceptions import GamedayError
+from ..context import api_url
+from ..faults import check_abort
+
+__all__ = ["EndpointCheck", "endpoint_available", "wait_for_sustained_success"]
+
+
+class EndpointCheck(TypedDict):
+    path: str
+    requests: int
+    ok: int
+    availability: float
+    statuses: dict[str, int]
+
+
+def endpoint_available(
+    path: str = "/health",
+    requests: int = 10,
+    timeout_s: float = 2.0,
+    configuration: dict[str, object] | None = None,
+) -> EndpointCheck:
+    """Send `requests` GETs; the share answered 2xx/3xx is `availability` (use it in a
+    tolerance, e.g. a jsonpath on availability or a range)."""
+    url = api_url(configuration).rstrip("/") + path
+    ok = 0
+    statuses: dict[str, int] = {}
+    with httpx.Client(timeout=timeout_s, headers={"Cache-Control": "no-cache"}) as client:
+        for _ in range(max(1, requests)):
+            try:
+                status = client.get(url).status_code
+            except httpx.HTTPError as exc:
+                status = 0
+                statuses[type(exc).__name__] = statuses.get(type(exc).__name__, 0) + 1
+            else:
+                statuses[str(status)] = statuses.get(str(status), 0) + 1
+            ok += 200 <= status < 400
+    n = max(1, requests)
+    return EndpointCheck(path=path, requests=n, ok=ok, availability=ok / n, statuses=statuses)
+
+
+def wait_for_sustained_success(
+    path: str = "/health",
+    consecutive: int = 5,
+    timeout_s: float = 60.0,
+    interval_s: float = 0.1,
+    configuration: dict[str, object] | None = None,
+) -> float:
+    """Wait for `consecutive` good answers in a row; returns when the run began."""
+    url = api_url(configuration).rstrip("/") + path
+    deadline = time.monotonic() + timeout_s
+    run_start: float | None = None
+    streak = 0
+    with httpx.Client(timeout=2.0, headers={"Cache-Control": "no-cache"}) as client:
+        while time.monotonic() < deadline:
+            check_abort()
+            sent = time.time()
+            try:
+                good = 200 <= client.get(url).status_code < 400
+            except httpx.HTTPError:
+                good = False
+            if good:
+                run_start = sent if streak == 0 else run_start
+                streak += 1
+                if streak >= consecutive and run_start is not None:
+                    return run_start
+            else:
+                streak = 0
+            time.sleep(interval_s)
+    raise GamedayError(f"{path}: no {consecutive} consecutive successes within {timeout_s:g}s")

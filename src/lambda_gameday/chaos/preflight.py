@@ -1,0 +1,118 @@
+"""Before anything is injected: is this allowed, and does everything the experiment names exist?
+
+Arguments of this extension's activities name resources by convention: `function_name`
+(+ `alias`), `alarm_name`, `stop_on_alarms`, `application` + `deployment_group`,
+`topic`, `dependency`. Each is checked on the target; the first missing one fails the
+run with a one-line reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ..aws import aws_errors
+from ..exceptions import ResourceNotFound, SafetyError
+from .faults import Scope, scope
+from .milestones import extension_of
+
+__all__ = ["check_experiment", "named_resources"]
+
+
+def _activities(experiment: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    yield from experiment.get("steady-state-hypothesis", {}).get("probes", []) or []
+    yield from experiment.get("method", []) or []
+    yield from experiment.get("rollbacks", []) or []
+    yield from experiment.get("controls", []) or []
+
+
+def named_resources(
+    experiment: Mapping[str, Any],
+    configuration: Mapping[str, object] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+) -> list[tuple[str, dict[str, Any]]]:
+    """(activity name, substituted arguments) for every activity of this extension."""
+    from chaoslib import substitute
+
+    found = []
+    for act in _activities(experiment):
+        provider = act.get("provider", {})
+        if provider.get("type") != "python":
+            continue
+        if not str(provider.get("module", "")).startswith("lambda_gameday.chaos"):
+            continue
+        args = substitute(dict(provider.get("arguments", {}) or {}), configuration, secrets)
+        found.append((str(act.get("name", provider.get("func", "?"))), dict(args)))
+    return found
+
+
+def _check(sc: Scope, name: str, args: Mapping[str, Any], seen: set[str]) -> None:
+    lam, cw = sc.clients.lambda_(), sc.clients.cloudwatch()
+
+    def once(key: str) -> bool:
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
+    fn = args.get("function_name")
+    if isinstance(fn, str) and once("fn:" + fn):
+        with aws_errors(f"{name}: function {fn}"):
+            lam.get_function(FunctionName=fn)
+    alias = args.get("alias")
+    if isinstance(fn, str) and isinstance(alias, str) and once(f"alias:{fn}:{alias}"):
+        with aws_errors(f"{name}: alias {fn}:{alias}"):
+            lam.get_alias(FunctionName=fn, Name=alias)
+    alarms = [args["alarm_name"]] if isinstance(args.get("alarm_name"), str) else []
+    alarms += [a for a in args.get("stop_on_alarms", []) or [] if isinstance(a, str)]
+    for alarm in alarms:
+        if once("alarm:" + alarm):
+            with aws_errors(f"{name}: alarm {alarm}"):
+                got = cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"]
+            if not got:
+                raise ResourceNotFound(
+                    f"{name}: alarm {alarm!r} does not exist on {sc.target.name}"
+                )
+    app, group = args.get("application"), args.get("deployment_group")
+    if isinstance(app, str) and isinstance(group, str) and once(f"dg:{app}:{group}"):
+        with aws_errors(f"{name}: deployment group {app}/{group}"):
+            sc.clients.codedeploy().get_deployment_group(
+                applicationName=app, deploymentGroupName=group
+            )
+    topic = args.get("topic")
+    if isinstance(topic, str) and once("topic:" + topic):
+        from .sns.actions import topic_arn
+
+        topic_arn(sc, topic)
+    dep = args.get("dependency")
+    if isinstance(dep, str) and once("dep:" + dep):
+        from .sandbox.actions import PARAMETER_PREFIX
+
+        with aws_errors(f"{name}: dependency {dep}"):
+            try:
+                sc.clients.ssm().get_parameter(Name=PARAMETER_PREFIX + dep)
+            except sc.clients.ssm().exceptions.ParameterNotFound:
+                raise ResourceNotFound(
+                    f"{name}: dependency {dep!r} is not known to the target"
+                    f" (no parameter {PARAMETER_PREFIX + dep})"
+                ) from None
+
+
+def check_experiment(
+    experiment: Mapping[str, Any],
+    configuration: Mapping[str, object] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+) -> None:
+    """Raise SafetyError (production without the flag) or ResourceNotFound (missing
+    function, alias, alarm, group, topic or dependency), before any injection."""
+    sc = scope(dict(configuration or {}))
+    ext = extension_of(experiment)
+    allowed = (configuration or {}).get("gameday_allow_production") in (True, "true", "1")
+    if sc.target.is_production and ext["destructive"] and not allowed:
+        raise SafetyError(
+            f"target {sc.target.name} is production: refusing destructive experiment "
+            f"{experiment.get('title', '')!r} without --allow-production"
+        )
+    seen: set[str] = set()
+    for name, args in named_resources(experiment, configuration, secrets):
+        _check(sc, name, args, seen)

@@ -1,0 +1,301 @@
+"""Run an experiment from Python: rollbacks always, faults removed however it ends.
+
+    result = run_experiment("experiments/faulty-canary.json", target, ledger_path=...)
+    result.timeline.render(); result.journal; result.status
+
+What it adds to chaoslib's own run:
+* rollback strategy `always` (chaoslib's default skips rollbacks of failed and
+  interrupted runs), and the safety + traffic controls when the experiment lacks them;
+* production refusal (SafetyError) and a preflight that fails before any injection when
+  the experiment names a missing function, alias, alarm, group, topic or dependency;
+* SIGINT/SIGTERM become an interruption; afterwards every open ledger entry of the run is
+  undone with signals ignored, and `Interrupted` is raised;
+* `dry_run` returns the plan without touching the target;
+* the journal is redacted of secrets before it is written.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import signal
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from ..config import Target
+from ..exceptions import ConfigError, GamedayError, VerdictFailed
+from .context import clients_for, ledger_for
+from .ledger import DEFAULT_LEDGER
+from .milestones import extension_of, timeline_for_journal
+from .preflight import check_experiment, named_resources
+from .redact import redact, redact_journal
+from .timeline import Timeline
+from .undo import cleanup
+
+__all__ = [
+    "ExperimentResult",
+    "Interrupted",
+    "load_experiment",
+    "plan",
+    "resolve_experiment",
+    "run_experiment",
+    "target_configuration",
+]
+
+SAFETY = "lambda_gameday.chaos.controls.safety"
+TRAFFIC = "lambda_gameday.chaos.controls.traffic"
+
+
+class Interrupted(GamedayError):
+    """The run was interrupted by a signal; faults were removed."""
+
+    exit_code = 130
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    title: str
+    status: str  # chaoslib's: completed, failed, aborted, interrupted
+    deviated: bool
+    timeline: Timeline | None
+    journal: dict[str, Any]
+    journal_path: Path | None
+    cleanup_problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        broken = self.timeline is not None and self.timeline.broken_phase is not None
+        return self.status == "completed" and not self.deviated and not broken
+
+    def failure(self) -> str:
+        """One line saying what broke (the first failed activity or timeline phase)."""
+        for run in self.journal.get("run", []):
+            if run.get("status") == "failed":
+                name = run.get("activity", {}).get("name", "?")
+                why = " ".join(str(run.get("exception", [""])[-1]).split())
+                return f"activity {name!r} failed: {why}"
+        if self.timeline is not None and self.timeline.problems:
+            phase, text = self.timeline.problems[0]
+            return f"phase {phase}: {text}"
+        if self.deviated:
+            return "the steady state deviated after the method"
+        return f"experiment {self.status}"
+
+
+def resolve_experiment(name_or_path: str, directory: str | Path = "experiments") -> Path:
+    """A path as given, or `<directory>/<name>.json|.yaml`."""
+    p = Path(name_or_path)
+    if p.is_file():
+        return p
+    for ext in (".json", ".yaml", ".yml"):
+        cand = Path(directory) / f"{name_or_path}{ext}"
+        if cand.is_file():
+            return cand
+    known = (
+        sorted(q.stem for q in Path(directory).glob("*.json")) if Path(directory).is_dir() else []
+    )
+    raise ConfigError(
+        f"no experiment {name_or_path!r} (not a file, not in {directory}/;"
+        f" known: {', '.join(known) or 'none'})"
+    )
+
+
+def load_experiment(path: Path) -> dict[str, Any]:
+    """Load and validate with chaoslib; errors are one line."""
+    from chaoslib.exceptions import ChaosException
+    from chaoslib.experiment import ensure_experiment_is_valid
+    from chaoslib.loader import load_experiment as ctk_load
+
+    try:
+        experiment: dict[str, Any] = ctk_load(str(path))
+        ensure_experiment_is_valid(experiment)
+    except ChaosException as exc:
+        raise ConfigError(f"{path}: {' '.join(str(exc).split())}") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot load experiment ({exc})") from None
+    return experiment
+
+
+def target_configuration(target: Target) -> dict[str, object]:
+    """Chaos Toolkit configuration entries that point activities at `target`."""
+    conf: dict[str, object] = {"aws_region": target.region, "gameday_api_url": target.api_url}
+    if target.source and not target.source.startswith("<"):
+        conf["gameday_target"] = target.source
+    if target.endpoint_url:
+        conf["gameday_endpoint_url"] = target.endpoint_url
+    return conf
+
+
+def _with_controls(experiment: dict[str, Any]) -> dict[str, Any]:
+    controls = list(experiment.get("controls", []) or [])
+    modules = {c.get("provider", {}).get("module") for c in controls}
+    if SAFETY not in modules:
+        controls.insert(
+            0, {"name": "gameday-safety", "provider": {"type": "python", "module": SAFETY}}
+        )
+    if TRAFFIC not in modules:
+        controls.append(
+            {"name": "gameday-traffic", "provider": {"type": "python", "module": TRAFFIC}}
+        )
+    experiment["controls"] = controls
+    return experiment
+
+
+def plan(experiment: Mapping[str, Any], configuration: Mapping[str, object]) -> list[str]:
+    """What a run would do, one line per activity, secrets redacted (for --dry-run)."""
+    lines = [f"experiment: {experiment.get('title', '?')}"]
+    sections = [
+        ("steady state", experiment.get("steady-state-hypothesis", {}).get("probes", []) or []),
+        ("method", experiment.get("method", []) or []),
+        ("rollbacks (always run)", experiment.get("rollbacks", []) or []),
+    ]
+    from chaoslib import substitute
+
+    for title, acts in sections:
+        lines.append(f"{title}:")
+        for act in acts:
+            provider = act.get("provider", {})
+            args = substitute(dict(provider.get("arguments", {}) or {}), dict(configuration), {})
+            args = redact(args, set())
+            where = provider.get("func") or provider.get("url") or provider.get("path") or "?"
+            lines.append(
+                f"  {act.get('type', '?')} {act.get('name', '?')}: {where}"
+                f"({', '.join(f'{k}={v!r}' for k, v in args.items())})"
+            )
+    return lines
+
+
+@contextmanager
+def _signals_as_interrupt() -> Iterator[list[int]]:
+    """SIGTERM behaves like SIGINT (KeyboardInterrupt) outside chaoslib's own handler."""
+    seen: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        seen.append(signum)
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+@contextmanager
+def _ignoring_signals() -> Iterator[None]:
+    old = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def run_experiment(
+    source: str | Path,
+    target: Target,
+    *,
+    dry_run: bool = False,
+    allow_production: bool = False,
+    ledger_path: str | Path = DEFAULT_LEDGER,
+    journal_path: str | Path | None = None,
+    extra_configuration: Mapping[str, object] | None = None,
+) -> ExperimentResult:
+    """Run one experiment against `target` (see the module docstring)."""
+    path = source if isinstance(source, Path) else resolve_experiment(str(source))
+    experiment = load_experiment(path)
+    run_id = uuid.uuid4().hex[:12]
+    conf = dict(experiment.get("configuration", {}) or {})
+    conf.update(target_configuration(target))
+    conf.update(gameday_ledger=str(ledger_path), gameday_run_id=run_id)
+    if allow_production:
+        conf["gameday_allow_production"] = True
+    conf.update(extra_configuration or {})
+    experiment["configuration"] = conf
+    title = str(experiment.get("title", path.stem))
+    if dry_run:
+        check_experiment_safety_only(experiment, conf)
+        return ExperimentResult(
+            title, "dry-run", False, None, {"plan": plan(experiment, conf)}, None, ()
+        )
+    check_experiment(experiment, conf, {})  # before anything is injected
+    experiment = _with_controls(experiment)
+
+    from chaoslib.run import Runner
+    from chaoslib.types import Strategy
+
+    settings: dict[str, Any] = {"runtime": {"rollbacks": {"strategy": "always"}}}
+    ledger = ledger_for(conf)
+    journal: dict[str, Any] = {}
+    interrupted = False
+    problems: list[str] = []
+    try:
+        with _signals_as_interrupt() as seen, Runner(Strategy.DEFAULT) as runner:
+            try:
+                journal = runner.run(copy.deepcopy(experiment), settings=settings)
+            except KeyboardInterrupt:
+                interrupted = True
+            interrupted = interrupted or bool(seen) or journal.get("status") == "interrupted"
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        with _ignoring_signals():
+            report = cleanup(ledger, run_id=run_id, clients=clients_for(target))
+            problems = [f"{e.description}: {why}" for e, why in report.failed]
+            from .controls import traffic
+
+            traffic.cleanup_control()
+    problems += list(journal.get("gameday", {}).get("cleanup_problems", []))
+    timeline = None
+    if journal:
+        timeline = timeline_for_journal(journal, traffic.recorded(), conf)
+        journal.setdefault("gameday", {})["timeline"] = timeline.to_dict()
+        redact_journal(journal, experiment.get("secrets"))
+    if journal_path is not None and journal:
+        out = Path(journal_path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(journal, indent=2, default=str), encoding="utf-8")
+    result = ExperimentResult(
+        title,
+        str(journal.get("status", "interrupted")),
+        bool(journal.get("deviated")),
+        timeline,
+        journal,
+        Path(journal_path) if journal_path else None,
+        tuple(problems),
+    )
+    if interrupted:
+        raise Interrupted(
+            f"experiment {title!r} interrupted; faults removed"
+            + (f" except: {'; '.join(problems)}" if problems else "")
+        )
+    return result
+
+
+def check_experiment_safety_only(experiment: Mapping[str, Any], conf: Mapping[str, object]) -> None:
+    """Dry run: the production refusal still applies; nothing on the target is read."""
+    from .context import target_from
+
+    if (
+        target_from(conf).is_production
+        and extension_of(experiment)["destructive"]
+        and not conf.get("gameday_allow_production")
+    ):
+        from ..exceptions import SafetyError
+
+        raise SafetyError(
+            f"target is production: refusing destructive experiment {experiment.get('title')!r}"
+            " without --allow-production"
+        )
+    named_resources(experiment, conf, {})
+
+
+def raise_for(result: ExperimentResult) -> None:
+    """VerdictFailed naming the broken phase, when the hypothesis did not hold."""
+    if not result.ok:
+        raise VerdictFailed(f"{result.title}: {result.failure()}")

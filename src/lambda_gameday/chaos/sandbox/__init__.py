@@ -1,0 +1,1 @@
+"""Sandbox-only faults: dependencies taken down or slowed through their SSM parameter."""

@@ -1,0 +1,1 @@
+"""SNS: temporary subscriptions proving alarm notifications arrive."""

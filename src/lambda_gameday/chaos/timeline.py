@@ -1,0 +1,276 @@
+"""The MTTR timeline: what users saw, what the target did, and how long recovery took.
+
+Pure: no I/O. Inputs are the probe records of the background traffic (times taken when each
+request was sent and answered) and milestones whose times come from the target (alarm
+history timestamps, CodeDeploy create/complete times) or from the ledger (the instant a
+fault reached traffic). Nothing here uses the time a poll happened to run.
+
+    fault injected -> first failed request -> alarm ALARM -> rollback started
+        -> alias restored -> first sustained success -> alarm OK
+
+* time to detect   = alarm ALARM - fault injected
+* time to roll back = alias restored - alarm ALARM
+* time to recover  = first sustained success - fault injected (the MTTR, judged on budget)
+
+"First sustained success" is the first probe of the final run of good probes, when that run
+holds at least `sustain` probes and starts after the first failure: with a 10 % canary most
+probes succeed during the fault, so a short streak in the middle is not recovery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Literal, TypedDict
+
+__all__ = [
+    "BlastRadius",
+    "Milestones",
+    "Phase",
+    "ProbeRecord",
+    "Timeline",
+    "TimelineDict",
+    "build_timeline",
+]
+
+Phase = Literal[
+    "inject",
+    "impact",
+    "detect",
+    "rollback_start",
+    "rollback_finish",
+    "recover",
+    "alarm_clear",
+    "budget",
+]
+
+_PHASE_TEXT: dict[Phase, str] = {
+    "inject": "no fault reached traffic (nothing recorded in the ledger)",
+    "impact": "no user request failed after the fault was injected",
+    "detect": "the alarm never reached ALARM",
+    "rollback_start": "no rollback started after the alarm fired",
+    "rollback_finish": "the alias was never restored to the stable version",
+    "recover": "users never saw a sustained run of successful requests",
+    "alarm_clear": "the alarm never returned to OK",
+    "budget": "recovery took longer than the MTTR budget",
+}
+
+
+@dataclass(frozen=True)
+class ProbeRecord:
+    """One synthetic request seen from the user's side."""
+
+    sent_at: float  # epoch seconds when the request was sent
+    done_at: float  # epoch seconds when the answer (or error) arrived
+    status: int  # HTTP status, 0 when no answer
+    ok: bool
+    version: str | None = None  # X-Amz-Executed-Version
+    path: str = "/"
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Milestones:
+    """Instants reported by the target (or the ledger for the injection), epoch seconds."""
+
+    fault_injected: float | None = None
+    alarm_fired: float | None = None
+    rollback_started: float | None = None
+    alias_restored: float | None = None
+    alarm_ok: float | None = None
+    alarm: str | None = None  # the alarm these times belong to
+    faulty_version: str | None = None
+
+
+@dataclass(frozen=True)
+class BlastRadius:
+    probes: int  # probes sent from injection to recovery (or the end)
+    failed: int
+    share_failed: float  # failed / probes over that window
+    served_by_faulty: int  # probes answered by the faulty version, when known
+
+
+class TimelineDict(TypedDict):
+    alarm: str | None
+    fault_injected: float | None
+    first_failed_request: float | None
+    alarm_fired: float | None
+    rollback_started: float | None
+    alias_restored: float | None
+    first_sustained_success: float | None
+    alarm_ok: float | None
+    time_to_detect_s: float | None
+    time_to_roll_back_s: float | None
+    time_to_recover_s: float | None
+    mttr_budget_s: float
+    within_budget: bool
+    blast_radius: dict[str, float | int]
+    broken_phase: str | None
+    problems: list[str]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    milestones: Milestones
+    first_failed_request: float | None
+    first_sustained_success: float | None
+    blast_radius: BlastRadius
+    budget_s: float
+    problems: tuple[tuple[Phase, str], ...] = field(default=())
+
+    @property
+    def time_to_detect(self) -> float | None:
+        return _diff(self.milestones.alarm_fired, self.milestones.fault_injected)
+
+    @property
+    def time_to_roll_back(self) -> float | None:
+        return _diff(self.milestones.alias_restored, self.milestones.alarm_fired)
+
+    @property
+    def time_to_recover(self) -> float | None:
+        """The MTTR: from the fault reaching traffic to users being served again."""
+        return _diff(self.first_sustained_success, self.milestones.fault_injected)
+
+    @property
+    def within_budget(self) -> bool:
+        ttr = self.time_to_recover
+        return ttr is not None and ttr <= self.budget_s
+
+    @property
+    def broken_phase(self) -> Phase | None:
+        """The first phase that did not happen as the hypothesis expects, or None."""
+        return self.problems[0][0] if self.problems else None
+
+    def to_dict(self) -> TimelineDict:
+        m = self.milestones
+        return TimelineDict(
+            alarm=m.alarm,
+            fault_injected=m.fault_injected,
+            first_failed_request=self.first_failed_request,
+            alarm_fired=m.alarm_fired,
+            rollback_started=m.rollback_started,
+            alias_restored=m.alias_restored,
+            first_sustained_success=self.first_sustained_success,
+            alarm_ok=m.alarm_ok,
+            time_to_detect_s=self.time_to_detect,
+            time_to_roll_back_s=self.time_to_roll_back,
+            time_to_recover_s=self.time_to_recover,
+            mttr_budget_s=self.budget_s,
+            within_budget=self.within_budget,
+            blast_radius=dict(asdict(self.blast_radius)),
+            broken_phase=self.broken_phase,
+            problems=[text for _, text in self.problems],
+        )
+
+    def render(self) -> list[str]:
+        """Human-readable lines, times relative to the injection."""
+        t0 = self.milestones.fault_injected
+        rows: list[tuple[str, float | None]] = [
+            ("fault injected", t0),
+            ("first failed user request", self.first_failed_request),
+            (f"alarm ALARM ({self.milestones.alarm or '?'})", self.milestones.alarm_fired),
+            ("rollback started", self.milestones.rollback_started),
+            ("alias restored", self.milestones.alias_restored),
+            ("first sustained success", self.first_sustained_success),
+            ("alarm OK", self.milestones.alarm_ok),
+        ]
+        lines = []
+        for label, at in rows:
+            if at is None:
+                lines.append(f"  {'—':>9}  {label}: not seen")
+            elif t0 is None:
+                lines.append(f"  {at:>9.3f}  {label}")
+            else:
+                lines.append(f"  {at - t0:>+8.3f}s  {label}")
+        b = self.blast_radius
+        lines.append(
+            f"  detect {_fmt(self.time_to_detect)}, roll back {_fmt(self.time_to_roll_back)}, "
+            f"recover (MTTR) {_fmt(self.time_to_recover)} vs budget {self.budget_s:g}s"
+            f" -> {'within' if self.within_budget else 'OVER'} budget"
+        )
+        lines.append(
+            f"  blast radius: {b.failed}/{b.probes} probes failed ({b.share_failed:.1%}),"
+            f" {b.served_by_faulty} served by the faulty version"
+        )
+        lines.extend(f"  broken: {text}" for _, text in self.problems)
+        return lines
+
+
+def _diff(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a - b
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}s"
+
+
+def _first_sustained_success(
+    probes: Sequence[ProbeRecord], after: float, sustain: int
+) -> float | None:
+    """Start of the final run of good probes sent after `after`, if it is long enough."""
+    streak: list[ProbeRecord] = []
+    for p in probes:
+        if p.sent_at < after:
+            continue
+        if p.ok:
+            streak.append(p)
+        else:
+            streak = []
+    return streak[0].sent_at if len(streak) >= sustain else None
+
+
+def build_timeline(
+    probes: Sequence[ProbeRecord],
+    milestones: Milestones,
+    *,
+    budget_s: float = 120.0,
+    sustain: int = 5,
+    expect_alarm: bool = True,
+    expect_rollback: bool = True,
+) -> Timeline:
+    """Assemble the timeline and say which phase, if any, broke.
+
+    `expect_alarm` / `expect_rollback` are False for experiments whose hypothesis has no
+    alarm or no rollback (a manual drill): those phases are then not reported as broken.
+    """
+    ordered = sorted(probes, key=lambda p: p.sent_at)
+    t0 = milestones.fault_injected
+    window = [p for p in ordered if t0 is None or p.sent_at >= t0]
+    first_fail = next((p.sent_at for p in window if not p.ok), None)
+    recovered = (
+        None if first_fail is None else _first_sustained_success(window, first_fail, sustain)
+    )
+    in_blast = [p for p in window if recovered is None or p.sent_at < recovered]
+    failed = sum(1 for p in in_blast if not p.ok)
+    faulty = milestones.faulty_version
+    blast = BlastRadius(
+        probes=len(in_blast),
+        failed=failed,
+        share_failed=failed / len(in_blast) if in_blast else 0.0,
+        served_by_faulty=sum(1 for p in in_blast if faulty is not None and p.version == faulty),
+    )
+    problems: list[tuple[Phase, str]] = []
+
+    def broke(phase: Phase, detail: str = "") -> None:
+        problems.append((phase, _PHASE_TEXT[phase] + (f" ({detail})" if detail else "")))
+
+    if t0 is None:
+        broke("inject")
+    if first_fail is None:
+        broke("impact", f"{len(window)} probes after the injection")
+    if expect_alarm and milestones.alarm_fired is None:
+        broke("detect", milestones.alarm or "")
+    if expect_rollback and milestones.rollback_started is None:
+        broke("rollback_start")
+    if expect_rollback and milestones.alias_restored is None:
+        broke("rollback_finish")
+    if first_fail is not None and recovered is None:
+        broke("recover", f"need {sustain} consecutive good probes")
+    if expect_alarm and milestones.alarm_fired is not None and milestones.alarm_ok is None:
+        broke("alarm_clear", milestones.alarm or "")
+    timeline = Timeline(milestones, first_fail, recovered, blast, budget_s, tuple(problems))
+    ttr = timeline.time_to_recover
+    if ttr is not None and ttr > budget_s:
+        problems.append(("budget", f"{_PHASE_TEXT['budget']} ({ttr:.1f}s > {budget_s:g}s)"))
+        timeline = Timeline(milestones, first_fail, recovered, blast, budget_s, tuple(problems))
+    return timeline

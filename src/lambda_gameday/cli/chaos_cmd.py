@@ -1,0 +1,86 @@
+"""`gameday chaos NAME|PATH`: run one experiment with rollbacks always and the MTTR timeline."""
+
+from __future__ import annotations
+
+import click
+
+from ..exceptions import GamedayError
+from .options import open_target, target_option
+
+__all__ = ["chaos"]
+
+
+@click.command("chaos")
+@click.argument("experiment")
+@target_option
+@click.option("--dry-run", is_flag=True, help="Print what would be done; touch nothing.")
+@click.option(
+    "--allow-production",
+    is_flag=True,
+    help="Allow destructive experiments against a production target.",
+)
+@click.option(
+    "--ledger",
+    "ledger_path",
+    default=".gameday/ledger.jsonl",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Fault ledger (for `gameday cleanup`).",
+)
+@click.option(
+    "--journal",
+    "journal_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Write the Chaos Toolkit journal here (secrets redacted).",
+)
+@click.option(
+    "--experiments-dir",
+    default="experiments",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where NAME is looked up.",
+)
+def chaos(
+    experiment: str,
+    target_file: str | None,
+    dry_run: bool,
+    allow_production: bool,
+    ledger_path: str,
+    journal_path: str | None,
+    experiments_dir: str,
+) -> None:
+    """Run EXPERIMENT (a name in experiments/ or a path) against the target.
+
+    Every fault is written to the ledger before injection and removed however the run
+    ends (rollbacks always run; Ctrl-C and SIGTERM remove faults, then exit 130).
+    Exit 1 when the hypothesis failed, naming the phase that broke.
+    """
+    from ..chaos.runner import raise_for, resolve_experiment, run_experiment
+
+    path = resolve_experiment(experiment, experiments_dir)
+    with open_target(target_file) as target:
+        result = run_experiment(
+            path,
+            target,
+            dry_run=dry_run,
+            allow_production=allow_production,
+            ledger_path=ledger_path,
+            journal_path=journal_path,
+        )
+    if dry_run:
+        for line in result.journal["plan"]:
+            click.echo(line)
+        click.echo("dry run: nothing was injected")
+        return
+    click.echo(f"{result.title}: {result.status}")
+    if result.timeline is not None:
+        for line in result.timeline.render():
+            click.echo(line)
+    if result.cleanup_problems:
+        raise GamedayError(
+            "faults could not be removed: "
+            + "; ".join(result.cleanup_problems)
+            + " (run `gameday cleanup`)"
+        )
+    raise_for(result)

@@ -1,0 +1,115 @@
+"""The MTTR timeline is pure: milestones and probes in, phases and durations out."""
+
+from __future__ import annotations
+
+import pytest
+
+from lambda_gameday.chaos.timeline import Milestones, ProbeRecord, build_timeline
+
+T0 = 1_700_000_000.0
+
+
+def probes(pattern: str, start: float = T0 - 1.0, step: float = 0.5) -> list[ProbeRecord]:
+    """'.' good, 'x' failed: one probe every `step` seconds from `start`."""
+    return [
+        ProbeRecord(
+            start + i * step,
+            start + i * step + 0.01,
+            200 if c == "." else 502,
+            c == ".",
+            "2" if c == "x" else "1",
+        )
+        for i, c in enumerate(pattern)
+    ]
+
+
+FULL = Milestones(
+    fault_injected=T0,
+    alarm_fired=T0 + 10,
+    rollback_started=T0 + 11,
+    alias_restored=T0 + 14,
+    alarm_ok=T0 + 30,
+    alarm="hasivu-dev-health-liveness-error-rate",
+    faulty_version="2",
+)
+
+
+def test_complete_run_reports_every_duration_and_no_broken_phase() -> None:
+    # GIVEN a fault at T0, failures from T0+1 to T0+14, good probes after
+    pattern = "..." + ".x" * 14 + "." * 20
+    tl = build_timeline(probes(pattern), FULL, budget_s=120, sustain=5)
+    # THEN
+    assert tl.broken_phase is None
+    assert tl.time_to_detect == pytest.approx(10)
+    assert tl.time_to_roll_back == pytest.approx(4)
+    assert tl.first_failed_request == pytest.approx(T0 + 1.0)
+    # the final streak starts right after the last failure (index 3 + 27 = 30 -> +1)
+    assert tl.first_sustained_success == pytest.approx(T0 - 1.0 + 31 * 0.5)
+    assert tl.time_to_recover == pytest.approx(14.5)
+    assert tl.within_budget
+
+
+def test_blast_radius_counts_failures_and_faulty_version_until_recovery() -> None:
+    pattern = "..." + ".x" * 14 + "." * 20
+    tl = build_timeline(probes(pattern), FULL, sustain=5)
+    b = tl.blast_radius
+    # probes from T0 (index 2) until recovery (index 31): 29 probes, 14 failed
+    assert (b.probes, b.failed, b.served_by_faulty) == (29, 14, 14)
+    assert b.share_failed == pytest.approx(14 / 29)
+
+
+def test_short_streaks_during_the_fault_are_not_recovery() -> None:
+    # GIVEN good streaks of 4 between failures and a final streak of only 3
+    tl = build_timeline(probes("..x....x....x..."), FULL, sustain=5)
+    assert tl.first_sustained_success is None
+    assert tl.broken_phase == "recover"
+
+
+def test_missing_alarm_is_reported_as_the_detect_phase() -> None:
+    m = Milestones(fault_injected=T0, alarm="a")
+    tl = build_timeline(probes("..xxxx" + "." * 10), m, sustain=5)
+    assert tl.broken_phase == "detect"
+    texts = tl.to_dict()["problems"]
+    assert "the alarm never reached ALARM (a)" in texts[0]
+    assert any("rollback" in t for t in texts)
+
+
+def test_missing_rollback_reported_when_alarm_fired() -> None:
+    m = Milestones(fault_injected=T0, alarm_fired=T0 + 5, alarm_ok=T0 + 9, alarm="a")
+    tl = build_timeline(probes("..xxxx" + "." * 10), m, sustain=5)
+    assert tl.broken_phase == "rollback_start"
+
+
+def test_over_budget_is_its_own_phase() -> None:
+    m = Milestones(T0, T0 + 100, T0 + 101, T0 + 130, T0 + 140, "a")
+    pts = [ProbeRecord(T0 + 1, T0 + 1, 502, False)] + [
+        ProbeRecord(T0 + 131 + i, T0 + 131 + i, 200, True) for i in range(6)
+    ]
+    tl = build_timeline(pts, m, budget_s=120, sustain=5)
+    assert tl.time_to_recover == pytest.approx(131)
+    assert not tl.within_budget
+    assert tl.broken_phase == "budget"
+    assert "131.0s > 120s" in tl.problems[0][1]
+
+
+def test_drill_without_alarm_or_rollback_expectations() -> None:
+    m = Milestones(fault_injected=T0)
+    tl = build_timeline(
+        probes("..xx" + "." * 6), m, sustain=5, expect_alarm=False, expect_rollback=False
+    )
+    assert tl.broken_phase is None
+    assert tl.time_to_detect is None
+
+
+def test_no_impact_is_reported() -> None:
+    tl = build_timeline(probes("." * 10), FULL, sustain=5)
+    assert tl.broken_phase == "impact"
+
+
+def test_render_and_dict_agree() -> None:
+    tl = build_timeline(probes("..." + ".x" * 4 + "." * 8), FULL, sustain=5)
+    d = tl.to_dict()
+    text = "\n".join(tl.render())
+    assert "+10.000s  alarm ALARM (hasivu-dev-health-liveness-error-rate)" in text
+    assert d["time_to_detect_s"] == pytest.approx(10)
+    assert d["blast_radius"]["failed"] == 4

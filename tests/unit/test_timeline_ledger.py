@@ -1,0 +1,79 @@
+"""The fault ledger: append-only, survives a cut last line, tracks open entries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lambda_gameday.chaos.ledger import Ledger, TargetRef
+from lambda_gameday.exceptions import ConfigError
+
+REF = TargetRef(
+    name="t",
+    kind="sandbox",
+    region="ap-south-1",
+    endpoint_url="http://127.0.0.1:1",
+    profile=None,
+    source="<test>",
+)
+
+
+def test_entries_open_until_undone_newest_first(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.jsonl", run_id="r1")
+    a = ledger.record(
+        "concurrency",
+        "fn",
+        "throttle fn",
+        REF,
+        [{"op": "restore_concurrency", "function": "fn", "reserved": None}],
+    )
+    b = ledger.record(
+        "alias",
+        "fn:production",
+        "shift",
+        REF,
+        [
+            {
+                "op": "restore_alias",
+                "function": "fn",
+                "alias": "production",
+                "version": "1",
+                "weights": {},
+            }
+        ],
+    )
+    ledger.mark_injected(a.id, 5.0)
+    assert [e.id for e in ledger.open_entries()] == [b.id, a.id]
+    ledger.mark_undone(b.id)
+    again = Ledger(tmp_path / "l.jsonl")  # another process reading the same file
+    (only,) = again.open_entries()
+    assert only.id == a.id and only.injected_at == 5.0 and only.run_id == "r1"
+    assert only.undo[0]["op"] == "restore_concurrency"
+
+
+def test_a_cut_last_line_is_ignored_but_corruption_is_not(tmp_path: Path) -> None:
+    path = tmp_path / "l.jsonl"
+    ledger = Ledger(path)
+    ledger.record("ssm", "/p", "param", REF, [])
+    with path.open("a") as f:
+        f.write('{"op": "fault", "id": "x", "at"')  # SIGKILL mid-write
+    assert len(ledger.entries()) == 1
+    path.write_text("garbage\n" + path.read_text())
+    with pytest.raises(ConfigError, match="not a ledger record"):
+        ledger.entries()
+
+
+def test_filters_by_run_kind_and_resource(tmp_path: Path) -> None:
+    one, two = Ledger(tmp_path / "l", run_id="1"), Ledger(tmp_path / "l", run_id="2")
+    one.record("concurrency", "a", "a", REF, [])
+    two.record("concurrency", "b", "b", REF, [])
+    two.record("ssm", "b", "b2", REF, [])
+    assert [e.description for e in one.open_entries(run_id="2", kind="concurrency")] == ["b"]
+    assert [e.description for e in one.open_entries(resource="b")] == ["b2", "b"]
+
+
+def test_unwritable_ledger_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("")
+    with pytest.raises(ConfigError, match="cannot write the fault ledger"):
+        Ledger(tmp_path / "f" / "l.jsonl").record("ssm", "p", "d", REF, [])
