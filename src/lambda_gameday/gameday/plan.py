@@ -68,6 +68,7 @@ class SyntheticsOptions:
 
     probes: int = 200  # per endpoint
     endpoints: tuple[str, ...] = ()  # paths or function names; empty: every target function
+    checks: tuple[str, ...] = ()  # check definition files/folders; empty: built-in health checks
     timeout_s: float = 5.0
     max_seconds: float = 60.0  # hard bound on the phase's wall-clock time
 
