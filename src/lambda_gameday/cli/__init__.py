@@ -20,12 +20,15 @@ __all__ = ["main"]
 COMMANDS: dict[str, str] = {
     "sandbox": "lambda_gameday.cli.sandbox_cmd:sandbox",
     "chaos": "lambda_gameday.cli.chaos_cmd:chaos",
+    "coldstart": "lambda_gameday.cli.coldstart_cmd:coldstart",
+    "conformance": "lambda_gameday.cli.conformance_cmd:conformance",
     "cleanup": "lambda_gameday.cli.cleanup_cmd:cleanup",
     "dashboard": "lambda_gameday.cli.dashboard_cmd:dashboard",
     "history": "lambda_gameday.cli.history_cmd:history",
     "lint": "lambda_gameday.cli.lint_cmd:lint",
     "load": "lambda_gameday.cli.load_cmd:load",
     "run": "lambda_gameday.cli.run_cmd:run",
+    "synth": "lambda_gameday.cli.synth_cmd:synth",
     "target": "lambda_gameday.cli.target_cmd:target",
 }
 

@@ -1,0 +1,75 @@
+"""`gameday coldstart`: force and measure cold starts, and check provisioned concurrency."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..console import make_console
+from .options import open_target, target_option
+
+__all__ = ["coldstart"]
+
+
+@click.command()
+@target_option
+@click.option(
+    "--function",
+    "functions",
+    multiple=True,
+    help="Function name, short name or path (repeatable). Default: every target function.",
+)
+@click.option(
+    "--warm", type=int, default=5, show_default=True, help="Warm invocations after the cold one."
+)
+@click.option(
+    "--log-deadline",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for REPORT lines.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("gameday-coldstart.jsonl"),
+    show_default=True,
+)
+def coldstart(
+    target_file: str | None,
+    functions: tuple[str, ...],
+    warm: int,
+    log_deadline: float,
+    out: Path,
+) -> None:
+    """Force a new execution environment per function (env-var touch on $LATEST), then
+    report the cold invocation (client time, Init Duration from REPORT) against the
+    cold-start SLO, warm invocations separately, and whether provisioned concurrency
+    serves warm where the target declares it. The touched variable is always restored.
+
+    \b
+    Exit codes: 0 all within budget; 1 a cold start over budget, not observed, or
+    provisioned concurrency not serving warm; 2 bad input; 3 target unusable.
+    """
+    from ..exceptions import ConfigError, VerdictFailed
+    from ..synthetics.coldstart import run_cold_starts
+    from ..synthetics.publish import coldstart_table
+    from ..synthetics.results import ResultsWriter
+
+    if warm < 0:
+        raise ConfigError("--warm must be >= 0")
+    console = make_console()
+    with open_target(target_file) as target, ResultsWriter(out) as writer:
+        chosen = [target.function(f) for f in functions] if functions else None
+        results = run_cold_starts(
+            target, chosen, warm_requests=warm, on_result=writer.write, log_deadline_s=log_deadline
+        )
+    console.print(coldstart_table(results))
+    console.print(f"results: {out}", highlight=False)
+    failed = [r for r in results if r.outcome == "failed"]
+    if failed:
+        raise VerdictFailed(
+            f"{len(failed)} cold-start probe(s) failed; "
+            f"first: {failed[0].function}: {failed[0].reason}"
+        )

@@ -1,0 +1,51 @@
+"""`gameday conformance`: the seed's checklist, checked read-only against the target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..console import make_console
+from .options import open_target, target_option
+
+__all__ = ["conformance"]
+
+
+@click.command()
+@target_option
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("gameday-conformance.jsonl"),
+    show_default=True,
+)
+def conformance(target_file: str | None, out: Path) -> None:
+    """Check published versions, production/canary aliases, provisioned concurrency,
+    error and duration alarms wired to the alert topic, and a confirmed subscription.
+    Changes nothing. Each finding names the resource and the fix.
+
+    \b
+    Exit codes: 0 every item passes; 1 an item fails; 3 an item could not be checked.
+    """
+    from ..exceptions import TargetError, VerdictFailed
+    from ..synthetics.conformance import run_conformance
+    from ..synthetics.publish import findings_table
+    from ..synthetics.results import ResultsWriter
+
+    console = make_console()
+    with open_target(target_file) as target, ResultsWriter(out) as writer:
+        findings = run_conformance(target)
+        for f in findings:
+            writer.write(f)
+    console.print(findings_table(findings))
+    console.print(f"results: {out}", highlight=False)
+    failed = [f for f in findings if f.status == "fail"]
+    if failed:
+        raise VerdictFailed(
+            f"{len(failed)} of {len(findings)} checklist items fail; first: "
+            f"{failed[0].resource}: {failed[0].message}"
+        )
+    errors = [f for f in findings if f.status == "error"]
+    if errors:
+        raise TargetError(f"{errors[0].resource}: {errors[0].message}")

@@ -1,0 +1,140 @@
+"""`gameday synth`: run the synthetic checks once, or as a paced monitor with --watch."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import click
+
+from ..console import make_console
+from .options import open_target, target_option
+
+__all__ = ["synth"]
+
+
+@click.command()
+@target_option
+@click.option(
+    "--checks",
+    "check_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Check files or directories (repeatable). Default: ./synthetics if it exists, "
+    "else one health-contract check per target function.",
+)
+@click.option("--watch", is_flag=True, help="Run as a paced availability monitor.")
+@click.option(
+    "--interval", type=float, default=10.0, show_default=True, help="Seconds between ticks."
+)
+@click.option(
+    "--duration",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Monitor length in seconds (0: until Ctrl-C).",
+)
+@click.option("--fresh-connections", is_flag=True, help="A new connection per attempt.")
+@click.option("--publish", is_flag=True, help="Push CloudWatchSynthetics metrics to the target.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("gameday-synth.jsonl"),
+    show_default=True,
+    help="Results, one JSON object per line, written as they happen.",
+)
+def synth(
+    target_file: str | None,
+    check_paths: tuple[Path, ...],
+    watch: bool,
+    interval: float,
+    duration: float,
+    fresh_connections: bool,
+    publish: bool,
+    out: Path,
+) -> None:
+    """Run synthetic checks against the target and print latency and availability.
+
+    \b
+    Exit codes:
+      0  every check passed (degraded counts as passed), or the monitor's availability
+         is at or above the target's SLO
+      1  a check failed, or the monitor's per-time-point availability is below the SLO
+      2  bad input (check path, interval, output file); a malformed check *file* is
+         recorded as a failed check instead, so the other checks still run
+      3  the target cannot be used
+    """
+    from ..exceptions import ConfigError, VerdictFailed
+    from ..synthetics.availability import Monitor, availability_report
+    from ..synthetics.definitions import CheckDefinition, Expectations, load_checks
+    from ..synthetics.engine import CheckRunner, definition_failure
+    from ..synthetics.publish import availability_table, publish_metrics, results_table
+    from ..synthetics.results import ResultsWriter, summarize
+
+    if interval <= 0 or duration < 0:
+        raise ConfigError("--interval must be > 0 and --duration >= 0")
+    paths = list(check_paths) or ([Path("synthetics")] if Path("synthetics").is_dir() else [])
+    console = make_console()
+    with open_target(target_file) as target:
+        if paths:
+            checks, errors = load_checks(paths)
+        else:
+            checks = [
+                CheckDefinition(name=fn.name, endpoint=fn.path, expect=Expectations(health=True))
+                for fn in target.functions
+            ]
+            errors = []
+        if not checks and not errors:
+            raise ConfigError(f"no checks found in {', '.join(map(str, paths))}")
+        stop = threading.Event()
+        with (
+            ResultsWriter(out) as writer,
+            CheckRunner(target, fresh_connections=fresh_connections, stop=stop) as runner,
+        ):
+            if not watch:
+                results = runner.run_all(checks, errors, writer)
+            else:
+                results = []
+                for e in errors:
+                    r = definition_failure(e)
+                    writer.write(r)
+                    results.append(r)
+                monitor = Monitor(
+                    runner,
+                    checks,
+                    interval_s=interval,
+                    duration_s=duration or None,
+                    stop=stop,
+                    writer=writer,
+                    on_tick=lambda t: console.print(
+                        f"tick {t.index}: "
+                        + ", ".join(f"{r.name} {r.outcome}" for r in t.results)
+                        + f" (lag {t.lag_ms:.1f} ms)",
+                        highlight=False,
+                    ),
+                )
+                try:
+                    report = monitor.run()
+                except KeyboardInterrupt:
+                    stop.set()
+                    report = availability_report(monitor.ticks, monitor.target)
+                results += [r for t in monitor.ticks for r in t.results]
+        console.print(results_table(summarize(results)))
+        if publish:
+            sent = publish_metrics(target, results)
+            console.print(f"published {sent} datapoints to CloudWatchSynthetics", highlight=False)
+    console.print(f"results: {out}", highlight=False)
+    failed = [r for r in results if r.outcome == "failed"]
+    if watch:
+        console.print(availability_table(report))
+        console.print(report.sentence(), highlight=False)
+        if errors:
+            raise VerdictFailed(f"{len(errors)} check definition(s) invalid: {errors[0].reason}")
+        if report.time_points and report.per_time_point < report.target:
+            raise VerdictFailed(report.sentence())
+        return
+    if failed:
+        first = failed[0]
+        raise VerdictFailed(
+            f"{len(failed)} of {len(results)} checks failed; first: {first.name}: {first.reason}"
+        )
