@@ -183,8 +183,8 @@ def faults_from_experiments(
             fn = args.get("function_name") or args.get("lambda_function_arn")
             if func == "deploy_canary":
                 kind = cast(FaultType, args.get("fault", "exception"))
-                latency = args.get("latency_ms", 2000) if kind == "latency" else None
-                found.append(FaultSpec(path.name, kind, str(fn), latency))
+                lat = float(args.get("latency_ms", 2000)) if kind == "latency" else None
+                found.append(FaultSpec(path.name, kind, str(fn), lat))
             elif func in _OUR_FAULTS:
                 kind = _OUR_FAULTS[func]
                 if kind == "dependency":
