@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from .awsapi import AwsApi
 from .truth import GroundTruth
+
+if TYPE_CHECKING:
+    from .dataplane import DataPlane
+    from .gateway import Route
 
 __all__ = ["Sandbox", "SandboxConfig", "SandboxError"]
 
@@ -49,6 +54,9 @@ class SandboxConfig:
     seed: int = 0  # seeds alias weighted routing and fault probabilities
     serverless_file: str | None = None  # build the stack from a Serverless Framework file
     extra: dict[str, object] = field(default_factory=dict)
+    # function name -> handler(event, context), registered on $LATEST at start
+    handlers: Mapping[str, Callable[[dict[str, Any], Any], Any]] = field(default_factory=dict)
+    integration_timeout_s: float = 29.0  # API Gateway's integration timeout (504 past it)
 
     def __post_init__(self) -> None:
         if self.host not in ("127.0.0.1", "localhost", "::1"):
@@ -82,6 +90,8 @@ class Sandbox:
         self.api = AwsApi(self.config.host, self.config.aws_port)
         self.components: list[Component] = []
         self._api_url: str | None = None
+        self.dataplane: DataPlane | None = None  # set by the data plane when it starts
+        self.routes: dict[str, Route] = {}  # API path -> Route(function, alias)
         self._lock = threading.Lock()
         self._started = False
 
@@ -109,6 +119,14 @@ class Sandbox:
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
         }
+
+    def register_handler(
+        self, function: str, handler: Callable[[dict[str, Any], Any], Any]
+    ) -> None:
+        """Run `handler(event, context)` for `$LATEST` of `function` (see DataPlane)."""
+        if self.dataplane is None:
+            raise SandboxError("the sandbox's data plane has not started")
+        self.dataplane.register_handler(function, handler)
 
     def function_name(self, short: str) -> str:
         """`health-liveness` -> `hasivu-dev-health-liveness`."""
@@ -147,6 +165,7 @@ class Sandbox:
             return
         while self.components:
             self.components.pop().stop()
+        self.dataplane = None
         self.api.stop()
         self._reset_moto()
         self._started = False

@@ -1,0 +1,446 @@
+"""Lambda API behaviour moto lacks, added by intercepting the sandbox's Lambda REST calls.
+
+* Invoke runs the function through the data plane (moto would need Docker).
+* Provisioned concurrency configs (moto answers 404): IN_PROGRESS, then READY once the
+  environments are initialised; never on `$LATEST`.
+* Validation AWS does and moto doesn't: alias weights in [0, 1], one additional version,
+  no `$LATEST` in routing; configuration and code changes addressed to a published version
+  (a qualified name or ARN) are rejected — published versions are immutable.
+* Layers: moto rejects layer ARNs it doesn't hold (e.g. the chaos-lambda-extension layer in
+  another account); AWS accepts any readable layer version, so the sandbox records them.
+
+Configuration changes are applied in-process so the data plane sees them before the call
+returns (`on_change(function)` is called synchronously).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
+
+from werkzeug.wrappers import Response
+
+from .awsapi import ApiCall, aws_error
+from .runtime import LATEST, LambdaService, LambdaState, ProvisionedConfig, RawPayload
+
+__all__ = ["LambdaRules", "split_function_name"]
+
+_FN = r"(?P<fn>[^/]+)"
+_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+    ("POST", re.compile(rf"^/2015-03-31/functions/{_FN}/invocations/?$"), "invoke"),
+    ("PUT", re.compile(rf"^/2015-03-31/functions/{_FN}/configuration/?$"), "update_configuration"),
+    ("PUT", re.compile(rf"^/2015-03-31/functions/{_FN}/code/?$"), "update_code"),
+    ("PUT", re.compile(rf"^/2017-10-31/functions/{_FN}/concurrency/?$"), "put_concurrency"),
+    ("DELETE", re.compile(rf"^/2017-10-31/functions/{_FN}/concurrency/?$"), "delete_concurrency"),
+    ("POST", re.compile(rf"^/2015-03-31/functions/{_FN}/aliases/?$"), "create_alias"),
+    ("PUT", re.compile(rf"^/2015-03-31/functions/{_FN}/aliases/(?P<alias>[^/]+)$"), "update_alias"),
+    ("POST", re.compile(r"^/2015-03-31/functions/?$"), "create_function"),
+    ("PUT", re.compile(rf"^/2019-09-30/functions/{_FN}/provisioned-concurrency/?$"), "put_pc"),
+    ("GET", re.compile(rf"^/2019-09-30/functions/{_FN}/provisioned-concurrency/?$"), "get_pc"),
+    (
+        "DELETE",
+        re.compile(rf"^/2019-09-30/functions/{_FN}/provisioned-concurrency/?$"),
+        "delete_pc",
+    ),
+]
+_LAYER_ARN = re.compile(
+    r"^arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+$"
+)
+_FUNCTION_ARN = re.compile(r"^arn:[a-zA-Z0-9-]+:lambda:[a-z0-9-]+:\d{12}:function:")
+
+
+def split_function_name(raw: str) -> tuple[str, str | None]:
+    """`name`, `name:qualifier` or a (qualified) function ARN -> (name, qualifier)."""
+    raw = unquote(raw)
+    if _FUNCTION_ARN.match(raw):
+        raw = raw.split(":function:", 1)[1]
+    name, _, qualifier = raw.partition(":")
+    return name, (qualifier or None)
+
+
+def _json(status: int, body: object, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body), status=status, headers=headers or {}, content_type="application/json"
+    )
+
+
+def _validation(call: ApiCall, value: str, where: str, constraint: str) -> Response:
+    return aws_error(
+        call,
+        400,
+        "ValidationException",
+        f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy "
+        f"constraint: {constraint}",
+    )
+
+
+def _moto_error(call: ApiCall, exc: Exception) -> Response:
+    status = int(getattr(exc, "code", 400))
+    code = str(getattr(exc, "error_type", type(exc).__name__))
+    message = str(getattr(exc, "message", exc))
+    return aws_error(call, status, code, message)
+
+
+class LambdaRules:
+    """The Lambda interceptor: `AwsApi.intercept("lambda", rules)`."""
+
+    def __init__(
+        self,
+        state: LambdaState,
+        service: LambdaService,
+        loop: asyncio.AbstractEventLoop,
+        on_change: Callable[[str], None],
+    ):
+        self.state = state
+        self.service = service
+        self.loop = loop
+        self.on_change = on_change
+
+    def __call__(self, call: ApiCall) -> Response | None:
+        for method, pattern, op in _ROUTES:
+            if call.method != method:
+                continue
+            m = pattern.match(call.path)
+            if m is None:
+                continue
+            handler: Callable[..., Response | None] = getattr(self, "_" + op)
+            try:
+                return handler(call, **m.groupdict())
+            except Exception as exc:
+                if hasattr(exc, "error_type"):  # a moto service error: answer it as AWS would
+                    return _moto_error(call, exc)
+                raise
+        return None
+
+    def _arn(self, name: str, qualifier: str | None = None) -> str:
+        arn = self.state.function_arn(name)
+        return f"{arn}:{qualifier}" if qualifier else arn
+
+    def _not_found(self, call: ApiCall, name: str, qualifier: str | None = None) -> Response:
+        return aws_error(
+            call,
+            404,
+            "ResourceNotFoundException",
+            f"Function not found: {self._arn(name, qualifier)}",
+        )
+
+    def _published(self, call: ApiCall, name: str, qualifier: str) -> Response:
+        return aws_error(
+            call,
+            400,
+            "InvalidParameterValueException",
+            f"Cannot change the configuration of a published version or alias "
+            f"({self._arn(name, qualifier)}): published versions are immutable; "
+            "change $LATEST (the unqualified function name) and publish a new version.",
+        )
+
+    # -- invoke ---------------------------------------------------------------------------
+
+    def _invoke(self, call: ApiCall, fn: str) -> Response:
+        name, qualifier = split_function_name(fn)
+        qualifier = call.request.args.get("Qualifier") or qualifier
+        if self.state.latest(name) is None:
+            return self._not_found(call, name)
+        try:
+            event = json.loads(call.body) if call.body else {}
+        except ValueError:
+            return aws_error(
+                call,
+                400,
+                "InvalidRequestContentException",
+                "Could not parse request body into json",
+            )
+        kind = call.request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        future = asyncio.run_coroutine_threadsafe(
+            self.service.invoke(name, qualifier, event), self.loop
+        )
+        if kind == "Event":
+            return Response(b"", status=202)
+        if kind == "DryRun":
+            return Response(b"", status=204)
+        inv = future.result(timeout=960)
+        if inv.outcome == "not_found":
+            return self._not_found(call, name, qualifier)
+        if inv.outcome == "throttled":
+            return _json(
+                429,
+                {
+                    "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
+                    "Type": "User",
+                    "message": "Rate Exceeded.",
+                },
+                {"x-amzn-ErrorType": "TooManyRequestsException"},
+            )
+        headers = {"X-Amz-Executed-Version": inv.executed_version or LATEST}
+        if inv.outcome != "ok":
+            headers["X-Amz-Function-Error"] = "Unhandled"
+        payload = inv.payload
+        body = str(payload) if isinstance(payload, RawPayload) else json.dumps(payload)
+        return Response(body, status=200, headers=headers, content_type="application/json")
+
+    # -- configuration ----------------------------------------------------------------------
+
+    def _layers(self, call: ApiCall, arns: list[str]) -> list[dict[str, Any]] | Response:
+        out: list[dict[str, Any]] = []
+        for arn in arns:
+            if not isinstance(arn, str) or not _LAYER_ARN.match(arn):
+                return _validation(
+                    call,
+                    json.dumps(arns),
+                    "layers",
+                    "Member must satisfy constraint: [Member must satisfy regular expression "
+                    f"pattern: {_LAYER_ARN.pattern[1:-1]}]",
+                )
+            known = self.state.backend.layers_versions_by_arn(arn)
+            out.append({"Arn": arn, "CodeSize": known.code_size if known else 0})
+        return out
+
+    def _update_configuration(self, call: ApiCall, fn: str) -> Response:
+        name, qualifier = split_function_name(fn)
+        if qualifier:
+            return self._published(call, name, qualifier)
+        latest = self.state.latest(name)
+        if latest is None:
+            return self._not_found(call, name)
+        body = call.params()
+        layers = body.pop("Layers", None)
+        resolved = None if layers is None else self._layers(call, list(layers))
+        if isinstance(resolved, Response):
+            return resolved
+        latest.update_configuration(body)
+        if resolved is not None:
+            latest.layers = resolved
+            latest.code_or_config_updated = True
+        self.on_change(name)
+        return _json(200, latest.get_configuration())
+
+    def _update_code(self, call: ApiCall, fn: str) -> Response | None:
+        name, qualifier = split_function_name(fn)
+        if qualifier:
+            return self._published(call, name, qualifier)
+        return None  # moto applies it; the watcher retires $LATEST environments
+
+    def _put_concurrency(self, call: ApiCall, fn: str) -> Response:
+        name, qualifier = split_function_name(fn)
+        if qualifier:
+            return self._published(call, name, qualifier)
+        if self.state.latest(name) is None:
+            return self._not_found(call, name)
+        value = call.params().get("ReservedConcurrentExecutions")
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            return _validation(
+                call,
+                str(value),
+                "reservedConcurrentExecutions",
+                "Member must have value greater than or equal to 0",
+            )
+        self.state.backend.put_function_concurrency(name, value)
+        self.on_change(name)
+        return _json(200, {"ReservedConcurrentExecutions": value})
+
+    def _delete_concurrency(self, call: ApiCall, fn: str) -> Response:
+        name, qualifier = split_function_name(fn)
+        if qualifier:
+            return self._published(call, name, qualifier)
+        if self.state.latest(name) is None:
+            return self._not_found(call, name)
+        self.state.backend.delete_function_concurrency(name)
+        self.on_change(name)
+        return Response(b"", status=204)
+
+    def _create_function(self, call: ApiCall) -> Response | None:
+        body = call.params()
+        layers = body.get("Layers")
+        if not layers:
+            return None
+        resolved = self._layers(call, list(layers))
+        if isinstance(resolved, Response):
+            return resolved
+        spec = {k: v for k, v in body.items() if k != "Layers"}
+        fn = self.state.backend.create_function(spec)
+        fn.layers = resolved
+        return _json(201, fn.get_configuration(on_create=True))
+
+    # -- aliases ----------------------------------------------------------------------------
+
+    def _check_routing(
+        self, call: ApiCall, name: str, primary: str | None, routing: object
+    ) -> Response | None:
+        if routing is None:
+            return None
+        weights = routing.get("AdditionalVersionWeights") if isinstance(routing, dict) else None
+        if not weights:
+            return None
+        assert isinstance(weights, dict)
+        shown = "{" + ", ".join(f"{k}={v}" for k, v in weights.items()) + "}"
+        where = "routingConfig.additionalVersionWeights"
+        for key, value in weights.items():
+            if not re.fullmatch(r"[0-9]+", str(key)):
+                return _validation(
+                    call,
+                    shown,
+                    where,
+                    "Map keys must satisfy constraint: [Member must have length less than or "
+                    "equal to 1024, Member must have length greater than or equal to 1, Member "
+                    "must satisfy regular expression pattern: [0-9]+]",
+                )
+            if (
+                not isinstance(value, int | float)
+                or isinstance(value, bool)
+                or not 0.0 <= value <= 1.0
+            ):
+                return _validation(
+                    call,
+                    shown,
+                    where,
+                    "Map value must satisfy constraint: [Member must have value less than or "
+                    "equal to 1.0, Member must have value greater than or equal to 0.0, Member "
+                    "must not be null]",
+                )
+        if len(weights) > 1:
+            return aws_error(
+                call,
+                400,
+                "InvalidParameterValueException",
+                "Number of additional versions in routing config is limited to 1.",
+            )
+        if primary == LATEST:
+            return aws_error(
+                call,
+                400,
+                "InvalidParameterValueException",
+                "$LATEST is not supported for an alias pointing to more than 1 version",
+            )
+        extra = str(next(iter(weights)))
+        if extra == primary:
+            return aws_error(
+                call,
+                400,
+                "InvalidParameterValueException",
+                f"Invalid function version {extra}. Function version {extra} is already "
+                "included in routing configuration.",
+            )
+        if self.state.version(name, extra) is None:
+            return self._not_found(call, name, extra)
+        return None
+
+    def _create_alias(self, call: ApiCall, fn: str) -> Response | None:
+        name, _ = split_function_name(fn)
+        body = call.params()
+        return self._check_routing(
+            call, name, body.get("FunctionVersion"), body.get("RoutingConfig")
+        )
+
+    def _update_alias(self, call: ApiCall, fn: str, alias: str) -> Response:
+        name, _ = split_function_name(fn)
+        current = self.state.alias(name, unquote(alias))
+        if self.state.latest(name) is None:
+            return self._not_found(call, name)
+        if current is None:
+            return aws_error(
+                call, 404, "ResourceNotFoundException", f"Alias not found: {self._arn(name, alias)}"
+            )
+        body = call.params()
+        primary = body.get("FunctionVersion") or str(current.function_version)
+        error = self._check_routing(call, name, primary, body.get("RoutingConfig"))
+        if error is not None:
+            return error
+        updated = self.state.backend.update_alias(
+            name=unquote(alias),
+            function_name=name,
+            function_version=body.get("FunctionVersion"),
+            description=body.get("Description"),
+            routing_config=body.get("RoutingConfig"),
+        )
+        self.on_change(name)
+        return _json(200, updated.to_json())
+
+    # -- provisioned concurrency ------------------------------------------------------------
+
+    def _pc_target(self, call: ApiCall, fn: str) -> tuple[str, str] | Response:
+        name, in_name = split_function_name(fn)
+        qualifier = call.request.args.get("Qualifier") or in_name
+        if self.state.latest(name) is None:
+            return self._not_found(call, name)
+        if not qualifier or qualifier == LATEST:
+            return aws_error(
+                call,
+                400,
+                "InvalidParameterValueException",
+                "Provisioned Concurrency Configs cannot be applied to unpublished function "
+                "versions.",
+            )
+        if (
+            self.state.alias(name, qualifier) is None
+            and self.state.version(name, qualifier) is None
+        ):
+            return self._not_found(call, name, qualifier)
+        return name, qualifier
+
+    @staticmethod
+    def _pc_json(config: ProvisionedConfig) -> dict[str, object]:
+        return {
+            "RequestedProvisionedConcurrentExecutions": config.requested,
+            "AvailableProvisionedConcurrentExecutions": config.allocated,
+            "AllocatedProvisionedConcurrentExecutions": config.allocated,
+            "Status": config.status,
+            "LastModified": config.last_modified,
+        }
+
+    def _put_pc(self, call: ApiCall, fn: str) -> Response:
+        target = self._pc_target(call, fn)
+        if isinstance(target, Response):
+            return target
+        requested = call.params().get("ProvisionedConcurrentExecutions")
+        if not isinstance(requested, int) or isinstance(requested, bool) or requested < 1:
+            return _validation(
+                call,
+                str(requested),
+                "provisionedConcurrentExecutions",
+                "Member must have value greater than or equal to 1",
+            )
+        config = self.service.put_provisioned(target[0], target[1], requested)
+        body = self._pc_json(config)
+        body.pop("AvailableProvisionedConcurrentExecutions")
+        return _json(202, body)
+
+    def _get_pc(self, call: ApiCall, fn: str) -> Response:
+        if call.request.args.get("List") == "ALL":
+            name, _ = split_function_name(fn)
+            if self.state.latest(name) is None:
+                return self._not_found(call, name)
+            configs = [
+                {"FunctionArn": self._arn(c.function, c.qualifier), **self._pc_json(c)}
+                for c in list(self.service.provisioned.values())
+                if c.function == name
+            ]
+            return _json(200, {"ProvisionedConcurrencyConfigs": configs})
+        target = self._pc_target(call, fn)
+        if isinstance(target, Response):
+            return target
+        config = self.service.provisioned.get(target)
+        if config is None:
+            return aws_error(
+                call,
+                404,
+                "ProvisionedConcurrencyConfigNotFoundException",
+                "No Provisioned Concurrency Config found for this function",
+            )
+        return _json(200, self._pc_json(config))
+
+    def _delete_pc(self, call: ApiCall, fn: str) -> Response:
+        target = self._pc_target(call, fn)
+        if isinstance(target, Response):
+            return target
+        if not self.service.delete_provisioned(*target):
+            return aws_error(
+                call,
+                404,
+                "ProvisionedConcurrencyConfigNotFoundException",
+                "No Provisioned Concurrency Config found for this function",
+            )
+        return Response(b"", status=204)

@@ -1,0 +1,70 @@
+"""Helpers shared by the sandbox's functional tests (not fixtures: plain functions)."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+from lambda_gameday.sandbox import Sandbox
+
+
+def code_zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("index.py", "def handler(event, context):\n    return None\n")
+    return buf.getvalue()
+
+
+def make_function(
+    sandbox: Sandbox,
+    lam: Any,
+    name: str,
+    handler: Callable[[dict[str, Any], Any], Any],
+    *,
+    path: str | None = None,
+    timeout: int = 3,
+    env: dict[str, str] | None = None,
+    alias: str = "live",
+) -> str:
+    """Create `name` through the API, run `handler` for it, publish version 1, point
+    `alias` at it and (if `path`) serve it at `path`. Returns the published version."""
+    assert sandbox.dataplane is not None and sandbox.dataplane.stack is not None
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=sandbox.dataplane.stack.role_arn,
+        Handler="index.handler",
+        Code={"ZipFile": code_zip()},
+        Timeout=timeout,
+        MemorySize=128,
+        Environment={"Variables": env or {}},
+    )
+    sandbox.register_handler(name, handler)
+    version: str = lam.publish_version(FunctionName=name)["Version"]
+    lam.create_alias(FunctionName=name, Name=alias, FunctionVersion=version)
+    if path is not None:
+        sandbox.dataplane.add_route(path, name, alias)
+    return version
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.02) -> Any:
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+def report_lines(logs: Any, function: str, start_ms: int) -> list[str]:
+    """Every REPORT line of `function` since `start_ms`, via filter_log_events."""
+    events = logs.filter_log_events(
+        logGroupName=f"/aws/lambda/{function}", startTime=start_ms, filterPattern="REPORT"
+    )["events"]
+    return [e["message"] for e in events]
