@@ -59,18 +59,24 @@ TREAT_MISSING_TABLE = [
 ]
 
 
-@pytest.mark.parametrize(("row", "missing", "ignore", "breaching", "not_breaching"),
-                         TREAT_MISSING_TABLE)
+@pytest.mark.parametrize(
+    ("row", "missing", "ignore", "breaching", "not_breaching"), TREAT_MISSING_TABLE
+)
 @pytest.mark.parametrize("previous", ["OK", "ALARM", "INSUFFICIENT_DATA"])
 def test_treat_missing_data_table(
     row: str, missing: str, ignore: str, breaching: str, not_breaching: str, previous: str
 ) -> None:
     # GIVEN AWS's example rows WHEN evaluated under each TreatMissingData THEN the
     # documented state results (and "keep" leaves the previous state untouched)
-    for tmd, expected in (("missing", missing), ("ignore", ignore), ("breaching", breaching),
-                          ("notBreaching", not_breaching)):
-        result = evaluate(spec(tmd=tmd), points(row), window_end=WINDOW_END,
-                          previous=previous, query_time=QUERY)  # type: ignore[arg-type]
+    for tmd, expected in (
+        ("missing", missing),
+        ("ignore", ignore),
+        ("breaching", breaching),
+        ("notBreaching", not_breaching),
+    ):
+        result = evaluate(
+            spec(tmd=tmd), points(row), window_end=WINDOW_END, previous=previous, query_time=QUERY
+        )  # type: ignore[arg-type]
         if expected == "keep":
             assert result.retain, (row, tmd)
             assert result.state == previous
@@ -82,8 +88,9 @@ def test_treat_missing_data_table(
 
 def test_threshold_crossed_reason_and_reason_data_match_aws_format() -> None:
     # GIVEN two breaching minutes WHEN a 2-of-2 alarm evaluates THEN AWS's reason text
-    result = evaluate(spec(n=2), points("X X"), window_end=WINDOW_END, previous="OK",
-                      query_time=QUERY)
+    result = evaluate(
+        spec(n=2), points("X X"), window_end=WINDOW_END, previous="OK", query_time=QUERY
+    )
     assert result.state == "ALARM"
     assert result.reason == (
         "Threshold Crossed: 2 datapoints [20.0 (07/09/26 06:14:00), 20.0 (07/09/26 06:13:00)] "
@@ -116,8 +123,9 @@ def test_threshold_crossed_reason_and_reason_data_match_aws_format() -> None:
     ],
 )
 def test_m_of_n_with_gaps(row: str, state: str, n_listed: int) -> None:
-    result = evaluate(spec(n=5, m=3), points(row), window_end=WINDOW_END, previous="OK",
-                      query_time=QUERY)
+    result = evaluate(
+        spec(n=5, m=3), points(row), window_end=WINDOW_END, previous="OK", query_time=QUERY
+    )
     assert result.state == state
     assert "out of the last 5 datapoints" in result.reason
     assert result.reason.count("(07/09/26") == n_listed
@@ -127,8 +135,13 @@ def test_m_of_n_with_gaps(row: str, state: str, n_listed: int) -> None:
 def test_gaps_are_skipped_when_enough_real_points_exist() -> None:
     # GIVEN 3 real datapoints spread over a 5-bucket range with gaps between them
     # WHEN a 2-of-3 alarm evaluates with notBreaching THEN missing data is not used at all
-    result = evaluate(spec(n=3, m=2, tmd="notBreaching"), points("X - X - 0"),
-                      window_end=WINDOW_END, previous="OK", query_time=QUERY)
+    result = evaluate(
+        spec(n=3, m=2, tmd="notBreaching"),
+        points("X - X - 0"),
+        window_end=WINDOW_END,
+        previous="OK",
+        query_time=QUERY,
+    )
     assert result.state == "ALARM"
     assert result.reason == (
         "Threshold Crossed: 2 out of the last 3 datapoints "
@@ -148,8 +161,9 @@ def test_gaps_are_skipped_when_enough_real_points_exist() -> None:
     ],
 )
 def test_alarm_to_ok_needs_n_minus_m_plus_one_good_points(row: str, state: str) -> None:
-    result = evaluate(spec(n=5, m=3), points(row), window_end=WINDOW_END, previous="ALARM",
-                      query_time=QUERY)
+    result = evaluate(
+        spec(n=5, m=3), points(row), window_end=WINDOW_END, previous="ALARM", query_time=QUERY
+    )
     assert result.state == state
     if state == "OK":
         assert result.reason.endswith("(minimum 3 datapoints for ALARM -> OK transition).")
@@ -173,10 +187,16 @@ def test_alarm_to_ok_needs_n_minus_m_plus_one_good_points(row: str, state: str) 
 def test_percentile_alarms_with_low_sample_counts(
     stat: str, samples: float, mode: str, retained: bool
 ) -> None:
-    s = spec(n=2, statistic=None, extended_statistic=stat,
-             evaluate_low_sample_count_percentile=mode)
-    result = evaluate(s, points("X X", sample_count=samples), window_end=WINDOW_END,
-                      previous="OK", query_time=QUERY)
+    s = spec(
+        n=2, statistic=None, extended_statistic=stat, evaluate_low_sample_count_percentile=mode
+    )
+    result = evaluate(
+        s,
+        points("X X", sample_count=samples),
+        window_end=WINDOW_END,
+        previous="OK",
+        query_time=QUERY,
+    )
     assert result.retain is retained
     assert result.state == ("OK" if retained else "ALARM")
     if not retained:
@@ -198,16 +218,22 @@ def test_percentile_alarms_with_low_sample_counts(
 )
 def test_every_comparison_operator(op: str, value: float, breach: bool) -> None:
     s = AlarmSpec("a", "ns", "m", PERIOD, 1, THRESHOLD, op)
-    result = evaluate(s, [Datapoint(WINDOW_END - PERIOD, value)], window_end=WINDOW_END,
-                      previous="INSUFFICIENT_DATA", query_time=QUERY)
+    result = evaluate(
+        s,
+        [Datapoint(WINDOW_END - PERIOD, value)],
+        window_end=WINDOW_END,
+        previous="INSUFFICIENT_DATA",
+        query_time=QUERY,
+    )
     assert result.state == ("ALARM" if breach else "OK")
 
 
 def test_all_missing_reasons() -> None:
     insufficient = evaluate(spec(), [], window_end=WINDOW_END, previous="OK", query_time=QUERY)
     assert insufficient.reason == "Insufficient Data: 3 datapoints were unknown."
-    breaching = evaluate(spec(tmd="breaching"), [], window_end=WINDOW_END, previous="OK",
-                         query_time=QUERY)
+    breaching = evaluate(
+        spec(tmd="breaching"), [], window_end=WINDOW_END, previous="OK", query_time=QUERY
+    )
     assert breaching.reason == (
         "Threshold Crossed: no datapoints were received for 3 periods and 3 missing "
         "datapoints were treated as [Breaching]."
@@ -217,8 +243,9 @@ def test_all_missing_reasons() -> None:
 def test_points_outside_the_evaluation_range_are_ignored() -> None:
     old = Datapoint(WINDOW_END - 6 * PERIOD, 20.0)  # range is N + 2 = 5 buckets
     future = Datapoint(WINDOW_END, 20.0)  # the still-open bucket is not evaluated
-    result = evaluate(spec(n=3), [old, future], window_end=WINDOW_END, previous="OK",
-                      query_time=QUERY)
+    result = evaluate(
+        spec(n=3), [old, future], window_end=WINDOW_END, previous="OK", query_time=QUERY
+    )
     assert result.state == "INSUFFICIENT_DATA"
 
 

@@ -61,8 +61,16 @@ def test_empty_and_unknown() -> None:
 
 @pytest.mark.parametrize(
     ("period", "ok", "cadence"),
-    [(10, True, 10), (20, True, 10), (30, True, 10), (60, True, 60), (300, True, 60),
-     (45, False, 45), (2, False, 2), (90, False, 60)],
+    [
+        (10, True, 10),
+        (20, True, 10),
+        (30, True, 10),
+        (60, True, 60),
+        (300, True, 60),
+        (45, False, 45),
+        (2, False, 2),
+        (90, False, 60),
+    ],
 )
 def test_periods_and_cadence(period: int, ok: bool, cadence: int) -> None:
     assert aws_period_ok(period) is ok
@@ -85,8 +93,11 @@ BASE = {
     ("change", "code", "fragment"),
     [
         ({"Period": 45}, "ValidationError", "Period must be 10, 20, 30 or a multiple of 60"),
-        ({"ComparisonOperator": "Bigger"}, "ValidationError", "Value 'Bigger' at "
-         "'comparisonOperator' failed to satisfy constraint"),
+        (
+            {"ComparisonOperator": "Bigger"},
+            "ValidationError",
+            "Value 'Bigger' at 'comparisonOperator' failed to satisfy constraint",
+        ),
         ({"TreatMissingData": "zero"}, "ValidationError", "Option zero is not supported"),
         ({"ExtendedStatistic": "p99"}, "InvalidParameterCombination", "Exactly one of"),
         ({"Statistic": None}, "InvalidParameterCombination", "Exactly one of"),
@@ -116,14 +127,30 @@ def test_short_periods_only_in_fast_timing_and_with_a_warning() -> None:
 
 
 def test_alarm_message_fields() -> None:
-    spec = AlarmSpec("hasivu-dev-x-error-rate", "AWS/Lambda", "Errors", 60, 2, 10.0,
-                     "GreaterThanThreshold", dimensions=(("FunctionName", "f"),),
-                     treat_missing_data="notBreaching")
-    body = json.loads(alarm_message(
-        spec, description="d", account_id="123456789012", region="ap-south-1",
-        alarm_arn="arn:aws:cloudwatch:ap-south-1:123456789012:alarm:x", old_state="OK",
-        new_state="ALARM", reason="r", at=0.0,
-    ))
+    spec = AlarmSpec(
+        "hasivu-dev-x-error-rate",
+        "AWS/Lambda",
+        "Errors",
+        60,
+        2,
+        10.0,
+        "GreaterThanThreshold",
+        dimensions=(("FunctionName", "f"),),
+        treat_missing_data="notBreaching",
+    )
+    body = json.loads(
+        alarm_message(
+            spec,
+            description="d",
+            account_id="123456789012",
+            region="ap-south-1",
+            alarm_arn="arn:aws:cloudwatch:ap-south-1:123456789012:alarm:x",
+            old_state="OK",
+            new_state="ALARM",
+            reason="r",
+            at=0.0,
+        )
+    )
     assert body["Region"] == "Asia Pacific (Mumbai)"
     assert body["NewStateValue"] == "ALARM"
     assert body["OldStateValue"] == "OK"

@@ -83,6 +83,7 @@ class AlarmEngine:
     region: str
     settings: AlarmSettings = field(default_factory=AlarmSettings)
     clock: Callable[[], float] = time.time
+    pre_tick: Callable[[], None] | None = None  # e.g. flush the data plane's metric buffer
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
@@ -152,6 +153,8 @@ class AlarmEngine:
         return self._tick(now, force=True)
 
     def _tick(self, now: float, *, force: bool) -> int:
+        if self.pre_tick is not None:
+            self.pre_tick()
         with self._lock:
             self.reconcile(now)
             backend = self.backend
