@@ -1,0 +1,285 @@
+"""Load runs against the sandbox: thresholds that hold, a latency canary caught per
+version, a misspelled endpoint, raw-sample agreement, and a 2 s stall that a paced
+(open-model) run shows in its corrected percentiles while the raw ones hide it.
+
+Each run is a real `python -m locust` process, a few seconds long and bounded."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sandbox_helpers import wait_until
+
+from lambda_gameday.config import Target, sandbox_target
+from lambda_gameday.exceptions import ConfigError, VerdictFailed
+from lambda_gameday.load import LoadOptions, LoadReport, check_report, run_load
+from lambda_gameday.load.runner import _requests_so_far
+from lambda_gameday.load.thresholds import evaluate_all, parse_thresholds
+from lambda_gameday.sandbox import Sandbox
+
+LIVENESS = "health-liveness"
+
+
+@pytest.fixture(scope="module")
+def target(sandbox: Sandbox) -> Target:
+    return sandbox_target(sandbox.api_url, sandbox.endpoint_url, region=sandbox.config.region)
+
+
+def warm(sandbox: Sandbox, paths: tuple[str, ...], concurrency: int) -> None:
+    """Start `concurrency` execution environments per path, so cold starts (100 ms init
+    in the test sandbox) are not what the thresholds below measure."""
+    with ThreadPoolExecutor(concurrency) as pool:
+        for path in paths:
+            urls = [sandbox.api_url + path] * concurrency
+            list(pool.map(lambda url: httpx.get(url, timeout=10), urls))
+
+
+@pytest.fixture(scope="module")
+def steady(
+    sandbox: Sandbox, target: Target, tmp_path_factory: pytest.TempPathFactory
+) -> LoadReport:
+    """One 3-second closed-model run over the four endpoints, with raw samples kept."""
+    tmp = tmp_path_factory.mktemp("steady")
+    warm(sandbox, ("/health", "/health/live", "/health/ready", "/health/startup"), 3)
+    options = LoadOptions(
+        users=3,
+        spawn_rate=10,
+        run_time_s=3,
+        think="0.005,0.015",
+        out=tmp / "results.json",
+        raw_samples=tmp / "raw.jsonl",
+        seed=3,
+    )
+    return run_load(target, options)
+
+
+def test_thresholds_that_hold_pass(steady: LoadReport, target: Target) -> None:
+    # GIVEN a steady run against the healthy sandbox, judged by the target's SLO defaults
+    assert {r.threshold.expression for r in steady.thresholds} == {"p95<100", "error_rate<0.005"}
+    # THEN they hold, and so do per-endpoint and per-version ones
+    assert [r.outcome for r in steady.thresholds] == ["pass", "pass"]
+    check_report(steady)
+    extra = parse_thresholds(
+        ["p95{endpoint=/health/live}<100", "p95{version=1}<100", "rps>20", "error_rate<0.005"]
+    )
+    results = evaluate_all(extra, steady.results.series, steady.results.duration_s)
+    assert [r.outcome for r in results] == ["pass"] * 4, results
+    assert set(steady.results.endpoints) == {
+        "/health",
+        "/health/live",
+        "/health/ready",
+        "/health/startup",
+    }
+
+
+def test_a_threshold_on_a_misspelled_endpoint_is_an_error(steady: LoadReport) -> None:
+    bad = LoadReport(
+        steady.results,
+        tuple(
+            evaluate_all(
+                parse_thresholds(["p95{endpoint=/health/lve}<100"]), steady.results.series, 3
+            )
+        ),
+        steady.command,
+        steady.log,
+    )
+    assert bad.verdict == "error"
+    with pytest.raises(
+        ConfigError, match=r"endpoint=/health/lve matches nothing \(seen endpoints: /health,"
+    ):
+        check_report(bad)
+
+
+def nearest_rank(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(Fraction(str(p)) / 100 * len(ordered))) - 1]
+
+
+def test_percentiles_agree_with_the_raw_samples(steady: LoadReport) -> None:
+    raw_path = Path(steady.results.path).with_name("raw.jsonl")
+    samples = [json.loads(line)["ms"] for line in raw_path.read_text().splitlines()]
+    hist = steady.results.latency()
+    assert hist.count == len(samples) == steady.results.count
+    rows = []
+    for p in (50, 95, 99):
+        exact = nearest_rank(samples, p)
+        ours = hist.percentile_ms(p)
+        # HdrHistogram, 3 significant digits: never below the true sample, at most 0.1 % above
+        assert exact - 0.0005 <= ours <= exact * 1.001 + 0.0015, (p, exact, ours)
+        rows.append((p, exact, ours))
+    # Locust's own figure (bucketed, rank int(n*p)+1) is recorded for the docs, not gated on
+    assert steady.results.locust is not None
+    locust = steady.results.locust
+    print(
+        "\npercentile agreement (ms): "
+        + ", ".join(f"p{p}: raw {e:.3f} hdr {o:.3f}" for p, e, o in rows)
+        + f"; locust p50 {locust.p50:g} p95 {locust.p95:g} p99 {locust.p99:g}"
+    )
+
+
+@pytest.fixture
+def aws(
+    sandbox: Sandbox, sandbox_client: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    for key, value in sandbox.env().items():
+        monkeypatch.setenv(key, value)
+    return sandbox_client("lambda")
+
+
+@pytest.fixture
+def liveness(sandbox: Sandbox, aws: Any) -> Iterator[str]:
+    """The liveness function's name; its $LATEST config and production alias are put back."""
+    name = sandbox.function_name(LIVENESS)
+    before = aws.get_function_configuration(FunctionName=name)
+    alias = aws.get_alias(FunctionName=name, Name="production")
+    yield name
+    aws.update_alias(
+        FunctionName=name,
+        Name="production",
+        FunctionVersion=alias["FunctionVersion"],
+        RoutingConfig={"AdditionalVersionWeights": {}},
+    )
+    aws.update_function_configuration(
+        FunctionName=name,
+        Environment={"Variables": before.get("Environment", {}).get("Variables", {})},
+        Layers=[layer["Arn"] for layer in before.get("Layers", [])],
+    )
+
+
+def test_latency_in_the_canary_fails_its_threshold_but_not_the_stable_versions(
+    sandbox: Sandbox, target: Target, aws: Any, liveness: str, tmp_path: Path
+) -> None:
+    from chaosaws.awslambda.actions import add_latency
+
+    stable = aws.get_alias(FunctionName=liveness, Name="production")["FunctionVersion"]
+    # GIVEN chaostoolkit-aws's add_latency (1 s, always) on $LATEST, published as the canary
+    # and weighted into the production alias at 20 %
+    add_latency(
+        liveness, latency=1, probability=1.0, configuration={"aws_region": sandbox.config.region}
+    )
+    assert sandbox.truth.wait_for("fault", liveness, timeout=3, fault="chaos_latency") is not None
+    canary = aws.publish_version(FunctionName=liveness)["Version"]
+    aws.update_alias(
+        FunctionName=liveness,
+        Name="production",
+        RoutingConfig={"AdditionalVersionWeights": {canary: 0.2}},
+    )
+    warm(sandbox, ("/health/live",), 4)
+    # WHEN steady load runs through the alias with a threshold per version
+    options = LoadOptions(
+        users=4,
+        run_time_s=3,
+        mix="/health/live=1",
+        think="0.005,0.01",
+        thresholds=(
+            f"p95{{version={stable}}}<150",
+            f"p95{{version={canary}}}<150",
+            "error_rate<0.005",
+        ),
+        out=tmp_path / "results.json",
+    )
+    report = run_load(target, options)
+    by_expr = {r.threshold.expression: r for r in report.thresholds}
+    # THEN the canary's threshold fails with ~1 s latency, the stable version's holds
+    canary_result = by_expr[f"p95{{version={canary}}}<150"]
+    stable_result = by_expr[f"p95{{version={stable}}}<150"]
+    assert canary_result.outcome == "fail", canary_result
+    assert canary_result.observed is not None and canary_result.observed >= 1000
+    assert canary_result.samples >= 3
+    assert stable_result.outcome == "pass", stable_result
+    assert stable_result.samples > canary_result.samples
+    assert set(report.results.versions) == {stable, canary}
+    with pytest.raises(VerdictFailed, match=f"version={canary}"):
+        check_report(report)
+
+
+def test_a_two_second_stall_shows_in_the_corrected_p99_of_a_paced_run(
+    sandbox: Sandbox,
+    target: Target,
+    aws: Any,
+    sandbox_client: Callable[[str], Any],
+    liveness: str,
+    tmp_path: Path,
+) -> None:
+    ssm = sandbox_client("ssm")
+    param = "/gameday/load-test/stall"
+    ssm.put_parameter(
+        Name=param, Value=json.dumps({"latency": {"enabled": False}}), Type="String", Overwrite=True
+    )
+    # GIVEN the liveness function reading a failure-lambda parameter (published, in production)
+    env = (
+        aws.get_function_configuration(FunctionName=liveness)
+        .get("Environment", {})
+        .get("Variables", {})
+    )
+    aws.update_function_configuration(
+        FunctionName=liveness, Environment={"Variables": {**env, "FAILURE_INJECTION_PARAM": param}}
+    )
+    version = aws.publish_version(FunctionName=liveness)["Version"]
+    aws.update_alias(FunctionName=liveness, Name="production", FunctionVersion=version)
+    warm(sandbox, ("/health/live",), 4)
+    out = tmp_path / "results.json"
+    # ... and a paced open-model run: 4 users, one request each every 50 ms (80 req/s)
+    options = LoadOptions(
+        users=4,
+        spawn_rate=100,
+        run_time_s=6,
+        mix="/health/live=1",
+        pace_ms=50,
+        thresholds=("p95<100", "corrected_p99<1000"),
+        out=out,
+    )
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(run_load, target, options)
+        # WHEN, once paced traffic flows, the target stalls: every request that arrives
+        # while the fault is on waits 2 s (failure-lambda latency, 100 %), then it is off
+        wait_until(lambda: _requests_so_far(out) >= 60, timeout=20, interval=0.05)
+        stall = {
+            "latency": {
+                "enabled": True,
+                "percentage": 100,
+                "min_latency": 2000,
+                "max_latency": 2000,
+            }
+        }
+        ssm.put_parameter(Name=param, Value=json.dumps(stall), Type="String", Overwrite=True)
+        t_on = time.time()
+        assert sandbox.truth.wait_for(
+            "fault", liveness, timeout=3, after=t_on - 1, fault="failure_lambda"
+        )
+        ssm.put_parameter(
+            Name=param,
+            Value=json.dumps({"latency": {"enabled": False}}),
+            Type="String",
+            Overwrite=True,
+        )
+        report = running.result(timeout=60)
+    res = report.results
+    raw = res.latency()
+    corrected = res.merged("corrected")
+    lag = res.merged("lag")
+    print(
+        f"\nstall: raw p95 {raw.percentile_ms(95):.1f} p99 {raw.percentile_ms(99):.1f} "
+        f"max {raw.max_ms:.0f}; "
+        f"corrected p95 {corrected.percentile_ms(95):.0f} p99 {corrected.percentile_ms(99):.0f}; "
+        f"lag p99 {lag.percentile_ms(99):.0f}; n={raw.count}"
+    )
+    # THEN the raw (closed-loop view) p95 hides the stall: few requests saw it ...
+    assert raw.max_ms >= 1900
+    assert raw.percentile_ms(95) < 100
+    # ... while timing from the intended send time shows it: the corrected p99 is ~2 s,
+    # and the schedule lag says the sends were held back by the target
+    assert corrected.percentile_ms(99) >= 1500
+    assert corrected.percentile_ms(99) <= 3000
+    assert lag.percentile_ms(99) >= 1000
+    by_expr = {r.threshold.expression: r.outcome for r in report.thresholds}
+    assert by_expr == {"p95<100": "pass", "corrected_p99<1000": "fail"}
