@@ -254,7 +254,7 @@ def _on_request(
         if code:
             status = str(code)
         headers = getattr(response, "headers", None)
-        if headers:
+        if headers is not None:  # not `if headers:` - len() of these headers costs a scan
             version = headers.get(VERSION_HEADER) or UNKNOWN_VERSION
     delay_ms = None
     if context and start_time is not None:
