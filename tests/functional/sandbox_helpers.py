@@ -64,7 +64,10 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, interval: flo
 
 def report_lines(logs: Any, function: str, start_ms: int) -> list[str]:
     """Every REPORT line of `function` since `start_ms`, via filter_log_events."""
-    events = logs.filter_log_events(
-        logGroupName=f"/aws/lambda/{function}", startTime=start_ms, filterPattern="REPORT"
-    )["events"]
+    try:
+        events = logs.filter_log_events(
+            logGroupName=f"/aws/lambda/{function}", startTime=start_ms, filterPattern="REPORT"
+        )["events"]
+    except logs.exceptions.ResourceNotFoundException:  # created by the first invocation's logs
+        return []
     return [e["message"] for e in events]

@@ -211,6 +211,7 @@ class LambdaRules:
         resolved = None if layers is None else self._layers(call, list(layers))
         if isinstance(resolved, Response):
             return resolved
+        self.on_change(name)  # baseline first: the diff after is exact
         latest.update_configuration(body)
         if resolved is not None:
             latest.layers = resolved
@@ -238,6 +239,7 @@ class LambdaRules:
                 "reservedConcurrentExecutions",
                 "Member must have value greater than or equal to 0",
             )
+        self.on_change(name)  # baseline first: the diff after is exact
         self.state.backend.put_function_concurrency(name, value)
         self.on_change(name)
         return _json(200, {"ReservedConcurrentExecutions": value})
@@ -248,6 +250,7 @@ class LambdaRules:
             return self._published(call, name, qualifier)
         if self.state.latest(name) is None:
             return self._not_found(call, name)
+        self.on_change(name)  # baseline first: the diff after is exact
         self.state.backend.delete_function_concurrency(name)
         self.on_change(name)
         return Response(b"", status=204)
@@ -349,6 +352,7 @@ class LambdaRules:
         error = self._check_routing(call, name, primary, body.get("RoutingConfig"))
         if error is not None:
             return error
+        self.on_change(name)  # baseline first: the diff after is exact
         updated = self.state.backend.update_alias(
             name=unquote(alias),
             function_name=name,

@@ -219,7 +219,10 @@ class LambdaService:
         self.idle_expiry_s = idle_expiry_s
         self.failure_cache_ttl_s = failure_cache_ttl_s
         self._ssm_value = ssm_value
-        self.rng = random.Random(seed)
+        # Separate streams: the k-th routing decision is the same whatever the faults draw,
+        # so the versions served by N requests do not depend on their interleaving.
+        self.route_rng = random.Random(seed)
+        self.fault_rng = random.Random(seed + 1)
         self.envs: list[Environment] = []
         self.busy: dict[str, int] = {}
         self.provisioned: dict[tuple[str, str], ProvisionedConfig] = {}
@@ -261,7 +264,7 @@ class LambdaService:
             return (qualifier if found is not None else None), resource
         version = str(alias.function_version)
         for extra, weight in self.state.weights(alias).items():
-            if self.rng.random() < weight:
+            if self.route_rng.random() < weight:
                 version = extra
             break  # AWS allows one additional version
         return version, resource
@@ -589,7 +592,7 @@ class LambdaService:
         flags: tuple[FailureFlag, ...],
         timeout_s: float,
     ) -> object:
-        rng = self.rng
+        rng = self.fault_rng
         if extension is not None and extension.latency_s and rng.random() < extension.latency_p:
             await asyncio.sleep(extension.latency_s)
         fired = [f for f in flags if rng.random() * 100 < f.percentage]
