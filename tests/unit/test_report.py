@@ -36,7 +36,7 @@ def test_verdict_sentence_reads_like_a_verdict() -> None:
     )
     assert not slo.passed
     assert slo.sentence() == (
-        "p95 of /health was 143 ms, budget < 100 ms, 2,000 samples, worst minute 12:03"
+        "p95 of /health was 143 ms, budget 100 ms, 2,000 samples, worst minute 12:03"
     )
 
 

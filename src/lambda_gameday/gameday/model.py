@@ -91,8 +91,17 @@ class SLOResult:
         else:
             ok = measured >= budget
         return SLOResult(
-            metric, subject, measured, budget, comparison, unit, samples, ok, label or metric,
-            detail, lower_bound,
+            metric,
+            subject,
+            measured,
+            budget,
+            comparison,
+            unit,
+            samples,
+            ok,
+            label or metric,
+            detail,
+            lower_bound,
         )
 
     def sentence(self) -> str:
@@ -103,7 +112,11 @@ class SLOResult:
             head = f"{self.label} of {self.subject} was {_fmt(self.measured, self.unit)}"
         parts = [
             head,
-            f"budget {self.comparison} {_fmt(self.budget, self.unit)}",
+            (
+                f"budget {_fmt(self.budget, self.unit)}"
+                if self.comparison in ("<", "<=")
+                else f"target {_fmt(self.budget, self.unit)}"
+            ),
             f"{format_count(self.samples)} samples",
         ]
         if self.lower_bound is not None:

@@ -5,13 +5,12 @@ and conversions — so a game day and the single-purpose commands agree by const
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from ..config import FunctionSpec, Target
 from ..exceptions import ConfigError
@@ -212,24 +211,6 @@ def latency_slos(stats: Sequence[EndpointStats], target: Target) -> list[SLOResu
 # --- phases -------------------------------------------------------------------------------
 
 
-def _missing(spec: PhaseSpec, module: str, started: float) -> PhaseResult:
-    return PhaseResult(
-        spec.name,
-        spec.kind,
-        "skipped",
-        started,
-        time.time(),
-        message=f"{module} is not part of this build yet; phase not run",
-    )
-
-
-def _available(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 def _builtin_checks(target: Target, opts: SyntheticsOptions) -> list[CheckDefinition]:
     """One check per target function: 2xx and the health+json contract. Latency is judged
     by the p95 SLO over all probes, so a slow probe is not counted as unavailable here."""
@@ -419,14 +400,81 @@ def run_load_phase(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
     )
 
 
+_SEVERITY: dict[str, Literal["error", "warning", "info"]] = {
+    "fail": "error",
+    "error": "error",
+    "warn": "warning",
+    "warning": "warning",
+    "pass": "info",
+}
+
+
+def _judge_findings(
+    spec: PhaseSpec, started: float, findings: Sequence[Finding], fail_on: str
+) -> PhaseResult:
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = sum(f.severity == "warning" for f in findings)
+    failed = (fail_on == "error" and errors > 0) or (fail_on == "warning" and errors + warnings > 0)
+    message = f"{errors} error(s), {warnings} warning(s) in {len(findings)} checks"
+    return PhaseResult(
+        spec.name,
+        spec.kind,
+        "failed" if failed else "passed",
+        started,
+        time.time(),
+        message=message,
+        findings=tuple(findings),
+    )
+
+
 def run_conformance(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
-    assert isinstance(spec.options, ConformanceOptions)
-    return _missing(spec, "lambda_gameday.synthetics.conformance", time.time())
+    """The seed's checklist, read-only: versions, aliases, provisioned concurrency, alarms
+    and the alert topic; every finding names the resource and the fix."""
+    from ..synthetics.conformance import run_conformance as checklist
+
+    opts = spec.options
+    assert isinstance(opts, ConformanceOptions)
+    started = time.time()
+    ctx.progress("reading the target's setup")
+    findings = [
+        Finding(_SEVERITY.get(f.status, "error"), f.resource, f"{f.check}: {f.message}", f.fix)
+        for f in checklist(ctx.target)
+    ]
+    return _judge_findings(spec, started, findings, opts.fail_on)
 
 
 def run_lint(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
-    assert isinstance(spec.options, LintOptions)
-    return _missing(spec, "lambda_gameday.chaos.lint", time.time())
+    """What cannot work, before anything is injected: the target's alarms and deployment
+    groups, plus the faults the experiments inject, against the MTTR budget."""
+    from ..chaos.context import clients_for
+    from ..chaos.lint import LintInputs, lint
+    from ..chaos.lint_reader import alarms_from_template, faults_from_experiments, read_target
+
+    opts = spec.options
+    assert isinstance(opts, LintOptions)
+    started = time.time()
+    ctx.progress("reading alarms and deployment groups")
+    alarms, groups = read_target(clients_for(ctx.target), ctx.target)
+    for template in opts.templates:
+        alarms += alarms_from_template(Path(template))
+    folder = Path(opts.experiments_dir)
+    paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    readiness = next((f.name for f in ctx.target.functions if f.path == "/health/ready"), None)
+    found = lint(
+        LintInputs(
+            alarms=alarms,
+            groups=groups,
+            faults=faults_from_experiments(paths, readiness),
+            function_alarms={f.name: f.alarms for f in ctx.target.functions},
+            budget_s=ctx.target.slos.mttr_s,
+            on_aws=ctx.target.kind == "aws",
+        )
+    )
+    findings = [
+        Finding(_SEVERITY.get(f.severity, "error"), f.resource, f"{f.rule}: {f.message}", f.fix)
+        for f in found
+    ]
+    return _judge_findings(spec, started, findings, opts.fail_on)
 
 
 def _invoke_sample(sample: InvokeSample, cold: bool) -> Sample:
@@ -558,6 +606,7 @@ def run_chaos(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
     """Each experiment through the chaos runner (rollbacks always, ledger, preflight);
     its MTTR timeline judged against the target's budget; journals kept."""
     from ..chaos.controls import traffic
+    from ..chaos.faults import ABORT, abort_reason
     from ..chaos.runner import Interrupted, run_experiment
 
     opts = spec.options
@@ -580,8 +629,32 @@ def run_chaos(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
                 allow_production=opts.allow_production or ctx.allow_production,
                 journal_path=journal,
             )
-        except Interrupted:
-            raise KeyboardInterrupt from None
+        except Interrupted as exc:
+            if not ABORT.is_set():  # a signal (Ctrl-C / SIGTERM), not a stop condition
+                raise KeyboardInterrupt from None
+            # A stop condition tripped: the experiment failed safely (faults removed).
+            stem = Path(name).stem
+            timelines.append(
+                Timeline(
+                    stem, (), budget, passed=False, broken_phase=f"stop condition: {abort_reason()}"
+                )
+            )
+            slos.append(
+                SLOResult.check(
+                    "mttr",
+                    stem,
+                    None,
+                    budget,
+                    "<=",
+                    "s",
+                    0,
+                    label="MTTR",
+                    detail=f"aborted by a stop condition ({abort_reason()}); {exc.one_line()}",
+                )
+            )
+            if journal.exists():
+                artifacts.append(str(journal.relative_to(ctx.artifacts_dir)))
+            continue
         if journal.exists():
             artifacts.append(str(journal.relative_to(ctx.artifacts_dir)))
         t = _timeline(Path(name).stem, result, budget, traffic.recorded())

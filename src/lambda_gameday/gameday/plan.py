@@ -60,6 +60,8 @@ class LintOptions:
     """What cannot work, said before anything runs (alarm arithmetic vs the MTTR budget)."""
 
     fail_on: FailOn = "error"
+    experiments_dir: str = "experiments"  # the faults these experiments inject are linted
+    templates: tuple[str, ...] = ()  # CloudFormation / serverless.yml files with more alarms
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,9 @@ def _v(slo: SLOResult, value: float | None) -> str:
         return "—"
     if slo.unit == "%":
         return f"{value * 100:.2f} %"
-    return f"{value:,.1f} {slo.unit}".strip()
+    if not slo.unit:
+        return f"{value:g}"
+    return f"{value:,.1f} {slo.unit}"
 
 
 def _secs(v: float | None) -> str:

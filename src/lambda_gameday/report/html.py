@@ -54,7 +54,9 @@ def _val(slo: SLOResult, value: float | None) -> str:
         return "—"
     if slo.unit == "%":
         return f"{value * 100:.2f} %"
-    return f"{value:,.1f} {slo.unit}".strip()
+    if not slo.unit:
+        return f"{value:g}"
+    return f"{value:,.1f} {slo.unit}"
 
 
 def _slo_table(slos: list[SLOResult]) -> str:
