@@ -122,7 +122,12 @@ class ControlLoops:
         )
         self.alarms.install(sandbox.api)
         self.deployments = DeploymentController(
-            sandbox.truth, cfg.account_id, cfg.region, settings.deployments
+            sandbox.truth,
+            cfg.account_id,
+            cfg.region,
+            settings.deployments,
+            alias_changed=_watcher_poke(sandbox),
+            alias_lock=_watcher_lock(sandbox),
         )
         self.deployments.install(sandbox.api)
         functions = _functions(cfg.account_id, cfg.region)
@@ -158,6 +163,25 @@ def _functions(account_id: str, region: str) -> set[str]:
     from moto.awslambda.models import lambda_backends
 
     return set(lambda_backends[account_id][region]._lambdas._functions)
+
+
+def _watcher_poke(sandbox: Sandbox) -> Any:
+    """The data plane's state-watcher poke: it records alias changes in the ground truth."""
+    for component in sandbox.components:
+        poke = getattr(getattr(component, "watcher", None), "poke", None)
+        if callable(poke):
+            return poke
+    return None
+
+
+def _watcher_lock(sandbox: Sandbox) -> Any:
+    """The watcher's lock (the data plane exposes no public one yet): holding it while an
+    alias's version and weights change keeps the watcher from recording a half-change."""
+    for component in sandbox.components:
+        lock = getattr(getattr(component, "watcher", None), "_lock", None)
+        if lock is not None:
+            return lock
+    return None
 
 
 def _telemetry_flush(sandbox: Sandbox) -> Any:

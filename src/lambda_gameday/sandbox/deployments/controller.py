@@ -25,6 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,12 +145,19 @@ class DeploymentController:
         region: str,
         settings: DeploymentSettings | None = None,
         alarm_state: Callable[[str], str | None] | None = None,
+        alias_changed: Callable[[], None] | None = None,
+        alias_lock: AbstractContextManager[Any] | None = None,
     ):
         self.truth = truth
         self.account_id = account_id
         self.region = region
         self.settings = settings or DeploymentSettings()
         self._alarm_state = alarm_state or self._moto_alarm_state
+        # The data plane's watcher records alias changes (truth kind "alias") when poked;
+        # without one the controller records them itself.
+        self._alias_changed = alias_changed
+        # Held while the version and weights change together, so a watcher never sees half.
+        self._alias_lock: AbstractContextManager[Any] = alias_lock or nullcontext()
         self._lock = threading.RLock()
         self._deployments: dict[str, _Deployment] = {}
         self._configs: dict[str, DeploymentConfig] = {}
@@ -327,7 +335,7 @@ class DeploymentController:
             self._status(dep, "InProgress")
             assert dep.appspec is not None
             target = dep.appspec.target
-            self._validate_target(target)
+            self._validate_target(target, strict=dep.creator != "codeDeployRollback")
             self._check(dep)
             if dep.appspec.before_allow_traffic:
                 self._run_hook(dep, "BeforeAllowTraffic", dep.appspec.before_allow_traffic)
@@ -406,7 +414,7 @@ class DeploymentController:
                 f"restores {t.function}:{t.alias} to version {t.current_version}.",
             }
 
-    def _validate_target(self, t: LambdaTarget) -> None:
+    def _validate_target(self, t: LambdaTarget, *, strict: bool = True) -> None:
         lam = self._lambda()
         try:
             lam.get_function(t.function)
@@ -431,7 +439,8 @@ class DeploymentController:
                     f"The {label} {version} of Lambda function {t.function} does not exist "
                     "or is not a published version.",
                 )
-        if str(alias.function_version) != t.current_version:
+        # a rollback starts mid-shift: the alias may still be on either version
+        if strict and str(alias.function_version) != t.current_version:
             raise _Failure(
                 "INVALID_LAMBDA_CONFIGURATION",
                 f"The alias {t.alias} of Lambda function {t.function} points to version "
@@ -449,12 +458,16 @@ class DeploymentController:
         alias = self._lambda().get_alias(t.alias, t.function)
         routing = {"AdditionalVersionWeights": dict(weights)} if weights else {}
         with self._lock:
-            alias.function_version = version
-            alias.routing_config = routing
-            alias.revision_id = str(uuid.uuid4())
-            self.truth.record(
-                "alias", f"{t.function}:{t.alias}", version=version, weights=dict(weights)
-            )
+            with self._alias_lock:
+                alias.function_version = version
+                alias.routing_config = routing
+                alias.revision_id = str(uuid.uuid4())
+            if self._alias_changed is not None:
+                self._alias_changed()
+            else:
+                self.truth.record(
+                    "alias", f"{t.function}:{t.alias}", version=version, weights=dict(weights)
+                )
 
     def _check(self, dep: _Deployment) -> None:
         if dep.stop_requested.is_set():
