@@ -170,9 +170,7 @@ def faults_from_experiments(
             exp = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise ConfigError(f"{path}: not a readable JSON experiment ({exc})") from None
-        conf = {
-            k: v for k, v in (exp.get("configuration", {}) or {}).items() if isinstance(v, str)
-        }
+        conf = {k: v for k, v in (exp.get("configuration", {}) or {}).items() if isinstance(v, str)}
         for act in exp.get("method", []) or []:
             prov = act.get("provider", {}) if isinstance(act, dict) else {}
             func = str(prov.get("func", ""))

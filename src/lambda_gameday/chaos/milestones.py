@@ -55,9 +55,9 @@ def _iso(value: object) -> float | None:
 
 def milestones_from_journal(journal: Mapping[str, Any]) -> Milestones:
     m: dict[str, Any] = {}
-    runs: Sequence[Mapping[str, Any]] = list(journal.get("run", []) or []) + list(
-        journal.get("rollbacks", []) or []
-    )
+    # The method only: the rollbacks section is the harness's safety net, not the system
+    # recovering, so it never counts as a rollback on the timeline.
+    runs: Sequence[Mapping[str, Any]] = list(journal.get("run", []) or [])
     for run in runs:
         provider = run.get("activity", {}).get("provider", {})
         func = str(provider.get("func", ""))
@@ -70,7 +70,7 @@ def milestones_from_journal(journal: Mapping[str, Any]) -> Milestones:
                 func in ("remove_faults", "restore_alias", "restore_concurrency", "dependency_up")
                 and out
             ):
-                # Harness-made rollback: its own start/end are the truth.
+                # A restore step of the method (a drill): its own start/end are the truth.
                 m.setdefault("rollback_started", _iso(run.get("start")))
                 m.setdefault("alias_restored", _iso(run.get("end")))
             continue

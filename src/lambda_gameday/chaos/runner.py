@@ -73,18 +73,23 @@ class ExperimentResult:
         return self.status == "completed" and not self.deviated and not broken
 
     def failure(self) -> str:
-        """One line saying what broke (the first failed activity or timeline phase)."""
+        """One line saying which phase broke, and the first activity that failed."""
+        parts = []
+        if self.timeline is not None and self.timeline.problems:
+            phase, text = self.timeline.problems[0]
+            parts.append(f"phase {phase} broke: {text}")
         for run in self.journal.get("run", []):
             if run.get("status") == "failed":
                 name = run.get("activity", {}).get("name", "?")
                 why = " ".join(str(run.get("exception", [""])[-1]).split())
-                return f"activity {name!r} failed: {why}"
-        if self.timeline is not None and self.timeline.problems:
-            phase, text = self.timeline.problems[0]
-            return f"phase {phase}: {text}"
+                parts.append(f"activity {name!r} failed: {why}")
+                break
         if self.deviated:
-            return "the steady state deviated after the method"
-        return f"experiment {self.status}"
+            parts.append("the steady state deviated after the method")
+        stopped = self.journal.get("gameday", {}).get("stopped_by")
+        if stopped:
+            parts.append(f"stopped: {stopped}")
+        return "; ".join(parts) or f"experiment {self.status}"
 
 
 def resolve_experiment(name_or_path: str, directory: str | Path = "experiments") -> Path:
@@ -179,11 +184,12 @@ def _signals_as_interrupt() -> Iterator[list[int]]:
         seen.append(signum)
         raise KeyboardInterrupt
 
-    old = signal.signal(signal.SIGTERM, handler)
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield seen
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 @contextmanager
@@ -216,6 +222,12 @@ def run_experiment(
     if allow_production:
         conf["gameday_allow_production"] = True
     conf.update(extra_configuration or {})
+    from chaoslib.configuration import load_configuration
+
+    try:
+        conf = dict(load_configuration(conf))
+    except Exception as exc:  # chaoslib raises several types for bad entries
+        raise ConfigError(f"{path}: configuration: {' '.join(str(exc).split())}") from None
     experiment["configuration"] = conf
     title = str(experiment.get("title", path.stem))
     if dry_run:
@@ -240,7 +252,9 @@ def run_experiment(
                 journal = runner.run(copy.deepcopy(experiment), settings=settings)
             except KeyboardInterrupt:
                 interrupted = True
-            interrupted = interrupted or bool(seen) or journal.get("status") == "interrupted"
+            stopped = journal.get("gameday", {}).get("stopped_by")
+            by_signal = journal.get("status") == "interrupted" and not stopped
+            interrupted = interrupted or bool(seen) or by_signal
     except KeyboardInterrupt:
         interrupted = True
     finally:

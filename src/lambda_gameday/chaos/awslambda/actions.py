@@ -94,7 +94,9 @@ def _update_latest(
         wait_function_updated(sc.clients, function)
         if timeout is not None:
             lam.update_function_configuration(
-                FunctionName=function, Environment={"Variables": env}, Layers=layers,
+                FunctionName=function,
+                Environment={"Variables": env},
+                Layers=layers,
                 Timeout=timeout,
             )
         else:

@@ -13,7 +13,7 @@ from ...aws import Clients, aws_errors
 from ...exceptions import GamedayError, ResourceNotFound
 from ..faults import Scope, check_abort, scope
 
-__all__ = ["AlarmTransition", "alarm_state", "wait_for_alarm_state"]
+__all__ = ["AlarmTransition", "alarm_quiet", "alarm_state", "wait_for_alarm_state"]
 
 AlarmState = Literal["OK", "ALARM", "INSUFFICIENT_DATA"]
 
@@ -79,6 +79,11 @@ def _default_after(sc: Scope, alarm: str, state: str) -> float:
 def alarm_state(alarm_name: str, configuration: dict[str, object] | None = None) -> str:
     """The alarm's current StateValue (OK, ALARM, INSUFFICIENT_DATA)."""
     return str(_describe(scope(configuration).clients, alarm_name)["StateValue"])
+
+
+def alarm_quiet(alarm_name: str, configuration: dict[str, object] | None = None) -> bool:
+    """True unless the alarm is in ALARM (a steady-state probe: tolerance `true`)."""
+    return alarm_state(alarm_name, configuration) != "ALARM"
 
 
 def wait_for_alarm_state(

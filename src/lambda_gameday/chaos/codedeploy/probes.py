@@ -56,13 +56,14 @@ def _get(configuration: dict[str, object] | None, deployment_id: str) -> Deploym
 
 
 def wait_for_deployment(
-    deployment_id: str,
+    deployment_id: str | None = None,
     statuses: list[str] | None = None,
     timeout_s: float = 120.0,
     configuration: dict[str, object] | None = None,
 ) -> DeploymentOutcome:
     """Wait until the deployment reaches one of `statuses` (default: any final status).
     Fails when it ends in another final status or the deadline passes."""
+    deployment_id = deployment_id or _run_deployment(configuration)
     wanted = set(statuses or _FINAL)
     deadline = time.monotonic() + timeout_s
     while True:
@@ -83,14 +84,26 @@ def wait_for_deployment(
         time.sleep(0.2)
 
 
+def _run_deployment(configuration: dict[str, object] | None) -> str:
+    sc = scope(configuration)
+    for entry in sc.ledger.entries()[::-1]:
+        if entry.run_id == sc.ledger.run_id and entry.kind == "deployment":
+            for step in entry.undo:
+                if step["op"] == "stop_deployment":
+                    return step["deployment_id"]
+    raise GamedayError("no deployment_id given and no deployment started by this run")
+
+
 def wait_for_rollback(
-    deployment_id: str,
+    deployment_id: str | None = None,
     timeout_s: float = 120.0,
     configuration: dict[str, object] | None = None,
 ) -> DeploymentOutcome:
-    """Wait for the deployment to stop and its automatic rollback deployment to succeed.
-    Returns the rollback deployment (createTime = rollback started, completeTime = alias
-    restored), with `rolled_back_from` naming the stopped one."""
+    """Wait for the deployment (default: the one this run's canary started) to stop and
+    its automatic rollback deployment to succeed. Returns the rollback deployment
+    (createTime = rollback started, completeTime = alias restored), with
+    `rolled_back_from` naming the stopped one."""
+    deployment_id = deployment_id or _run_deployment(configuration)
     deadline = time.monotonic() + timeout_s
     while True:
         check_abort()

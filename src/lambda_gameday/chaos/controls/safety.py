@@ -29,6 +29,7 @@ from ..faults import ABORT, check_abort, request_abort, reset_abort, scope
 from ..undo import cleanup
 
 __all__ = [
+    "before_rollback_control",
     "after_activity_control",
     "after_experiment_control",
     "before_experiment_control",
@@ -109,12 +110,15 @@ def configure_control(
     min_probes: int = 20,
     stop_on_alarms: list[str] | None = None,
     check_interval_s: float = 1.0,
+    fail_fast: bool = True,
 ) -> None:
     """Remember the run's configuration and start watching the stop conditions."""
     reset_abort()
     stop = threading.Event()
     _state.clear()
-    _state.update(configuration=configuration, stop=stop, secrets=secrets, cleaned=False)
+    _state.update(
+        configuration=configuration, stop=stop, secrets=secrets, cleaned=False, fail_fast=fail_fast
+    )
     if availability_floor is not None or stop_on_alarms:
         thread = threading.Thread(
             target=_watch,
@@ -150,9 +154,31 @@ def before_experiment_control(
         raise InterruptExecution(exc.one_line()) from None
 
 
-def after_activity_control(context: dict[str, Any], **_: object) -> None:
-    """Interrupt the experiment between activities once a stop condition tripped."""
-    check_abort()
+def before_rollback_control(context: Any, **_: object) -> None:
+    """From here on nothing interrupts: rollbacks must all run."""
+    _state["in_rollbacks"] = True
+
+
+def after_activity_control(
+    context: dict[str, Any],
+    state: dict[str, Any] | None = None,
+    experiment: dict[str, Any] | None = None,
+    **_: object,
+) -> None:
+    """Interrupt the method once a stop condition tripped, or (with `fail_fast`) once one of
+    its activities failed: later phases cannot hold when an earlier one broke, and waiting
+    out their deadlines only keeps the fault in front of users longer."""
+    if _state.get("in_rollbacks"):
+        return
+    method = {a.get("name") for a in (experiment or {}).get("method", []) or []}
+    if context.get("name") not in method:
+        return
+    if ABORT.is_set():
+        check_abort()
+    if _state.get("fail_fast") and state is not None and state.get("status") == "failed":
+        reason = f"activity {context.get('name')!r} failed"
+        request_abort(reason)
+        check_abort()
 
 
 def after_experiment_control(

@@ -11,7 +11,12 @@ from ...exceptions import GamedayError
 from ..context import api_url
 from ..faults import check_abort
 
-__all__ = ["EndpointCheck", "endpoint_available", "wait_for_sustained_success"]
+__all__ = [
+    "EndpointCheck",
+    "endpoint_available",
+    "endpoint_healthy",
+    "wait_for_sustained_success",
+]
 
 
 class EndpointCheck(TypedDict):
@@ -45,6 +50,18 @@ def endpoint_available(
             ok += 200 <= status < 400
     n = max(1, requests)
     return EndpointCheck(path=path, requests=n, ok=ok, availability=ok / n, statuses=statuses)
+
+
+def endpoint_healthy(
+    path: str = "/health",
+    requests: int = 5,
+    min_availability: float = 1.0,
+    configuration: dict[str, object] | None = None,
+) -> bool:
+    """True when at least `min_availability` of `requests` GETs answer 2xx/3xx
+    (a steady-state probe: use tolerance `true`)."""
+    check = endpoint_available(path, requests, configuration=configuration)
+    return check["availability"] >= min_availability
 
 
 def wait_for_sustained_success(
