@@ -29,10 +29,10 @@ from ..faults import ABORT, check_abort, request_abort, reset_abort, scope
 from ..undo import cleanup
 
 __all__ = [
-    "before_rollback_control",
     "after_activity_control",
     "after_experiment_control",
     "before_experiment_control",
+    "before_rollback_control",
     "cleanup_control",
     "configure_control",
     "remove_open_faults",
