@@ -59,6 +59,7 @@ __all__ = [
 
 COLDSTART_VARIABLE = "GAMEDAY_COLDSTART"
 LATEST = "$LATEST"
+_SLACK_S = 0.005  # log timestamps are whole milliseconds
 _REPORT = re.compile(
     r"REPORT RequestId: (?P<id>\S+)\s+Duration: (?P<duration>[\d.]+) ms"
     r"(?:.*?Init Duration: (?P<init>[\d.]+) ms)?"
@@ -246,39 +247,42 @@ def _attach_reports(
             lines = _report_lines(logs, name, start, max(end_of) + 2.0)
             by_id = {line.request_id: line for line in lines}
             used: set[str] = {line.request_id for line in found.values()}
-            for i, s in enumerate(samples):
+            # Without ids: a REPORT line is logged as its invocation ends. Invocations are
+            # taken in start order and each gets the earliest unused line in its window,
+            # so back-to-back invocations a millisecond apart are still told apart.
+            ordered = sorted(lines, key=lambda line: line.timestamp)
+            for i in sorted(range(len(samples)), key=lambda k: samples[k].started_at):
+                s = samples[i]
                 if i in found:
                     continue
                 if s.request_id and s.request_id in by_id:
                     found[i] = by_id[s.request_id]
+                    used.add(s.request_id)
                     continue
-                # a REPORT line is written when the invocation ends, inside its window
-                window = [
-                    line
-                    for line in lines
-                    if line.request_id not in used
-                    and s.started_at - 0.05 <= line.timestamp <= end_of[i] + 0.05
-                ]
-                if len(window) == 1:
-                    found[i] = window[0]
-                    used.add(window[0].request_id)
+                for line in ordered:
+                    if line.request_id in used:
+                        continue
+                    if s.started_at - _SLACK_S <= line.timestamp <= end_of[i] + _SLACK_S:
+                        found[i] = line
+                        used.add(line.request_id)
+                        break
             if len(found) == len(samples) or time.monotonic() >= deadline:
                 break
             time.sleep(poll_s)  # logs arrive asynchronously (seconds on AWS)
     out = []
     for i, s in enumerate(samples):
-        line = found.get(i)
-        if line is None:
+        match = found.get(i)
+        if match is None:
             out.append(s)
         else:
             out.append(
                 InvokeSample(
                     s.started_at,
                     s.client_ms,
-                    s.request_id or line.request_id,
+                    s.request_id or match.request_id,
                     s.executed_version,
-                    line.init_duration_ms,
-                    line.duration_ms,
+                    match.init_duration_ms,
+                    match.duration_ms,
                     True,
                     s.error,
                 )

@@ -1,0 +1,304 @@
+"""Synthetic checks against the real sandbox: faults injected the AWS way, measured honestly."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambda_gameday.aws import Clients
+from lambda_gameday.config import Target, sandbox_target
+from lambda_gameday.sandbox import Sandbox
+from lambda_gameday.stats import LatencyHistogram
+from lambda_gameday.synthetics.availability import Monitor
+from lambda_gameday.synthetics.coldstart import COLDSTART_VARIABLE, probe_cold_start
+from lambda_gameday.synthetics.conformance import run_conformance
+from lambda_gameday.synthetics.definitions import (
+    CheckDefinition,
+    Expectations,
+    LatencyBudget,
+    RetryPolicy,
+    load_checks,
+)
+from lambda_gameday.synthetics.engine import CheckRunner
+from lambda_gameday.synthetics.publish import NAMESPACE, publish_metrics
+from lambda_gameday.synthetics.results import ResultsWriter, load_results
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAOS_LAYER = (
+    "arn:aws:lambda:ap-south-1:871265522301:layer:"
+    "chaos-lambda-extension-x86_64-unknown-linux-gnu-release:12"
+)
+
+
+@pytest.fixture(scope="module")
+def target(sandbox: Sandbox) -> Target:
+    return sandbox_target(sandbox.api_url, sandbox.endpoint_url, region=sandbox.config.region)
+
+
+@pytest.fixture(scope="module")
+def lam(target: Target) -> Any:
+    return Clients(target).lambda_()
+
+
+def _wait_successful(lam: Any, name: str) -> None:
+    deadline = time.monotonic() + 10
+    while lam.get_function_configuration(FunctionName=name).get("LastUpdateStatus") not in (
+        None,
+        "Successful",
+    ):
+        assert time.monotonic() < deadline, "update did not finish"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def faulty_version(lam: Any, sandbox: Sandbox) -> Iterator[Any]:
+    """`make(short, env, layers, weight)`: publish $LATEST with extra env as a new version and
+    route `weight` of the production alias to it; everything is restored afterwards."""
+    restore: list[tuple[str, dict[str, Any], dict[str, str], list[str]]] = []
+
+    def make(
+        short: str, env: dict[str, str], layers: list[str] | None = None, weight: float = 1.0
+    ) -> str:
+        name = sandbox.function_name(short)
+        cfg = lam.get_function_configuration(FunctionName=name)
+        original_env = dict(cfg.get("Environment", {}).get("Variables", {}))
+        original_layers = [layer["Arn"] for layer in cfg.get("Layers", [])]
+        alias = lam.get_alias(FunctionName=name, Name="production")
+        restore.append((name, alias, original_env, original_layers))
+        kwargs: dict[str, Any] = {"Environment": {"Variables": {**original_env, **env}}}
+        if layers is not None:
+            kwargs["Layers"] = layers
+        lam.update_function_configuration(FunctionName=name, **kwargs)
+        _wait_successful(lam, name)
+        version = lam.publish_version(FunctionName=name)["Version"]
+        if weight >= 1.0:
+            lam.update_alias(
+                FunctionName=name, Name="production", FunctionVersion=version, RoutingConfig={}
+            )
+        else:
+            lam.update_alias(
+                FunctionName=name,
+                Name="production",
+                RoutingConfig={"AdditionalVersionWeights": {version: weight}},
+            )
+        return str(version)
+
+    yield make
+    for name, alias, env, layers in reversed(restore):
+        lam.update_alias(
+            FunctionName=name,
+            Name="production",
+            FunctionVersion=alias["FunctionVersion"],
+            RoutingConfig=alias.get("RoutingConfig") or {"AdditionalVersionWeights": {}},
+        )
+        lam.update_function_configuration(
+            FunctionName=name, Environment={"Variables": env}, Layers=layers
+        )
+        _wait_successful(lam, name)
+
+
+def _warm_up(runner: CheckRunner, check: CheckDefinition, n: int = 3) -> None:
+    for _ in range(n):
+        runner.run(check)
+
+
+def test_owner_checks_pass_on_a_warm_sandbox(target: Target, tmp_path: Path) -> None:
+    checks, errors = load_checks([ROOT / "synthetics"])
+    assert errors == []
+    out = tmp_path / "synth.jsonl"
+    with CheckRunner(target) as runner, ResultsWriter(out) as writer:
+        for c in checks:
+            _warm_up(runner, c)  # the first request of each function pays the init time
+        results = runner.run_all(checks, writer=writer)
+    assert [r.outcome for r in results] == ["ok"] * len(checks), [r.reason for r in results]
+    assert all(r.executed_version == "1" for r in results)
+    assert all(r.health_status == "pass" for r in results)
+    assert all(r.timing.ttfb_ms is not None for r in results)
+    assert len(load_results(out)) == len(checks)
+
+
+def test_injected_latency_moves_p95_by_the_injected_amount(
+    target: Target, sandbox: Sandbox, lam: Any, faulty_version: Any
+) -> None:
+    # GIVEN failure-lambda latency of exactly 10 ms on a new version weighted 50 % in the
+    # production alias, so faulty and clean requests interleave in the same time window
+    param = "/gameday/test/failure-latency"
+    Clients(target).ssm().put_parameter(
+        Name=param,
+        Type="String",
+        Overwrite=True,
+        Value=json.dumps(
+            {"latency": {"enabled": True, "percentage": 100, "min_latency": 10, "max_latency": 10}}
+        ),
+    )
+    faulty = faulty_version("health-liveness", {"FAILURE_INJECTION_PARAM": param}, weight=0.5)
+    check = CheckDefinition(
+        name="live", endpoint="/health/live", latency=LatencyBudget(failed_ms=1000)
+    )
+    by_version: dict[str, LatencyHistogram] = {}
+    with CheckRunner(target) as runner:
+        seen = {runner.run(check).executed_version for _ in range(12)}
+        assert seen == {"1", faulty}, seen  # both versions warm before measuring
+        for _ in range(500):
+            r = runner.run(check)
+            assert r.outcome == "ok", r.reason
+            assert r.executed_version is not None
+            assert r.timing.total_ms is not None
+            by_version.setdefault(r.executed_version, LatencyHistogram()).record_ms(
+                r.timing.total_ms
+            )
+    clean, slow = by_version["1"], by_version[faulty]
+    assert clean.count > 180
+    assert slow.count > 180
+    # THEN p95 moved by the injected 10 ms, within 2 ms
+    shift = slow.percentile_ms(95) - clean.percentile_ms(95)
+    assert shift == pytest.approx(10.0, abs=2.0), (clean.summary(), slow.summary())
+
+
+def test_fail_body_with_http_200_is_flagged(target: Target, faulty_version: Any) -> None:
+    # GIVEN chaostoolkit-aws's add_error style body swap: HTTP 200 with a `fail` health body
+    body = {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/health+json"},
+        "body": '{"status": "fail"}',
+    }
+    faulty_version(
+        "health-readiness",
+        {
+            "AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap",
+            "CHAOS_EXTENSION__RESPONSE__ENABLE_CHANGE_RESPONSE_BODY": "true",
+            "CHAOS_EXTENSION__RESPONSE__DEFAULT_RESPONSE": json.dumps(body),
+            "CHAOS_EXTENSION__RESPONSE__CHANGE_RESPONSE_PROBABILITY": "1",
+        },
+        layers=[CHAOS_LAYER],
+    )
+    check = CheckDefinition(
+        name="ready",
+        endpoint="/health/ready",
+        latency=LatencyBudget(failed_ms=5000),
+        expect=Expectations(health=True),
+    )
+    with CheckRunner(target) as runner:
+        result = runner.run(check)
+    assert result.status_code == 200
+    assert result.outcome == "failed"
+    assert "contract violation: health status 'fail' with HTTP 200" in result.reason
+
+
+def test_a_retry_that_succeeds_is_reported_as_a_retry(target: Target, faulty_version: Any) -> None:
+    # GIVEN failure-lambda throwing on half of the invocations (API Gateway answers 502)
+    param = "/gameday/test/failure-exception"
+    Clients(target).ssm().put_parameter(
+        Name=param,
+        Type="String",
+        Overwrite=True,
+        Value=json.dumps(
+            {"exception": {"enabled": True, "percentage": 50, "exception_msg": "boom"}}
+        ),
+    )
+    faulty_version("health-startup", {"FAILURE_INJECTION_PARAM": param})
+    check = CheckDefinition(
+        name="startup",
+        endpoint="/health/startup",
+        latency=LatencyBudget(failed_ms=5000),
+        retry=RetryPolicy(attempts=6),
+        expect=Expectations(health=True),
+    )
+    with CheckRunner(target) as runner:
+        results = [runner.run(check) for _ in range(20)]
+    recovered = [r for r in results if r.outcome == "ok" and r.retried]
+    assert recovered, [r.reason for r in results]
+    r = recovered[0]
+    assert r.attempts == len(r.retry_reasons) + 1
+    assert all(reason.startswith("HTTP 502") for reason in r.retry_reasons)
+    assert f"passed on attempt {r.attempts}" in r.reason
+    assert any(not r.retried for r in results)  # and first-time passes are not marked
+
+
+def test_cold_start_init_duration_matches_the_sandbox(
+    target: Target, sandbox: Sandbox, lam: Any
+) -> None:
+    fn = target.function("health-liveness")
+    before = (
+        lam.get_function_configuration(FunctionName=fn.name)
+        .get("Environment", {})
+        .get("Variables", {})
+    )
+    result = probe_cold_start(target, fn, warm_requests=3, log_deadline_s=5, poll_s=0.05)
+    assert result.outcome == "ok", result.reason
+    assert result.cold is not None
+    configured = sandbox.config.init_duration_ms
+    assert result.cold.init_duration_ms == pytest.approx(configured, rel=0.10)
+    assert result.cold.client_ms >= result.cold.init_duration_ms
+    assert [s.cold for s in result.warm] == [False, False, False]
+    assert result.warm_p50_ms is not None
+    assert result.warm_p50_ms < result.cold.client_ms
+    # AND the touched variable is gone again
+    after = (
+        lam.get_function_configuration(FunctionName=fn.name)
+        .get("Environment", {})
+        .get("Variables", {})
+    )
+    assert COLDSTART_VARIABLE not in after
+    assert after == before
+
+
+def test_100_clean_probes_cannot_assert_995(target: Target, tmp_path: Path) -> None:
+    check = CheckDefinition(
+        name="live", endpoint="/health/live", latency=LatencyBudget(failed_ms=1000)
+    )
+    with CheckRunner(target) as runner, ResultsWriter(tmp_path / "m.jsonl") as writer:
+        _warm_up(runner, check)
+        report = Monitor(runner, [check], interval_s=0.005, max_ticks=100, writer=writer).run()
+    assert report.time_points == 100
+    assert report.time_point_failures == 0
+    assert not report.can_assert
+    assert report.probes_needed == 498
+    assert "cannot assert 99.50% yet; 498 more successful probes needed" in report.sentence()
+    assert report.lag_max_ms < 1000
+
+
+def test_conformance_passes_then_names_a_missing_alias(target: Target, lam: Any) -> None:
+    findings = run_conformance(target)
+    assert [f for f in findings if f.status != "pass"] == []
+    assert {f.check for f in findings} == {"versions", "aliases", "alarms", "topic"}
+    name = target.function("health-startup").name
+    canary = lam.get_alias(FunctionName=name, Name="canary")
+    lam.delete_alias(FunctionName=name, Name="canary")
+    try:
+        broken = [f for f in run_conformance(target) if f.status != "pass"]
+    finally:
+        lam.create_alias(
+            FunctionName=name, Name="canary", FunctionVersion=canary["FunctionVersion"]
+        )
+    assert len(broken) == 1
+    assert broken[0].resource == f"{name}:canary"
+    assert broken[0].fix.startswith(f"aws lambda create-alias --function-name {name} --name canary")
+
+
+def test_published_metrics_are_readable_like_synthetics(target: Target) -> None:
+    check = CheckDefinition(
+        name="metrics-live", endpoint="/health/live", latency=LatencyBudget(failed_ms=1000)
+    )
+    with CheckRunner(target) as runner:
+        results = [runner.run(check) for _ in range(3)]
+    sent = publish_metrics(target, results)
+    assert sent >= 9
+    cw = Clients(target).cloudwatch()
+    now = time.time()
+    stats = cw.get_metric_statistics(
+        Namespace=NAMESPACE,
+        MetricName="SuccessPercent",
+        Dimensions=[{"Name": "CanaryName", "Value": "metrics-live"}],
+        StartTime=now - 600,
+        EndTime=now + 60,
+        Period=60,
+        Statistics=["SampleCount", "Average"],
+    )
+    points = stats["Datapoints"]
+    assert sum(p["SampleCount"] for p in points) == 3
