@@ -79,6 +79,15 @@ def locust_rps(
     return float(total / (last - first)), float(total / cpu["cpu_s"])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), 0 where unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def worker_rps(url: str, workers: int, users_per_worker: int, seconds: int) -> float:
     target = Target(
         name="bench", kind="aws", environment="dev", region="us-east-1", api_url=url,
@@ -101,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     server, url = start_server(cpu=1)
+    server_cpu = cpu_seconds(server.pid)
     bare: list[tuple[float, float]] = []
     capture: list[tuple[float, float]] = []
     one: list[float] = []
@@ -110,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.repeats):
             bare.append(locust_rps("bare.py", url, args.users, args.seconds, {}))
             capture.append(locust_rps("health.py", url, args.users, args.seconds, health_env))
+        server_cpu = cpu_seconds(server.pid) - server_cpu
         server.terminate()
         server.wait(timeout=10)
         server, url = start_server(cpu=None)  # unpinned: it shares both cores with workers
@@ -124,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     wall_ratio = med(c[0] for c in capture) / med(b[0] for b in bare)
     cpu_ratio = med(c[1] for c in capture) / med(b[1] for b in bare)
     scaling = med(two) / med(one)
+    # requests served during phase 1, from the wall rates and the run length
+    served = sum(x[0] for x in bare + capture) * args.seconds
+    server_us = server_cpu / served * 1e6 if served else float("nan")
+    locust_us = 1e6 / med(c[1] for c in capture)
+    ceiling = 2 * locust_us / (locust_us + server_us)
     print(f"cpus: {os.cpu_count()}  seconds per run: {args.seconds}  repeats: {args.repeats}")
     print("capture overhead, Locust pinned to CPU 0, server to CPU 1 (median of runs):")
     for label, xs in (("bare FastHttpUser", bare), ("health.py + capture", capture)):
@@ -136,6 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  1 worker               {med(one):9,.0f} req/s   runs {_runs(one)}")
     print(f"  2 workers              {med(two):9,.0f} req/s   runs {_runs(two)}")
     print(f"  2 workers / 1 worker   {scaling:9.2f}x  (>= 1.7x)")
+    print(
+        f"  CPU per request: Locust+capture {locust_us:.1f} us, server {server_us:.1f} us -> "
+        f"ceiling on 2 cores shared with the server: {ceiling:.2f}x"
+    )
+    print(f"  load average at the end: {os.getloadavg()[0]:.2f}")
     return 0
 
 

@@ -13,8 +13,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
+import select
 import signal
+import socket
 import sys
+import time
 
 BODY = b'{"status":"pass"}'
 
@@ -71,6 +75,59 @@ async def serve(port: int, version: str, delay_ms: float, max_seconds: float) ->
     server.close()
 
 
+def serve_epoll(port: int, version: str, max_seconds: float) -> None:
+    """The same responder as a bare epoll loop (Linux): about a third of asyncio's CPU per
+    request, so on a 2-core machine the server leaves the load generators more room."""
+    response = _response(version)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(1024)
+    listener.setblocking(False)
+    ep = select.epoll()
+    ep.register(listener.fileno(), select.EPOLLIN)
+    conns: dict[int, socket.socket] = {}
+    stop = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.append(1))
+    print(f"PORT {listener.getsockname()[1]}", flush=True)
+    deadline = time.monotonic() + max_seconds
+    lfd = listener.fileno()
+    while not stop and time.monotonic() < deadline:
+        try:
+            events = ep.poll(0.5)
+        except InterruptedError:
+            continue
+        for fd, _ in events:
+            if fd == lfd:
+                with contextlib.suppress(BlockingIOError):
+                    while True:
+                        conn, _addr = listener.accept()
+                        conn.setblocking(False)
+                        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                        conns[conn.fileno()] = conn
+                        ep.register(conn.fileno(), select.EPOLLIN)
+                continue
+            conn = conns[fd]
+            try:
+                data = conn.recv(65536)
+            except BlockingIOError:
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                ep.unregister(fd)
+                conns.pop(fd).close()
+                continue
+            n = data.count(b"\r\n\r\n")  # GETs without bodies: one request per header end
+            if n:
+                with contextlib.suppress(OSError):
+                    conn.sendall(response * n)
+    for conn in conns.values():
+        conn.close()
+    listener.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
@@ -78,7 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay-ms", type=float, default=0.0)
     parser.add_argument("--max-seconds", type=float, default=300.0)
     args = parser.parse_args(argv)
-    asyncio.run(serve(args.port, args.version, args.delay_ms, args.max_seconds))
+    if args.delay_ms <= 0 and hasattr(select, "epoll") and not os.environ.get("FASTSERVER_ASYNCIO"):
+        serve_epoll(args.port, args.version, args.max_seconds)
+    else:
+        asyncio.run(serve(args.port, args.version, args.delay_ms, args.max_seconds))
     return 0
 
 

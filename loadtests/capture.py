@@ -13,6 +13,8 @@ Importing this module from a locustfile installs Locust event listeners that:
   (`--gameday-results`, env GAMEDAY_RESULTS): every second while running
   (status "running": what was measured so far survives a crash), then the final
   document (status "complete") when the test stops and again when Locust quits;
+* on SIGTERM (a harness stopping a background run early), stop the test properly first,
+  so the file still ends "complete" with every worker's samples;
 * optionally abort the run: with `--gameday-abort-after S` (>= 0), the master evaluates
   the `--gameday-thresholds` (a JSON list of expressions) every second once S seconds
   have passed and stops the test on the first breach, recording the reason.
@@ -308,8 +310,13 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
 
 @events.quitting.add_listener
 def _on_quitting(environment: Environment, **_: Any) -> None:
-    if isinstance(environment.runner, WorkerRunner) or CAPTURE.started_at is None:
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner) or CAPTURE.started_at is None:
         return
+    if CAPTURE.ended_at is None and runner is not None:
+        # Quitting before the test stopped (SIGTERM: the harness stopping a background
+        # run): stop first, so workers send their last samples before the file is final.
+        runner.stop()
     CAPTURE.ended_at = CAPTURE.ended_at or time.time()
     _write(environment, "complete")
 

@@ -250,3 +250,34 @@ def test_cli_locust_crash_is_a_run_error_exit_4(server_url, tmp_path):
     assert proc.returncode == 4, proc.stderr
     assert "Locust wrote no results" in proc.stderr
     assert "this locustfile is broken" in proc.stderr
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["local", "two-workers"])
+def test_background_load_stops_cleanly_with_complete_results(server_url, tmp_path, workers):
+    # GIVEN load running in the background with a long run time
+    from lambda_gameday.load import BackgroundLoad
+
+    options = LoadOptions(
+        users=2 * max(1, workers),
+        run_time_s=60,
+        workers=workers,
+        think="0.005,0.01",
+        out=tmp_path / "r.json",
+    )
+    started = time.monotonic()
+    with BackgroundLoad(target_for(server_url), options) as load:
+        # WHEN something else happens meanwhile (here: traffic has been flowing a while)
+        deadline = time.monotonic() + 30
+        while load.requests < 100:
+            assert time.monotonic() < deadline, "background load never got going"
+            time.sleep(0.05)
+        report = load.stop()
+    # THEN it stops early, cleanly: a complete file with every worker's samples
+    assert time.monotonic() - started < 30
+    res = report.results
+    assert res.status == "complete"
+    assert res.count >= 100
+    if workers:
+        assert len(res.workers) == workers
+        assert res.count == sum(w.recorded for w in res.workers.values())
+        assert all(w.received == w.recorded for w in res.workers.values())

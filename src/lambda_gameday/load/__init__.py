@@ -11,10 +11,18 @@ locustfiles live in `loadtests/` and run in their own processes.
 from __future__ import annotations
 
 from .results import LoadResults, Series, read_results
-from .runner import LoadOptions, LoadReport, check_report, default_locustfile, run_load
+from .runner import (
+    BackgroundLoad,
+    LoadOptions,
+    LoadReport,
+    check_report,
+    default_locustfile,
+    run_load,
+)
 from .thresholds import Threshold, ThresholdResult, evaluate, parse_threshold, slo_thresholds
 
 __all__ = [
+    "BackgroundLoad",
     "LoadOptions",
     "LoadReport",
     "LoadResults",

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from .thresholds import (
 __all__ = [
     "DEFAULT_LOCUSTFILE",
     "SHAPES",
+    "BackgroundLoad",
     "LoadOptions",
     "LoadReport",
     "check_report",
@@ -309,13 +311,16 @@ def run_load(
     options: LoadOptions,
     *,
     progress: Callable[[float, int], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> LoadReport:
     """Run one load test against `target` and evaluate its thresholds.
 
     Raises ConfigError (bad options or thresholds, a host that isn't the target's),
     TargetError (the host does not answer), GamedayError (Locust failed or wrote no
     complete results). Does not raise on breached thresholds: see `check_report`.
-    `progress(elapsed_s, requests_so_far)` is called a few times a second."""
+    `progress(elapsed_s, requests_so_far)` is called a few times a second. Setting
+    `stop` ends the run early but cleanly: the master is sent SIGTERM, stops its
+    workers, and still writes complete results."""
     locustfile, host, thresholds = _validate(target, options)
     check_reachable(host, _probe_path(options))
     out = options.out.resolve()
@@ -336,11 +341,17 @@ def run_load(
                 procs.start(argv, env, log)
             master = procs.procs[0]
             last_count = -1.0
+            stopping = False
             while master.poll() is None or procs.running():
                 elapsed = time.monotonic() - started
                 if elapsed > deadline_s:
                     timed_out = True
                     break
+                if stop is not None and stop.is_set() and not stopping:
+                    stopping = True
+                    with contextlib.suppress(ProcessLookupError):
+                        master.send_signal(signal.SIGTERM)
+                    deadline_s = min(deadline_s, elapsed + options.deadline_slack_s)
                 if progress is not None and elapsed - last_count >= 0.5:
                     progress(elapsed, _requests_so_far(out))
                     last_count = elapsed
@@ -364,6 +375,56 @@ def run_load(
         raise GamedayError(f"the run recorded no requests (log: {log_path}): {_tail(log_path)}")
     judged = tuple(evaluate_all(thresholds, results.series, results.duration_s))
     return LoadReport(results, judged, tuple(commands[0]), log_path)
+
+
+class BackgroundLoad:
+    """Load running in a thread while something else happens (a chaos experiment):
+
+        with BackgroundLoad(target, LoadOptions(run_time_s=300, ...)) as load:
+            ...                       # inject, observe, roll back
+            report = load.stop()      # ends Locust cleanly, returns the LoadReport
+
+    `stop()` re-raises whatever `run_load` raised. Leaving the block stops the run."""
+
+    def __init__(self, target: Target, options: LoadOptions) -> None:
+        self.target, self.options = target, options
+        self._stop = threading.Event()
+        self._report: LoadReport | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="gameday-load", daemon=True)
+        self.requests = 0  # requests recorded so far (updated a few times a second)
+
+    def _run(self) -> None:
+        def progress(elapsed: float, requests: int) -> None:
+            self.requests = requests
+
+        try:
+            self._report = run_load(self.target, self.options, progress=progress, stop=self._stop)
+        except BaseException as exc:  # handed to the caller of stop()
+            self._error = exc
+
+    def start(self) -> BackgroundLoad:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float | None = None) -> LoadReport:
+        self._stop.set()
+        limit = timeout_s if timeout_s is not None else self.options.deadline_slack_s + 35
+        self._thread.join(limit)
+        if self._thread.is_alive():
+            raise GamedayError(f"background load did not stop within {limit:.0f} s")
+        if self._error is not None:
+            raise self._error
+        assert self._report is not None
+        return self._report
+
+    def __enter__(self) -> BackgroundLoad:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread.is_alive():
+            with contextlib.suppress(GamedayError):  # the block's own exception matters more
+                self.stop()
 
 
 def _tail(path: Path, lines: int = 3) -> str:
