@@ -1,0 +1,281 @@
+"""The chaos runner as users run it, in subprocesses against the in-process sandbox:
+
+* the stock `chaos run experiments/faulty-canary.json` with AWS_ENDPOINT_URL set writes a
+  valid journal carrying the MTTR timeline;
+* `gameday chaos` interrupted by SIGINT or SIGTERM at random (seeded) points, 20 times,
+  leaves no fault behind;
+* after SIGKILL, `gameday cleanup` removes what the killed run left.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambda_gameday.chaos.ledger import Ledger
+from lambda_gameday.sandbox import Sandbox
+
+ROOT = Path(__file__).parents[2]
+FUNCTIONS = [
+    ("hasivu-dev-health-comprehensive", "/health"),
+    ("hasivu-dev-health-liveness", "/health/live"),
+    ("hasivu-dev-health-readiness", "/health/ready"),
+    ("hasivu-dev-health-startup", "/health/startup"),
+]
+
+# Three faults of three kinds, then a pause long enough to be interrupted in.
+TRIAL = {
+    "version": "1.0.0",
+    "title": "interrupt me",
+    "description": "faults, then a pause",
+    "extensions": [
+        {"name": "gameday", "timeline": {"expect_alarm": False, "expect_rollback": False}}
+    ],
+    "controls": [
+        {
+            "name": "gameday-safety",
+            "provider": {"type": "python", "module": "lambda_gameday.chaos.controls.safety"},
+        }
+    ],
+    "method": [
+        {
+            "type": "action",
+            "name": "canary",
+            "provider": {
+                "type": "python",
+                "module": "lambda_gameday.chaos.awslambda.actions",
+                "func": "deploy_canary",
+                "arguments": {
+                    "function_name": "hasivu-dev-health-liveness",
+                    "fault": "exception",
+                    "weight": 0.5,
+                },
+            },
+        },
+        {
+            "type": "action",
+            "name": "throttle",
+            "provider": {
+                "type": "python",
+                "module": "lambda_gameday.chaos.awslambda.actions",
+                "func": "throttle",
+                "arguments": {"function_name": "hasivu-dev-health-startup"},
+            },
+        },
+        {
+            "type": "action",
+            "name": "slow-redis",
+            "provider": {
+                "type": "python",
+                "module": "lambda_gameday.chaos.sandbox.actions",
+                "func": "dependency_slow",
+                "arguments": {"dependency": "redis", "latency_ms": 20},
+            },
+            "pauses": {"after": 3},
+        },
+    ],
+    "rollbacks": [
+        {
+            "type": "action",
+            "name": "remove",
+            "provider": {
+                "type": "python",
+                "module": "lambda_gameday.chaos.awslambda.actions",
+                "func": "remove_faults",
+                "arguments": {},
+            },
+        },
+        {
+            "type": "action",
+            "name": "redis-up",
+            "provider": {
+                "type": "python",
+                "module": "lambda_gameday.chaos.sandbox.actions",
+                "func": "dependency_up",
+                "arguments": {"dependency": "redis"},
+            },
+        },
+    ],
+}
+
+
+def snapshot(client: Callable[[str], Any]) -> dict[str, Any]:
+    """Everything a fault could leave behind."""
+    lam, ssm = client("lambda"), client("ssm")
+    state: dict[str, Any] = {}
+    for fn, _ in FUNCTIONS:
+        cfg = lam.get_function_configuration(FunctionName=fn)
+        state[fn] = {
+            "env": cfg.get("Environment", {}).get("Variables", {}),
+            "layers": [x["Arn"] for x in cfg.get("Layers", [])],
+            "timeout": cfg["Timeout"],
+            "concurrency": lam.get_function_concurrency(FunctionName=fn).get(
+                "ReservedConcurrentExecutions"
+            ),
+            "aliases": {
+                a["Name"]: (
+                    a["FunctionVersion"],
+                    a.get("RoutingConfig", {}).get("AdditionalVersionWeights", {}),
+                )
+                for a in lam.list_aliases(FunctionName=fn)["Aliases"]
+            },
+        }
+    names = [p["Name"] for p in ssm.describe_parameters(MaxResults=50)["Parameters"]]
+    state["ssm"] = {n: ssm.get_parameter(Name=n)["Parameter"]["Value"] for n in sorted(names)}
+    return state
+
+
+@pytest.fixture(scope="module")
+def target_file(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("target") / "sandbox.toml"
+    lines = [
+        'name = "sandbox-under-test"',
+        'kind = "sandbox"',
+        'environment = "dev"',
+        f'region = "{sandbox.config.region}"',
+        f'endpoint_url = "{sandbox.endpoint_url}"',
+        f'api_url = "{sandbox.api_url}"',
+        'application = "hasivu-dev"',
+    ]
+    for fn, p in FUNCTIONS:
+        lines += ["[[functions]]", f'name = "{fn}"', f'path = "{p}"']
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def env(sandbox: Sandbox, ledger: Path) -> dict[str, str]:
+    out = {k: v for k, v in os.environ.items() if not k.startswith(("GAMEDAY_", "AWS_"))}
+    out.update(sandbox.env())
+    out.update(GAMEDAY_API_URL=sandbox.api_url, GAMEDAY_LEDGER=str(ledger), PYTHONUNBUFFERED="1")
+    return out
+
+
+def test_stock_chaos_run_writes_a_valid_journal(
+    sandbox: Sandbox, sandbox_client: Callable[[str], Any], tmp_path: Path
+) -> None:
+    before = snapshot(sandbox_client)
+    journal_path = tmp_path / "journal.json"
+    chaos = Path(sys.executable).parent / "chaos"
+    proc = subprocess.run(
+        [
+            str(chaos),
+            "--no-log-file",
+            "run",
+            "--journal-path",
+            str(journal_path),
+            str(ROOT / "experiments" / "faulty-canary.json"),
+        ],
+        env=env(sandbox, tmp_path / "ledger.jsonl"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    journal = json.loads(journal_path.read_text())
+    for key in (
+        "chaoslib-version",
+        "experiment",
+        "start",
+        "end",
+        "status",
+        "steady_states",
+        "run",
+        "rollbacks",
+        "deviated",
+    ):
+        assert key in journal
+    assert journal["status"] == "completed" and journal["deviated"] is False
+    assert [r["status"] for r in journal["run"]] == ["succeeded"] * 6
+    timeline = journal["gameday"]["timeline"]
+    assert timeline["broken_phase"] is None and timeline["within_budget"] is True
+    assert timeline["alarm"] == "hasivu-dev-health-liveness-error-rate"
+    assert Ledger(tmp_path / "ledger.jsonl").open_entries() == []
+    after = snapshot(sandbox_client)
+    assert after == before
+
+
+def spawn(sandbox: Sandbox, target: Path, experiment: Path, ledger: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lambda_gameday.cli",
+            "chaos",
+            str(experiment),
+            "--target",
+            str(target),
+            "--ledger",
+            str(ledger),
+        ],
+        env=env(sandbox, ledger),
+        cwd=experiment.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_interrupted_runs_leave_no_fault_behind(
+    sandbox: Sandbox, sandbox_client: Callable[[str], Any], target_file: Path, tmp_path: Path
+) -> None:
+    experiment = tmp_path / "trial.json"
+    experiment.write_text(json.dumps(TRIAL))
+    baseline = snapshot(sandbox_client)
+    rng = random.Random(20240605)
+    injected_before_signal = 0
+    for trial in range(20):
+        sig = rng.choice([signal.SIGINT, signal.SIGTERM])
+        delay = rng.uniform(0.3, 3.0)
+        ledger = tmp_path / f"ledger-{trial}.jsonl"
+        proc = spawn(sandbox, target_file, experiment, ledger)
+        deadline = time.monotonic() + delay
+        while time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        injected_before_signal += any(e.injected_at for e in Ledger(ledger).entries())
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=30)
+        state = snapshot(sandbox_client)
+        assert state == baseline, f"trial {trial}: {sig.name} after {delay:.2f}s left\n{out}"
+        assert Ledger(ledger).open_entries() == [], f"trial {trial}\n{out}"
+        assert "Traceback" not in out or proc.returncode != 130, out
+    # the seeded points really hit runs with faults in place, not only startup
+    assert injected_before_signal >= 5
+
+
+def test_after_sigkill_cleanup_removes_the_faults(
+    sandbox: Sandbox, sandbox_client: Callable[[str], Any], target_file: Path, tmp_path: Path
+) -> None:
+    experiment = tmp_path / "trial.json"
+    experiment.write_text(json.dumps(TRIAL))
+    baseline = snapshot(sandbox_client)
+    ledger = tmp_path / "ledger.jsonl"
+    proc = spawn(sandbox, target_file, experiment, ledger)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if sum(1 for e in Ledger(ledger).entries() if e.injected_at) == 3:
+            break
+        time.sleep(0.05)
+    proc.kill()
+    proc.communicate(timeout=10)
+    assert snapshot(sandbox_client) != baseline  # the kill left faults in place
+    done = subprocess.run(
+        [sys.executable, "-m", "lambda_gameday.cli", "cleanup", "--ledger", str(ledger)],
+        env=env(sandbox, ledger),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("removed:") == 3
+    assert snapshot(sandbox_client) == baseline
