@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -134,9 +135,20 @@ class AwsApi:
         return f"http://{host!s}:{port}"
 
     def start(self) -> None:
-        self._server = make_server(
-            self._host, self._port, self, threaded=True, request_handler=_QuietHandler
-        )
+        # Bind here: werkzeug prints and sys.exit()s on a port in use; an OSError lets the
+        # sandbox report one line. werkzeug then serves on a duplicate of this socket.
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP) as sock:
+            sock.bind((self._host, self._port))
+            sock.listen(128)
+            self._server = make_server(
+                self._host,
+                self._port,
+                self,
+                threaded=True,
+                request_handler=_QuietHandler,
+                fd=sock.fileno(),
+            )
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="sandbox-aws-api", daemon=True
         )

@@ -100,6 +100,8 @@ class DataPlane:
         self.state = LambdaState(cfg.account_id, cfg.region)
         self.handlers = HandlerRegistry(self.state)
         self.telemetry = Telemetry(cfg.account_id, cfg.region)
+        sock = _bind(cfg.host, cfg.api_port)  # first: a port in use fails before any work
+        self._stack.callback(sock.close)
         self._stack.enter_context(exact_dimension_statistics())
         self.telemetry.start()
         self._stack.callback(self.telemetry.stop)
@@ -177,7 +179,6 @@ class DataPlane:
                 extra.get("integration_timeout_s", cfg.integration_timeout_s)
             ),
         )
-        sock = _bind(cfg.host, cfg.api_port)
         self._server = GatewayServer(self.gateway, sock)
         self._server.start(self._loop.loop)
         self._stack.callback(self._server.stop)
