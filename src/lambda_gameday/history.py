@@ -119,7 +119,7 @@ def _explain(path: Path, exc: sqlite3.Error, doing: str) -> HistoryError:
 class HistoryStore:
     """Read and append game-day runs. Opens lazily; every write is one transaction."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, timeout_s: float = 2.0):
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, timeout_s: float = 1.0):
         self.path = db_path(path)
         self.timeout_s = timeout_s
 
