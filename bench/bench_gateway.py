@@ -1,0 +1,230 @@
+"""Gateway overhead and configuration-change visibility (issue 2).
+
+1. Warm requests through the sandbox gateway (route -> alias -> version -> execution
+   environment -> handler on the Lambda thread pool -> metrics + logs) versus the same
+   handler served by a bare ASGI app on the same server stack (uvicorn, h11, one asyncio
+   loop thread), in the same run, interleaved in blocks. One sync httpx client with
+   keep-alive; the whole process is pinned to one core.
+   Targets: p50 added latency < 1 ms, throughput ratio >= 0.5.
+2. Configuration changes made through the AWS API with boto3 (alias version, env var on
+   $LATEST, reserved concurrency 0 and back): time from the moment the API call returns
+   (and from when it started) to the first response that reflects the change. Target < 1 s.
+
+Usage: .venv/bin/python bench/bench_gateway.py [--requests 3000] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import socket
+import statistics
+import threading
+import time
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from lambda_gameday.sandbox import Sandbox, SandboxConfig
+from lambda_gameday.sandbox.gateway import GatewayServer
+from lambda_gameday.sandbox.handlers import EnvironmentInfo, LambdaContext, liveness_probe
+
+
+def bare_app() -> Callable[..., Any]:
+    """The same handler, called inline by a minimal ASGI app (no routing, no Lambda)."""
+    info = EnvironmentInfo("bare", time.time(), 0.0)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await receive()
+        context = LambdaContext(
+            "bare", "1", "arn:bare", 256, "id", "g", "s", time.monotonic() + 3, {}, info
+        )
+        result = liveness_probe({"path": scope["path"]}, context)
+        body = result["body"].encode()  # type: ignore[union-attr]
+        await send(
+            {
+                "type": "http.response.start",
+                "status": result["statusCode"],
+                "headers": [
+                    (b"content-type", b"application/health+json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+def serve_bare() -> tuple[str, Callable[[], None]]:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    sock.setblocking(False)
+    server = GatewayServer(bare_app(), sock)
+    server.start(loop)
+
+    def stop() -> None:
+        server.stop()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+
+    return f"http://127.0.0.1:{server.port}/health/live", stop
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def overhead(sb: Sandbox, requests: int, block: int = 250) -> dict[str, float]:
+    bare_url, stop_bare = serve_bare()
+    gw_url = sb.api_url + "/health/live"
+    samples: dict[str, list[float]] = {"bare": [], "gateway": []}
+    busy: dict[str, float] = {"bare": 0.0, "gateway": 0.0}
+    try:
+        with httpx.Client(timeout=10) as client:
+            for url in (bare_url, gw_url):  # warm up connections, environment, code paths
+                for _ in range(200):
+                    client.get(url)
+            done = 0
+            while done < requests:
+                for name, url in (("bare", bare_url), ("gateway", gw_url)):
+                    start_block = time.perf_counter()
+                    for _ in range(block):
+                        t = time.perf_counter()
+                        r = client.get(url)
+                        samples[name].append((time.perf_counter() - t) * 1000)
+                        assert r.status_code == 200
+                    busy[name] += time.perf_counter() - start_block
+                done += block
+    finally:
+        stop_bare()
+    out: dict[str, float] = {}
+    for name in ("bare", "gateway"):
+        out[f"{name}_p50"] = percentile(samples[name], 50)
+        out[f"{name}_p99"] = percentile(samples[name], 99)
+        out[f"{name}_rps"] = len(samples[name]) / busy[name]
+    out["added_p50"] = out["gateway_p50"] - out["bare_p50"]
+    out["ratio"] = out["gateway_rps"] / out["bare_rps"]
+    out["n"] = float(len(samples["gateway"]))
+    return out
+
+
+def _code() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("index.py", "def handler(e, c):\n    return None\n")
+    return buf.getvalue()
+
+
+def visibility(sb: Sandbox, repeats: int) -> dict[str, list[tuple[float, float]]]:
+    """(ms from the API call's return, ms from its start) until a response reflects it."""
+    import boto3
+
+    assert sb.dataplane is not None and sb.dataplane.stack is not None
+    session = boto3.session.Session(
+        aws_access_key_id="t", aws_secret_access_key="t", region_name=sb.config.region
+    )
+    lam = session.client("lambda", endpoint_url=sb.endpoint_url)
+    lam.create_function(
+        FunctionName="bench-config",
+        Runtime="python3.12",
+        Role=sb.dataplane.stack.role_arn,
+        Handler="index.handler",
+        Code={"ZipFile": _code()},
+        Environment={"Variables": {"MARK": "0"}},
+    )
+    sb.register_handler(
+        "bench-config",
+        lambda e, c: {"statusCode": 200, "body": json.dumps({"mark": c.env.get("MARK")})},
+    )
+    v1 = lam.publish_version(FunctionName="bench-config")["Version"]
+    lam.update_function_configuration(FunctionName="bench-config", Description="v2")
+    v2 = lam.publish_version(FunctionName="bench-config")["Version"]
+    lam.create_alias(FunctionName="bench-config", Name="live", FunctionVersion=v1)
+    sb.dataplane.add_route("/bench/alias", "bench-config", "live")
+    sb.dataplane.add_route("/bench/latest", "bench-config", None)
+    results: dict[str, list[tuple[float, float]]] = {"alias": [], "env": [], "concurrency": []}
+
+    def until(client: httpx.Client, url: str, ok: Callable[[httpx.Response], bool]) -> float:
+        deadline = time.perf_counter() + 5
+        while time.perf_counter() < deadline:
+            r = client.get(url)
+            if ok(r):
+                return time.perf_counter()
+        raise RuntimeError(f"change not visible within 5 s at {url}")
+
+    with httpx.Client(timeout=10) as client:
+        alias_url, latest_url = sb.api_url + "/bench/alias", sb.api_url + "/bench/latest"
+        for i in range(repeats):
+            target = v2 if i % 2 == 0 else v1
+            t0 = time.perf_counter()
+            lam.update_alias(FunctionName="bench-config", Name="live", FunctionVersion=target)
+            t1 = time.perf_counter()
+            seen = until(
+                client, alias_url, lambda r, v=target: r.headers["x-amz-executed-version"] == v
+            )
+            results["alias"].append(((seen - t1) * 1000, (seen - t0) * 1000))
+
+            mark = str(i + 1)
+            t0 = time.perf_counter()
+            lam.update_function_configuration(
+                FunctionName="bench-config", Environment={"Variables": {"MARK": mark}}
+            )
+            t1 = time.perf_counter()
+            seen = until(client, latest_url, lambda r, m=mark: r.json()["mark"] == m)
+            results["env"].append(((seen - t1) * 1000, (seen - t0) * 1000))
+
+            t0 = time.perf_counter()
+            lam.put_function_concurrency(
+                FunctionName="bench-config", ReservedConcurrentExecutions=0
+            )
+            t1 = time.perf_counter()
+            seen = until(client, alias_url, lambda r: r.status_code == 500)
+            results["concurrency"].append(((seen - t1) * 1000, (seen - t0) * 1000))
+            lam.delete_function_concurrency(FunctionName="bench-config")
+            until(client, alias_url, lambda r: r.status_code == 200)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--cpu", type=int, default=0, help="core to pin the process to")
+    args = parser.parse_args()
+    os.sched_setaffinity(0, {args.cpu})
+    with Sandbox(SandboxConfig(init_duration_ms=50, seed=1)) as sb:
+        o = overhead(sb, args.requests)
+        v = visibility(sb, args.repeats)
+    print(f"warm GET /health/live, {int(o['n'])} requests each, process pinned to 1 core")
+    print(
+        f"  bare ASGI app : p50 {o['bare_p50']:.3f} ms  p99 {o['bare_p99']:.3f} ms  {o['bare_rps']:.0f} req/s"
+    )
+    print(
+        f"  gateway       : p50 {o['gateway_p50']:.3f} ms  p99 {o['gateway_p99']:.3f} ms  {o['gateway_rps']:.0f} req/s"
+    )
+    print(f"  added p50     : {o['added_p50']:.3f} ms (target < 1 ms)")
+    print(f"  throughput    : {o['ratio']:.2f} x bare (target >= 0.5)")
+    for name, pairs in v.items():
+        after = [p[0] for p in pairs]
+        total = [p[1] for p in pairs]
+        print(
+            f"  visibility {name:<11}: after the call returns median {statistics.median(after):.1f} ms,"
+            f" max {max(after):.1f} ms; from call start max {max(total):.1f} ms (target < 1000 ms)"
+        )
+
+
+if __name__ == "__main__":
+    main()
