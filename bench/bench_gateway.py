@@ -84,7 +84,7 @@ def serve_bare() -> tuple[str, Callable[[], None]]:
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def overhead(sb: Sandbox, requests: int, block: int = 250) -> dict[str, float]:
@@ -209,20 +209,20 @@ def main() -> None:
         o = overhead(sb, args.requests)
         v = visibility(sb, args.repeats)
     print(f"warm GET /health/live, {int(o['n'])} requests each, process pinned to 1 core")
-    print(
-        f"  bare ASGI app : p50 {o['bare_p50']:.3f} ms  p99 {o['bare_p99']:.3f} ms  {o['bare_rps']:.0f} req/s"
-    )
-    print(
-        f"  gateway       : p50 {o['gateway_p50']:.3f} ms  p99 {o['gateway_p99']:.3f} ms  {o['gateway_rps']:.0f} req/s"
-    )
+    for name, label in (("bare", "bare ASGI app"), ("gateway", "gateway")):
+        print(
+            f"  {label:<14}: p50 {o[name + '_p50']:.3f} ms  p99 {o[name + '_p99']:.3f} ms"
+            f"  {o[name + '_rps']:.0f} req/s"
+        )
     print(f"  added p50     : {o['added_p50']:.3f} ms (target < 1 ms)")
     print(f"  throughput    : {o['ratio']:.2f} x bare (target >= 0.5)")
     for name, pairs in v.items():
         after = [p[0] for p in pairs]
         total = [p[1] for p in pairs]
         print(
-            f"  visibility {name:<11}: after the call returns median {statistics.median(after):.1f} ms,"
-            f" max {max(after):.1f} ms; from call start max {max(total):.1f} ms (target < 1000 ms)"
+            f"  visibility {name:<11}: after the call returns"
+            f" median {statistics.median(after):.1f} ms, max {max(after):.1f} ms;"
+            f" from call start max {max(total):.1f} ms (target < 1000 ms)"
         )
 
 
