@@ -89,7 +89,10 @@ class Capture:
 
     def __init__(self) -> None:
         self.series: dict[tuple[str, str, str], _Acc] = {}
-        self.recorded = 0  # requests this process recorded itself
+        self.recorded = 0  # requests this process recorded itself (after the warm-up)
+        self.warmup_s = 0.0
+        self.warmup_until = 0.0  # epoch s; requests sent before it are only counted
+        self.warmup_count = 0  # this process's warm-up requests (master: everyone's)
         self.workers: dict[str, dict[str, int]] = {}
         self.started_at: float | None = None
         self.ended_at: float | None = None
@@ -99,6 +102,12 @@ class Capture:
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
+
+    def in_warmup(self, start_time: float | None) -> bool:
+        if start_time is not None and start_time < self.warmup_until:
+            self.warmup_count += 1
+            return True
+        return False
 
     def record(
         self,
@@ -149,6 +158,8 @@ class Capture:
         w = self.workers.setdefault(client_id, {"recorded": 0, "received": 0})
         w["received"] += received
         w["recorded"] = max(w["recorded"], int(payload.get("recorded", 0)))
+        w["warmup"] = max(w.get("warmup", 0), int(payload.get("warmup", 0)))
+        self.warmup_count = sum(v.get("warmup", 0) for v in self.workers.values())
 
     def typed_series(self) -> list[Series]:
         return [
@@ -158,7 +169,7 @@ class Capture:
 
     def document(self, env: Environment, status: str) -> dict[str, Any]:
         now = time.time()
-        started = self.started_at or now
+        started = min((self.started_at or now) + self.warmup_s, now)  # measured window only
         ended = self.ended_at if (status == "complete" and self.ended_at) else now
         total = env.stats.total
         locust = None
@@ -186,6 +197,7 @@ class Capture:
             ),
             "aborted": self.aborted,
             "locust": locust,
+            "warmup": {"seconds": self.warmup_s, "count": self.warmup_count},
         }
 
 
@@ -223,6 +235,13 @@ def _arguments(parser: Any) -> None:
         help="JSON list of threshold expressions, checked by the master for abort-on-fail.",
     )
     group.add_argument(
+        "--gameday-warmup-s",
+        env_var="GAMEDAY_WARMUP_S",
+        type=float,
+        default=0.0,
+        help="Requests sent in the first S seconds are counted but not recorded or gated.",
+    )
+    group.add_argument(
         "--gameday-raw-samples",
         env_var="GAMEDAY_RAW_SAMPLES",
         default="",
@@ -249,6 +268,8 @@ def _on_request(
     start_time: float | None = None,
     **_: Any,
 ) -> None:
+    if CAPTURE.in_warmup(start_time):
+        return
     version = UNKNOWN_VERSION
     status = "0"
     if response is not None:
@@ -268,15 +289,20 @@ def _on_request(
     )
 
 
+def _start_warmup(env: Environment) -> None:
+    CAPTURE.warmup_s = float(_option(env, "gameday_warmup_s") or 0.0)
+    CAPTURE.warmup_until = time.time() + CAPTURE.warmup_s
+    if _option(env, "gameday_raw_samples"):
+        CAPTURE.raw = []
+
+
 @events.test_start.add_listener
 def _on_test_start(environment: Environment, **_: Any) -> None:
-    if _option(environment, "gameday_raw_samples"):
-        CAPTURE.raw = []
     if isinstance(environment.runner, WorkerRunner):
+        _start_warmup(environment)
         return
     CAPTURE.reset()
-    if _option(environment, "gameday_raw_samples"):
-        CAPTURE.raw = []
+    _start_warmup(environment)
     CAPTURE.started_at = time.time()
     pace = _option(environment, "gameday_pace_ms")
     CAPTURE.paced_interval_ms = float(pace) if pace else None
@@ -299,7 +325,11 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
     runner = environment.runner
     _write_raw(environment)
     if isinstance(runner, WorkerRunner):
-        final = {"series": CAPTURE.drain(), "recorded": CAPTURE.recorded}
+        final = {
+            "series": CAPTURE.drain(),
+            "recorded": CAPTURE.recorded,
+            "warmup": CAPTURE.warmup_count,
+        }
         runner.send_message(FINAL_MESSAGE, final)
         return
     if CAPTURE.started_at is None:
@@ -327,7 +357,11 @@ def _on_init(environment: Environment, **_: Any) -> None:
     if isinstance(runner, WorkerRunner):
 
         def report(client_id: str, data: dict[str, Any]) -> None:
-            data["gameday"] = {"series": CAPTURE.drain(), "recorded": CAPTURE.recorded}
+            data["gameday"] = {
+                "series": CAPTURE.drain(),
+                "recorded": CAPTURE.recorded,
+                "warmup": CAPTURE.warmup_count,
+            }
 
         environment.events.report_to_master.add_listener(report)
     elif isinstance(runner, MasterRunner):
@@ -356,7 +390,8 @@ def _supervise(env: Environment) -> None:
         started = CAPTURE.started_at or time.time()
         elapsed = time.time() - started
         if thresholds and elapsed >= grace:
-            results = evaluate_all(thresholds, CAPTURE.typed_series(), elapsed)
+            measured = max(elapsed - CAPTURE.warmup_s, 1e-9)
+            results = evaluate_all(thresholds, CAPTURE.typed_series(), measured)
             breached = [r for r in results if r.outcome == "fail"]
             if breached:
                 first = breached[0]

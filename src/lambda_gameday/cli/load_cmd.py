@@ -58,6 +58,13 @@ _SHAPES = ("steady", "ramp", "step", "spike", "canary")
     default=None,
     help="Abort-on-fail: after this grace period (s) the run stops at the first breach.",
 )
+@click.option(
+    "--warmup",
+    type=float,
+    default=2.0,
+    show_default=True,
+    help="Seconds at the start whose requests (cold starts, connects) are counted, not gated.",
+)
 @click.option("--host", default=None, help="Base URL override; must be the target's own host.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -81,6 +88,7 @@ def load(
     think: str | None,
     pace_ms: float | None,
     abort_after: float | None,
+    warmup: float,
     host: str | None,
     seed: int,
     out: Path,
@@ -116,6 +124,7 @@ def load(
         mix=mix,
         think=think,
         pace_ms=pace_ms,
+        warmup_s=warmup,
         seed=seed,
         abort_after_s=abort_after,
     )

@@ -10,7 +10,12 @@ by (endpoint, method, executed version) and writes one JSON document:
      "workers": {client_id: {"recorded": n, "received": n}},
      "paced_interval_ms": float | null,
      "aborted": {"reason": str, "at_s": float} | null,
-     "locust": {"count", "failures", "p50", "p95", "p99", "max"} | null}
+     "locust": {"count", "failures", "p50", "p95", "p99", "max"} | null,
+     "warmup": {"seconds": s, "count": n} | null}
+
+Requests sent during the warm-up (the first `seconds` of the run) are only counted:
+they are in no series, and the run's measured window (`started_at` .. `ended_at`,
+`duration_s`) starts after the warm-up.
 
 `hdr` is HdrHistogram's portable base64 encoding in microseconds; `locust` holds
 Locust's own bucketed figures, kept only to show how far they are from the raw ones.
@@ -23,7 +28,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypedDict, cast
+from typing import Literal, NotRequired, TypedDict, cast
 
 from ..exceptions import GamedayError
 from ..stats import LatencyHistogram
@@ -77,6 +82,11 @@ class LocustDoc(TypedDict):
     max: float
 
 
+class WarmupDoc(TypedDict):
+    seconds: float
+    count: int
+
+
 class ResultsDoc(TypedDict):
     schema: int
     status: Literal["running", "complete"]
@@ -90,6 +100,7 @@ class ResultsDoc(TypedDict):
     paced_interval_ms: float | None
     aborted: AbortDoc | None
     locust: LocustDoc | None
+    warmup: NotRequired[WarmupDoc | None]
 
 
 @dataclass(frozen=True)
@@ -149,6 +160,8 @@ class LoadResults:
     paced_interval_ms: float | None = None
     aborted: Abort | None = None
     locust: LocustFigures | None = None
+    warmup_s: float = 0.0
+    warmup_count: int = 0  # requests sent during the warm-up: counted, not gated
 
     @property
     def count(self) -> int:
@@ -213,6 +226,7 @@ def parse_results(doc: ResultsDoc, path: str) -> LoadResults:
         raise ValueError(f"schema {doc.get('schema')!r} is not {SCHEMA}")
     aborted = doc.get("aborted")
     locust = doc.get("locust")
+    warmup = doc.get("warmup")
     return LoadResults(
         path=path,
         status=doc["status"],
@@ -229,6 +243,8 @@ def parse_results(doc: ResultsDoc, path: str) -> LoadResults:
         paced_interval_ms=doc.get("paced_interval_ms"),
         aborted=Abort(str(aborted["reason"]), float(aborted["at_s"])) if aborted else None,
         locust=LocustFigures(**locust) if locust else None,
+        warmup_s=float(warmup["seconds"]) if warmup else 0.0,
+        warmup_count=int(warmup["count"]) if warmup else 0,
     )
 
 

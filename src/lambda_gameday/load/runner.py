@@ -69,7 +69,9 @@ class LoadOptions:
     """One load run. `thresholds` empty means the target's SLO defaults.
 
     `pace_ms` switches to the open-model PacedHealthUser (one request per user every
-    `pace_ms`, timed from the intended send time). `abort_after_s` enables abort-on-fail:
+    `pace_ms`, timed from the intended send time). Requests sent in the first `warmup_s`
+    seconds (cold starts, connection set-up) are counted but not gated. `abort_after_s`
+    enables abort-on-fail:
     after that grace period the master checks the thresholds every second and stops
     the run on the first breach."""
 
@@ -86,6 +88,7 @@ class LoadOptions:
     mix: str | None = None
     think: str | None = None
     pace_ms: float | None = None
+    warmup_s: float = 0.0
     seed: int = 0
     abort_after_s: float | None = None
     raw_samples: Path | None = None
@@ -126,6 +129,11 @@ def _validate(target: Target, options: LoadOptions) -> tuple[Path, str, tuple[Th
         raise ConfigError(f"--workers must be >= 0 (got {options.workers})")
     if options.shape is not None and options.shape not in SHAPES:
         raise ConfigError(f"unknown shape {options.shape!r}; allowed: {', '.join(SHAPES)}")
+    if not 0 <= options.warmup_s < options.run_time_s:
+        raise ConfigError(
+            f"--warmup must be >= 0 and shorter than --run-time (got {options.warmup_s:g} s "
+            f"of {options.run_time_s} s)"
+        )
     if options.pace_ms is not None and options.pace_ms <= 0:
         raise ConfigError(f"--pace-ms must be > 0 (got {options.pace_ms})")
     host = _allowed_host(target, options.host)
@@ -188,6 +196,7 @@ def _env(options: LoadOptions, thresholds: Sequence[Threshold], out: Path) -> di
                 options.abort_after_s if options.abort_after_s is not None else -1
             ),
             "GAMEDAY_SEED": str(options.seed),
+            "GAMEDAY_WARMUP_S": f"{options.warmup_s:g}",
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -61,6 +61,12 @@ def render_report(report: LoadReport) -> Group:
             f"{r.samples:,}",
             f"[{style}]{r.outcome.upper()}[/{style}] {r.detail}",
         )
+    if res.warmup_count:
+        lat.caption = (
+            f"warm-up: {res.warmup_count:,} requests in the first {res.warmup_s:g} s "
+            "counted, not measured"
+        )
+        lat.caption_justify = "left"
     parts: list[Table] = [lat, verdicts]
     if res.aborted is not None:
         abort = Table(title="aborted", title_justify="left", show_header=False)
