@@ -61,9 +61,9 @@ _SHAPES = ("steady", "ramp", "step", "spike", "canary")
 @click.option(
     "--warmup",
     type=float,
-    default=2.0,
-    show_default=True,
-    help="Seconds at the start whose requests (cold starts, connects) are counted, not gated.",
+    default=None,
+    help="Seconds at the start whose requests (cold starts, connects) are counted, not "
+    "gated. Default: 2, or a quarter of a run shorter than 8 s.",
 )
 @click.option("--host", default=None, help="Base URL override; must be the target's own host.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -88,7 +88,7 @@ def load(
     think: str | None,
     pace_ms: float | None,
     abort_after: float | None,
-    warmup: float,
+    warmup: float | None,
     host: str | None,
     seed: int,
     out: Path,
@@ -124,7 +124,7 @@ def load(
         mix=mix,
         think=think,
         pace_ms=pace_ms,
-        warmup_s=warmup,
+        warmup_s=warmup if warmup is not None else min(2.0, run_time / 4),
         seed=seed,
         abort_after_s=abort_after,
     )
