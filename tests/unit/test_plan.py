@@ -115,3 +115,13 @@ def test_missing_plan_file(tmp_path: Path) -> None:
 def test_bad_toml(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_plan(write(tmp_path, "p.toml", "phases = [\n"))
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.mark.parametrize(
+    "path", sorted([*EXAMPLES.glob("plan-*.yml"), *EXAMPLES.glob("plan-*.toml")]), ids=str
+)
+def test_example_plans_are_valid(path: Path) -> None:
+    assert load_plan(path).phases
