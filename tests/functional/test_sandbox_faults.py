@@ -104,7 +104,7 @@ def test_failure_lambda_parameter(
     ssm.put_parameter(
         Name="failureLambdaConfig", Type="String", Value=json.dumps(config), Overwrite=True
     )
-    # the function's cached copy expires (0.5 s in fast timing, 60 s faithful): poll for it
+    # failure-lambda caches the parameter (60 s faithful, not at all in fast timing): poll
     seen: list[tuple[int, float]] = []
 
     def probe() -> bool:

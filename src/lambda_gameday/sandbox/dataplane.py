@@ -109,7 +109,9 @@ class DataPlane:
         self._loop = _LoopThread()
         self._loop.start()
         self._stack.callback(self._loop.stop)
-        ttl = float(extra.get("failure_cache_ttl_s", 60.0 if cfg.timing == "faithful" else 0.5))
+        # failure-lambda caches its parameter 60 s; fast timing reads it on every invocation so a
+        # fault takes effect at the instant its truth event is recorded.
+        ttl = float(extra.get("failure_cache_ttl_s", 60.0 if cfg.timing == "faithful" else 0.0))
         self.service = LambdaService(
             self.state,
             self.handlers,
