@@ -113,3 +113,11 @@ def test_render_and_dict_agree() -> None:
     assert "+10.000s  alarm ALARM (hasivu-dev-health-liveness-error-rate)" in text
     assert d["time_to_detect_s"] == pytest.approx(10)
     assert d["blast_radius"]["failed"] == 4
+
+
+def test_a_lucky_streak_before_the_rollback_is_not_recovery() -> None:
+    # GIVEN a 10 % canary: failures are rare, the last one well before the rollback
+    m = Milestones(T0, T0 + 5, T0 + 6, T0 + 8, T0 + 10, "a")
+    tl = build_timeline(probes("..x" + "." * 30), m, sustain=5)
+    # THEN users count as recovered from the first probe sent after the alias was restored
+    assert tl.first_sustained_success == pytest.approx(T0 + 8.0)

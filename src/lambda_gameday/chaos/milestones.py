@@ -24,6 +24,7 @@ class GamedayExtension(TypedDict):
     destructive: bool
     expect_alarm: bool
     expect_rollback: bool
+    expect_impact: bool
     sustain: int
     budget_s: float | None
 
@@ -39,6 +40,7 @@ def extension_of(experiment: Mapping[str, Any]) -> GamedayExtension:
         destructive=bool(ext.get("destructive", True)),
         expect_alarm=bool(tl.get("expect_alarm", True)),
         expect_rollback=bool(tl.get("expect_rollback", True)),
+        expect_impact=bool(tl.get("expect_impact", True)),
         sustain=int(tl.get("sustain", 5)),
         budget_s=float(budget) if isinstance(budget, int | float) else None,
     )
@@ -113,4 +115,5 @@ def timeline_for_journal(
         sustain=ext["sustain"],
         expect_alarm=ext["expect_alarm"],
         expect_rollback=ext["expect_rollback"],
+        expect_impact=ext["expect_impact"],
     )

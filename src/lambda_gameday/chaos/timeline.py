@@ -14,7 +14,8 @@ fault reached traffic). Nothing here uses the time a poll happened to run.
 
 "First sustained success" is the first probe of the final run of good probes, when that run
 holds at least `sustain` probes and starts after the first failure: with a 10 % canary most
-probes succeed during the fault, so a short streak in the middle is not recovery.
+probes succeed during the fault, so a short streak in the middle is not recovery. When the
+rollback's finish is known, recovery is never earlier than the first probe sent after it.
 """
 
 from __future__ import annotations
@@ -227,11 +228,13 @@ def build_timeline(
     sustain: int = 5,
     expect_alarm: bool = True,
     expect_rollback: bool = True,
+    expect_impact: bool = True,
 ) -> Timeline:
     """Assemble the timeline and say which phase, if any, broke.
 
     `expect_alarm` / `expect_rollback` are False for experiments whose hypothesis has no
     alarm or no rollback (a manual drill): those phases are then not reported as broken.
+    `expect_impact` is False for drills that never touch users (a notification drill).
     """
     ordered = sorted(probes, key=lambda p: p.sent_at)
     t0 = milestones.fault_injected
@@ -240,6 +243,11 @@ def build_timeline(
     recovered = (
         None if first_fail is None else _first_sustained_success(window, first_fail, sustain)
     )
+    restored = milestones.alias_restored
+    if recovered is not None and restored is not None and recovered < restored:
+        # With a small canary a lucky run of good probes can precede the rollback; users
+        # are only sure to be served by the stable version once it is restored.
+        recovered = next((p.sent_at for p in window if p.sent_at >= restored), None)
     in_blast = [p for p in window if recovered is None or p.sent_at < recovered]
     failed = sum(1 for p in in_blast if not p.ok)
     faulty = milestones.faulty_version
@@ -254,9 +262,9 @@ def build_timeline(
     def broke(phase: Phase, detail: str = "") -> None:
         problems.append((phase, _PHASE_TEXT[phase] + (f" ({detail})" if detail else "")))
 
-    if t0 is None:
+    if expect_impact and t0 is None:
         broke("inject")
-    if first_fail is None:
+    if expect_impact and first_fail is None:
         broke("impact", f"{len(window)} probes after the injection")
     if expect_alarm and milestones.alarm_fired is None:
         broke("detect", milestones.alarm or "")

@@ -208,15 +208,33 @@ def _failure_param_value(fault: CanaryFault, percentage: int, latency_ms: int, s
 
 
 def _wait_alias_routes(
-    sc: Scope, function: str, alias: str, version: str, timeout_s: float
+    sc: Scope,
+    function: str,
+    alias: str,
+    version: str,
+    timeout_s: float,
+    deployment: str | None = None,
 ) -> float:
-    """The instant (to within one 50 ms poll) the alias first routes to `version`."""
+    """The instant (to within one 50 ms poll) the alias first routes to `version`. Fails
+    at once when the deployment meant to shift it ends without doing so."""
     deadline = time.monotonic() + timeout_s
     while True:
         check_abort()
         current, weights = _alias_state(sc, function, alias)
         if current == version or weights.get(version, 0.0) > 0:
             return time.time()
+        if deployment is not None:
+            with aws_errors(f"reading deployment {deployment}"):
+                info = sc.clients.codedeploy().get_deployment(deploymentId=deployment)[
+                    "deploymentInfo"
+                ]
+            if info.get("status") in ("Failed", "Stopped", "Succeeded"):
+                err = info.get("errorInformation", {})
+                raise GamedayError(
+                    f"deployment {deployment} ended {info.get('status')} before routing any"
+                    f" traffic to version {version}"
+                    + (f" ({err.get('code')}: {err.get('message')})" if err else "")
+                )
         if time.monotonic() > deadline:
             raise GamedayError(
                 f"alias {function}:{alias} did not route to version {version} within {timeout_s:g}s"
@@ -356,7 +374,7 @@ def deploy_canary(
             [{"op": "stop_deployment", "deployment_id": state["deployment"]}],
         )
     # The user-visible injection: the first instant the alias routes to the new version.
-    at = _wait_alias_routes(sc, function_name, alias, version, 60.0)
+    at = _wait_alias_routes(sc, function_name, alias, version, 60.0, state["deployment"])
     sc.ledger.mark_injected(entry.id, at)
     return CanaryResult(
         ledger_id=entry.id,

@@ -43,7 +43,9 @@ class TrafficRecorder:
         timeout_s: float = 2.0,
         max_duration_s: float = 600.0,
         max_probes: int = 20_000,
+        concurrency: int = 1,
     ):
+        self.concurrency = max(1, concurrency)
         self.base_url = base_url.rstrip("/")
         self.paths = list(paths) or ["/health"]
         self.interval_s, self.timeout_s = interval_s, timeout_s
@@ -51,27 +53,34 @@ class TrafficRecorder:
         self._records: list[ProbeRecord] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="gameday-traffic", daemon=True)
-        self._thread.start()
+        # `concurrency` users, each on its own fixed schedule, so one slow answer does not
+        # silence all traffic (a single closed loop would hide a stall).
+        for i in range(self.concurrency):
+            t = threading.Thread(
+                target=self._loop, args=(i,), name=f"gameday-traffic-{i}", daemon=True
+            )
+            self._threads.append(t)
+            t.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=self.timeout_s + 1)
+        for t in self._threads:
+            t.join(timeout=self.timeout_s + 1)
 
     def records(self) -> list[ProbeRecord]:
         with self._lock:
-            return list(self._records)
+            return sorted(self._records, key=lambda r: r.sent_at)
 
-    def _loop(self) -> None:
+    def _loop(self, worker: int) -> None:
         headers = {"Cache-Control": "no-cache", "User-Agent": "lambda-gameday-traffic"}
         end = time.monotonic() + self.max_duration_s
-        next_at = time.monotonic()
+        next_at = time.monotonic() + worker * self.interval_s / self.concurrency
+        self._stop.wait(max(0.0, next_at - time.monotonic()))
         with httpx.Client(timeout=self.timeout_s, headers=headers) as client:
-            for n in range(self.max_probes):
+            for n in range(worker, self.max_probes, self.concurrency):
                 if self._stop.is_set() or time.monotonic() > end:
                     return
                 path = self.paths[n % len(self.paths)]
@@ -114,8 +123,10 @@ def configure_control(
     max_duration_s: float = 600.0,
     max_probes: int = 20_000,
     log_path: str | None = None,
+    concurrency: int = 1,
 ) -> None:
-    """Start background traffic against the target's API (paths default to /health)."""
+    """Start background traffic against the target's API (paths default to /health):
+    `concurrency` users each sending one request every `interval_s`."""
     recorder = TrafficRecorder(
         api_url(configuration),
         paths or ["/health"],
@@ -123,6 +134,7 @@ def configure_control(
         timeout_s=timeout_s,
         max_duration_s=max_duration_s,
         max_probes=max_probes,
+        concurrency=concurrency,
     )
     _current.clear()
     _current.append(recorder)

@@ -15,6 +15,8 @@ __all__ = [
     "EndpointCheck",
     "endpoint_available",
     "endpoint_healthy",
+    "wait_for_failure",
+    "wait_for_health_check",
     "wait_for_sustained_success",
 ]
 
@@ -93,3 +95,61 @@ def wait_for_sustained_success(
                 streak = 0
             time.sleep(interval_s)
     raise GamedayError(f"{path}: no {consecutive} consecutive successes within {timeout_s:g}s")
+
+
+def wait_for_failure(
+    path: str = "/health",
+    timeout_s: float = 30.0,
+    interval_s: float = 0.1,
+    configuration: dict[str, object] | None = None,
+) -> float:
+    """Wait until a user request fails (non-2xx/3xx or no answer); returns when it was
+    sent. How a fault no alarm watches is 'caught': from the user's side."""
+    url = api_url(configuration).rstrip("/") + path
+    deadline = time.monotonic() + timeout_s
+    with httpx.Client(timeout=2.0, headers={"Cache-Control": "no-cache"}) as client:
+        while time.monotonic() < deadline:
+            check_abort()
+            sent = time.time()
+            try:
+                if not 200 <= client.get(url).status_code < 400:
+                    return sent
+            except httpx.HTTPError:
+                return sent
+            time.sleep(interval_s)
+    raise GamedayError(f"{path}: no failed request within {timeout_s:g}s")
+
+
+def wait_for_health_check(
+    path: str = "/health",
+    component: str = "database",
+    status: str = "fail",
+    timeout_s: float = 30.0,
+    configuration: dict[str, object] | None = None,
+) -> str:
+    """Wait until the application/health+json body at `path` reports `component`
+    (a `checks` key `component:measurement`) with `status`; returns the check's output."""
+    url = api_url(configuration).rstrip("/") + path
+    deadline = time.monotonic() + timeout_s
+    seen = "no answer"
+    with httpx.Client(timeout=5.0, headers={"Cache-Control": "no-cache"}) as client:
+        while time.monotonic() < deadline:
+            check_abort()
+            try:
+                body = client.get(url).json()
+            except (httpx.HTTPError, ValueError):
+                body = {}
+            checks = body.get("checks", {}) if isinstance(body, dict) else {}
+            for key, entries in checks.items() if isinstance(checks, dict) else []:
+                if key.split(":", 1)[0] != component or not isinstance(entries, list):
+                    continue
+                for entry in entries:
+                    if isinstance(entry, dict):
+                        seen = str(entry.get("status"))
+                        if entry.get("status") == status:
+                            return str(entry.get("output", status))
+            time.sleep(0.2)
+    raise GamedayError(
+        f"{path}: check {component!r} did not report {status!r} within {timeout_s:g}s"
+        f" (last: {seen})"
+    )
