@@ -122,3 +122,14 @@ def test_mix_and_think_parsing():
     assert out["ok"] == [["/health", "/health/live", "/health/startup"], [4.0, 7.0, 8.0]]
     assert len(out["errors"]) == 4
     assert out["think"] == [[0.1, 0.3], [0.0, 0.0], "refused"]
+
+
+def test_the_harness_side_never_imports_locust_or_gevent():
+    code = (
+        "import sys, lambda_gameday.load, lambda_gameday.load.table, lambda_gameday.cli.load_cmd\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('locust', 'gevent'))\n"
+        "print(','.join(bad))"
+    )
+    proc = _run(["-c", code])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == ""

@@ -290,3 +290,22 @@ def test_background_load_stops_cleanly_with_complete_results(server_url, tmp_pat
         assert len(res.workers) == workers
         assert res.count == sum(w.recorded for w in res.workers.values())
         assert all(w.received == w.recorded for w in res.workers.values())
+
+
+def test_a_shaped_run_follows_its_shape_and_stops_by_itself(server_url, tmp_path):
+    # GIVEN the step shape (25/50/75/100 % of 8 users over the run)
+    options = LoadOptions(
+        users=8,
+        spawn_rate=100,
+        run_time_s=2,
+        shape="step",
+        think="0.01,0.02",
+        out=tmp_path / "r.json",
+    )
+    report = run_load(target_for(server_url), options)
+    # THEN the run completes on its own within its run time and recorded traffic
+    assert report.results.status == "complete"
+    assert report.results.duration_s < 3.5
+    assert report.results.count > 0
+    with pytest.raises(ConfigError, match="unknown shape 'zigzag'"):
+        run_load(target_for(server_url), LoadOptions(shape="zigzag", out=tmp_path / "x.json"))
