@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from lambda_gameday.exceptions import ResourceNotFound, SafetyError
 from lambda_gameday.sandbox.awsapi import AwsApi
 
 FN = "hasivu-dev-health-liveness"
+EXPERIMENTS = Path(__file__).parents[2] / "experiments"
 REGION = "ap-south-1"
 
 
@@ -203,3 +206,63 @@ def test_production_target_refuses_destructive_experiments(api: Api, tmp_path: P
     with pytest.raises(SafetyError, match="without --allow-production"):
         check_experiment(exp, {"gameday_target": str(target)})
     check_experiment(exp, {"gameday_target": str(target), "gameday_allow_production": True})
+
+
+def gameday(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lambda_gameday.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def write_target(api: Api, tmp_path: Path, environment: str = "dev") -> Path:
+    path = tmp_path / f"{environment}.toml"
+    path.write_text(
+        f'name = "{environment}"\nkind = "sandbox"\nenvironment = "{environment}"\n'
+        f'region = "{REGION}"\nendpoint_url = "{api.url}"\napi_url = "http://127.0.0.1:9"\n'
+        f'[[functions]]\nname = "{FN}"\npath = "/health/live"\n'
+    )
+    return path
+
+
+def test_cli_dry_run_prints_the_plan_and_touches_nothing(api: Api, tmp_path: Path) -> None:
+    before = api.snapshot()
+    done = gameday(
+        "chaos",
+        str(EXPERIMENTS / "faulty-canary.json"),
+        "--dry-run",
+        "--target",
+        str(write_target(api, tmp_path)),
+        "--ledger",
+        str(tmp_path / "l.jsonl"),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "deploy_canary(function_name='hasivu-dev-health-liveness'" in done.stdout
+    assert "rollbacks (always run):" in done.stdout and "nothing was injected" in done.stdout
+    assert api.snapshot() == before and not (tmp_path / "l.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "text"),
+    [
+        (["chaos", "no-such-experiment"], 2, "no experiment 'no-such-experiment'"),
+        (["chaos", str(EXPERIMENTS / "throttling.json")], 5, "without --allow-production"),
+        (["chaos", str(EXPERIMENTS / "throttling.json"), "--dry-run"], 5, "production"),
+        (["cleanup", "--ledger", "/proc/nope/l.jsonl"], 0, "nothing to clean up"),
+    ],
+)
+def test_cli_bad_input_is_one_line(
+    api: Api, tmp_path: Path, args: list[str], code: int, text: str
+) -> None:
+    target = write_target(api, tmp_path, "production")
+    extra = ["--target", str(target)] if args[0] == "chaos" else []
+    done = gameday(*args, *extra, cwd=tmp_path)
+    out = done.stderr if code else done.stdout
+    assert done.returncode == code, done.stderr
+    assert text in out and "Traceback" not in done.stderr
+    if code:
+        assert len(done.stderr.strip().splitlines()) == 1
