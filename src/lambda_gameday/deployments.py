@@ -5,14 +5,15 @@ DeploymentDuration and DeploymentSuccessRate — and promises a success rate abo
 Records come from CodeDeploy on the target (`collect_deployments`) and are kept in the
 history store, so the rate covers every deployment seen, not just today's.
 Automatic rollbacks (creator `codeDeployRollback`) are not counted as deployments:
-they are the consequence of one that failed.
+they are the consequence of one that failed. Nor are game-day drills (creator
+`gameday-drill`: deployments a chaos phase made on purpose, and their rollbacks).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -23,15 +24,18 @@ if TYPE_CHECKING:
     from mypy_boto3_codedeploy.type_defs import DeploymentInfoTypeDef
 
 __all__ = [
+    "DRILL_CREATOR",
     "NAMESPACE",
     "DeploymentMetrics",
     "DeploymentRecord",
     "collect_deployments",
     "deployment_metrics",
+    "mark_drills",
     "publish_metrics",
 ]
 
 NAMESPACE = "HASIVU/Deployment"
+DRILL_CREATOR = "gameday-drill"
 _FINAL = {"Succeeded", "Failed", "Stopped"}
 
 
@@ -47,6 +51,10 @@ class DeploymentRecord:
     creator: str = "user"
     rollback_of: str | None = None  # for a rollback deployment: the one it rolled back
     error_code: str | None = None  # e.g. ALARM_ACTIVE
+
+    @property
+    def is_drill(self) -> bool:
+        return self.creator == DRILL_CREATOR
 
     @property
     def is_rollback(self) -> bool:
@@ -69,6 +77,18 @@ class DeploymentMetrics:
     window_s: float
 
 
+def mark_drills(
+    records: Sequence[DeploymentRecord], windows: Sequence[tuple[float, float]]
+) -> list[DeploymentRecord]:
+    """Records created inside one of `windows` (chaos phases) become drills."""
+    return [
+        replace(r, creator=DRILL_CREATOR)
+        if any(start <= r.created_at <= end for start, end in windows)
+        else r
+        for r in records
+    ]
+
+
 def deployment_metrics(
     records: Sequence[DeploymentRecord], *, window_s: float = 7 * 86400, now: float | None = None
 ) -> DeploymentMetrics:
@@ -77,7 +97,10 @@ def deployment_metrics(
     recent = [
         r
         for r in records
-        if not r.is_rollback and r.status in _FINAL and r.created_at >= now - window_s
+        if not r.is_rollback
+        and not r.is_drill
+        and r.status in _FINAL
+        and r.created_at >= now - window_s
     ]
     ok = [r for r in recent if r.status == "Succeeded"]
     durations = [d for r in recent if (d := r.duration_s) is not None]

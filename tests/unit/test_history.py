@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 from gameday_samples import T0, run
 
-from lambda_gameday.deployments import DeploymentRecord, deployment_metrics
+from lambda_gameday.deployments import (
+    DRILL_CREATOR,
+    DeploymentRecord,
+    deployment_metrics,
+    mark_drills,
+)
 from lambda_gameday.history import SCHEMA_VERSION, HistoryError, HistoryStore, db_path
 
 
@@ -129,3 +134,7 @@ def test_deployments_upsert_and_metrics(tmp_path: Path) -> None:
     assert (m.deployments, m.succeeded, m.success_rate) == (2, 1, 0.5)
     assert m.mean_duration_s == pytest.approx(45.0)
     assert m.per_day == 2.0
+    # a chaos phase's deliberate canary is a drill, not a deployment
+    drills = mark_drills(records, [(T0 + 90, T0 + 200)])
+    assert [r.creator for r in drills] == ["user", DRILL_CREATOR, DRILL_CREATOR]
+    assert deployment_metrics(drills, window_s=86400, now=T0 + 200).success_rate == 1.0

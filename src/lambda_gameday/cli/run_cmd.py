@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..console import make_console
 from ..exceptions import ConfigError, GamedayError, VerdictFailed
 from .options import open_target, target_option
+
+if TYPE_CHECKING:
+    from ..config import Target
+    from ..deployments import DeploymentRecord
+    from ..gameday.model import RunResult
 
 __all__ = ["run"]
 
@@ -27,6 +33,16 @@ def _check_parent(parent: Path) -> None:
             f"report directory {parent} is not writable ({exc.strerror or exc}); "
             "choose another with --report-dir"
         ) from None
+
+
+def _publish(target: Target, result: RunResult, deployments: list[DeploymentRecord]) -> None:
+    from ..aws import Clients
+    from ..dashboard import publish_run_metrics
+    from ..deployments import deployment_metrics, publish_metrics
+
+    clients = Clients(target)
+    publish_run_metrics(clients, result)
+    publish_metrics(clients, deployment_metrics(deployments))
 
 
 @click.command()
@@ -71,6 +87,7 @@ def run(
     db: str | None,
     no_history: bool,
     allow_production: bool,
+    publish: bool,
     slack_webhook: str | None,
 ) -> None:
     """Run a game day: every phase of PLAN against the target, one verdict.
@@ -79,7 +96,7 @@ def run(
     load run, a faulty-canary chaos experiment) runs on the embedded sandbox. Ctrl-C stops
     cleanly: faults are removed and the report is still written (exit 130).
     """
-    from ..deployments import DeploymentRecord, collect_deployments
+    from ..deployments import collect_deployments, mark_drills
     from ..gameday.orchestrator import GameDay
     from ..gameday.plan import default_plan, load_plan
     from ..gameday.view import print_run
@@ -113,9 +130,17 @@ def run(
             try:
                 from ..aws import Clients
 
-                deployments = collect_deployments(Clients(target))
+                windows = [
+                    (p.started_at, p.finished_at) for p in result.phases if p.kind == "chaos"
+                ]
+                deployments = mark_drills(collect_deployments(Clients(target)), windows)
             except GamedayError as exc:
                 problems.append(f"deployments not recorded: {exc.one_line()}")
+            if publish:
+                try:
+                    _publish(target, result, deployments)
+                except GamedayError as exc:
+                    problems.append(f"metrics not published: {exc.one_line()}")
         slos = target.slos
 
     written = write_reports(result, out_dir, slos) if out_dir else []
