@@ -29,7 +29,7 @@ from .plan import ChaosOptions, Plan
 
 __all__ = ["GameDay", "GameDayOutcome", "prepare_report_dir"]
 
-DESTRUCTIVE = ("chaos",)
+DESTRUCTIVE = ("chaos", "coldstart")  # inject faults, or change $LATEST's configuration
 
 
 @dataclass
@@ -104,8 +104,8 @@ class GameDay:
             opted_in = isinstance(spec.options, ChaosOptions) and spec.options.allow_production
             if spec.kind in DESTRUCTIVE and not (self.allow_production or opted_in):
                 raise SafetyError(
-                    f"target {self.target.name} is production and phase {spec.name!r} injects "
-                    "faults; pass --allow-production to run it"
+                    f"target {self.target.name} is production and phase {spec.name!r} "
+                    f"({spec.kind}) changes it; pass --allow-production to run it"
                 )
 
     def run(self, run_id: str | None = None) -> tuple[RunResult, Path | None]:
