@@ -118,6 +118,7 @@ class Gateway:
         self.integration_timeout_s = integration_timeout_s
         self.api_id = uuid.uuid5(uuid.NAMESPACE_DNS, f"{account_id}-{stage}").hex[:10]
         self._prefix = f"/{stage}"
+        self._resource_ids: dict[str, str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -151,6 +152,12 @@ class Gateway:
             await _send(send, 504, [(b"content-type", b"application/json")], _TIMED_OUT, request_id)
             return
         await self._reply(send, inv, request_id)
+
+    def _resource_id(self, path: str) -> str:
+        rid = self._resource_ids.get(path)
+        if rid is None:
+            rid = self._resource_ids[path] = uuid.uuid5(uuid.NAMESPACE_URL, path).hex[:6]
+        return rid
 
     async def _reply(self, send: Send, inv: Invocation, request_id: str) -> None:
         extra: list[tuple[bytes, bytes]] = []
@@ -204,7 +211,7 @@ class Gateway:
             "pathParameters": None,
             "stageVariables": None,
             "requestContext": {
-                "resourceId": uuid.uuid5(uuid.NAMESPACE_URL, route.path).hex[:6],
+                "resourceId": self._resource_id(route.path),
                 "resourcePath": route.path,
                 "httpMethod": method,
                 "extendedRequestId": request_id[:16],

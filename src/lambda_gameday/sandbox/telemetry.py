@@ -17,7 +17,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,22 +45,10 @@ def _dims_of(datum: Any) -> Dimensions:
     return tuple(sorted((d.name, d.value) for d in datum.dimensions))
 
 
-@dataclass(frozen=True)
-class _Metric:
-    namespace: str
-    name: str
-    value: float
-    unit: str
-    dimensions: Dimensions
-    at: float
-
-
-@dataclass(frozen=True)
-class _LogLine:
-    group: str
-    stream: str
-    at: float
-    message: str
+# Plain tuples on the hot path: (namespace, name, value, unit, dimensions, at) and
+# (group, stream, at, message).
+_Metric = tuple[str, str, float, str, Dimensions, float]
+_LogLine = tuple[str, str, float, str]
 
 
 class Telemetry:
@@ -76,6 +63,7 @@ class Telemetry:
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._streams: set[tuple[str, str]] = set()
+        self._dimension_lists: dict[Dimensions, list[Any]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -91,13 +79,13 @@ class Telemetry:
         namespace: str = "AWS/Lambda",
     ) -> None:
         """One value, published once per dimension set (as AWS does for Lambda)."""
-        items = [_Metric(namespace, name, value, unit, dims, at) for dims in dimension_sets]
+        items = [(namespace, name, value, unit, dims, at) for dims in dimension_sets]
         with self._lock:
             self._metrics.extend(items)
 
     def log(self, group: str, stream: str, at: float, message: str) -> None:
         with self._lock:
-            self._logs.append(_LogLine(group, stream, at, message))
+            self._logs.append((group, stream, at, message))
 
     # -- flushing ----------------------------------------------------------------------
 
@@ -113,22 +101,15 @@ class Telemetry:
             if metrics:
                 backend = cloudwatch_backends[self.account_id][self.region]
                 backend.metric_data.extend(
-                    MetricDatum(
-                        m.namespace,
-                        m.name,
-                        m.value,
-                        [{"Name": k, "Value": v} for k, v in m.dimensions],
-                        _naive_utc(m.at),
-                        m.unit,
-                    )
-                    for m in metrics
+                    self._datum(MetricDatum, namespace, name, value, unit, dims, at)
+                    for namespace, name, value, unit, dims, at in metrics
                 )
             if logs:
                 logs_backend = logs_backends[self.account_id][self.region]
                 by_stream: dict[tuple[str, str], list[dict[str, Any]]] = {}
-                for line in logs:
-                    by_stream.setdefault((line.group, line.stream), []).append(
-                        {"timestamp": int(line.at * 1000), "message": line.message}
+                for group, stream, at, message in logs:
+                    by_stream.setdefault((group, stream), []).append(
+                        {"timestamp": int(at * 1000), "message": message}
                     )
                 for (group, stream), events in by_stream.items():
                     if (group, stream) not in self._streams:
@@ -137,6 +118,30 @@ class Telemetry:
                             logs_backend.create_log_stream(group, stream)
                         self._streams.add((group, stream))
                     logs_backend.put_log_events(group, stream, events)
+
+    def _datum(
+        self,
+        cls: Any,
+        namespace: str,
+        name: str,
+        value: float,
+        unit: str,
+        dims: Dimensions,
+        at: float,
+    ) -> Any:
+        # What MetricDatum.__init__ does, without rebuilding the Dimension objects for every
+        # value: datums with the same dimension set share one (never mutated) list.
+        from moto.cloudwatch.models import Dimension
+
+        dimension_list = self._dimension_lists.get(dims)
+        if dimension_list is None:
+            dimension_list = [Dimension(k, v) for k, v in dims]
+            self._dimension_lists[dims] = dimension_list
+        datum = cls.__new__(cls)
+        datum.namespace, datum.name, datum.value, datum.unit = namespace, name, value, unit
+        datum.timestamp = _naive_utc(at)
+        datum.dimensions = dimension_list
+        return datum
 
     def start(self) -> None:
         self._stop.clear()
