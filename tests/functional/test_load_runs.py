@@ -211,8 +211,19 @@ def test_cli_passes_with_exit_0_and_prints_the_tables(server_url, tmp_path):
         (["--threshold", "p95 < fast"], 2, "bad threshold 'p95 < fast'"),
         (["--threshold", "p95{endpoint=/helth}<100"], 2, "endpoint=/helth matches nothing"),
         (["--threshold", "p95<0.001"], 1, "thresholds breached: p95<0.001"),
+        (["--mix", "health=1"], 2, "--mix 'health=1': bad entry"),
+        (["--think", "0.2,0.1"], 2, "--think '0.2,0.1'"),
+        (["--host", "http://10.0.0.1"], 2, "is not the target's host"),
     ],
-    ids=["missing-locustfile", "bad-expression", "misspelled-endpoint", "breached"],
+    ids=[
+        "missing-locustfile",
+        "bad-expression",
+        "misspelled-endpoint",
+        "breached",
+        "bad-mix",
+        "bad-think",
+        "foreign-host",
+    ],
 )
 def test_cli_exit_codes(server_url, tmp_path, extra, code, message):
     proc = gameday(

@@ -136,12 +136,46 @@ def _validate(target: Target, options: LoadOptions) -> tuple[Path, str, tuple[Th
         )
     if options.pace_ms is not None and options.pace_ms <= 0:
         raise ConfigError(f"--pace-ms must be > 0 (got {options.pace_ms})")
+    if options.mix is not None:
+        _check_mix(options.mix)
+    if options.think is not None:
+        _check_think(options.think)
     host = _allowed_host(target, options.host)
     if options.thresholds:
         thresholds = parse_thresholds(options.thresholds)
     else:
         thresholds = slo_thresholds(target.slos.health_latency_ms, target.slos.availability)
     return locustfile, host, thresholds
+
+
+def _check_mix(mix: str) -> None:
+    """The same rules loadtests/health.py applies, checked before Locust starts."""
+    positive = 0
+    for part in mix.split(","):
+        path, sep, weight = part.strip().partition("=")
+        try:
+            w = float(weight) if sep else 1.0
+        except ValueError:
+            w = -1.0
+        if not path.strip().startswith("/") or w < 0:
+            raise ConfigError(
+                f"--mix {mix!r}: bad entry {part.strip()!r}; expected '/path=weight,...' "
+                "with weights >= 0"
+            )
+        positive += w > 0
+    if not positive:
+        raise ConfigError(f"--mix {mix!r}: no endpoint has a positive weight")
+
+
+def _check_think(think: str) -> None:
+    low, _, high = think.partition(",")
+    try:
+        lo = float(low)
+        hi = float(high) if high else lo
+    except ValueError:
+        lo, hi = -1.0, -1.0
+    if lo < 0 or hi < lo:
+        raise ConfigError(f"--think {think!r}: expected 'min,max' seconds with 0 <= min <= max")
 
 
 def _allowed_host(target: Target, override: str | None) -> str:
