@@ -264,16 +264,23 @@ def test_unguarded_deployment_groups_and_short_bakes() -> None:
 
 def test_experiments_are_read_for_faults_with_configuration_substituted(tmp_path: Path) -> None:
     (tmp_path / "e.json").write_text(
-        '{"configuration": {"fn": "hasivu-dev-health-liveness"}, "method": ['
+        '{"configuration": {'
+        ' "stage": {"type": "env", "key": "GAMEDAY_TEST_STAGE_UNSET", "default": "dev"}},'
+        ' "method": ['
         '{"type": "action", "name": "a", "provider": {"type": "python", "module": "m",'
-        ' "func": "deploy_canary", "arguments": {"function_name": "${fn}", "fault": "exception"}}},'
+        ' "func": "deploy_canary", "arguments":'
+        ' {"function_name": "hasivu-${stage}-health-liveness", "fault": "exception"}}},'
         '{"type": "action", "name": "b", "provider": {"type": "python", "module": "m",'
-        ' "func": "dependency_down", "arguments": {"dependency": "database"}}}]}'
+        ' "func": "dependency_down", "arguments": {"dependency": "database"}}},'
+        '{"type": "action", "name": "c", "provider": {"type": "python", "module": "m",'
+        ' "func": "deploy_canary", "arguments": {"function_name": "f", "fault": "latency",'
+        ' "latency_ms": 1500, "timeout_s": 1}}}]}'
     )
     faults = faults_from_experiments([tmp_path / "e.json"], "ready-fn")
     assert [(f.kind, f.function) for f in faults] == [
         ("exception", "hasivu-dev-health-liveness"),
         ("dependency", "ready-fn"),
+        ("timeout", "f"),
     ]
 
 

@@ -77,3 +77,21 @@ def test_unwritable_ledger_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("")
     with pytest.raises(ConfigError, match="cannot write the fault ledger"):
         Ledger(tmp_path / "f" / "l.jsonl").record("ssm", "p", "d", REF, [])
+
+
+def test_journal_redaction_masks_declared_secrets_keys_and_url_passwords() -> None:
+    from lambda_gameday.chaos.redact import REDACTED, redact_journal
+
+    journal = {
+        "experiment": {
+            "secrets": {"slack": {"token": "xoxb-123456", "ref": {"type": "env", "key": "TOK"}}}
+        },
+        "run": [{"output": "posted with xoxb-123456 to https://u:pw@hooks.example/x"}],
+        "gameday": {"webhook_url": "https://hooks.example/abc", "alarm": "a"},
+    }
+    redact_journal(journal, {"slack": {"token": "xoxb-123456"}})
+    text = str(journal)
+    assert "xoxb-123456" not in text and ":pw@" not in text and "hooks.example/abc" not in text
+    assert journal["experiment"]["secrets"]["slack"]["token"] == REDACTED
+    assert journal["experiment"]["secrets"]["slack"]["ref"] == {"type": "env", "key": "TOK"}
+    assert journal["gameday"]["alarm"] == "a"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -148,6 +149,19 @@ def alarms_from_template(path: Path, variables: Mapping[str, str] | None = None)
     ]
 
 
+def _configuration(conf: Mapping[str, Any]) -> dict[str, str]:
+    """Plain values, and `{"type": "env", "key": ..., "default": ...}` entries resolved."""
+    out: dict[str, str] = {}
+    for key, value in conf.items():
+        if isinstance(value, str):
+            out[key] = value
+        elif isinstance(value, Mapping) and value.get("type") == "env":
+            got = os.environ.get(str(value.get("key")), value.get("default"))
+            if got is not None:
+                out[key] = str(got)
+    return out
+
+
 _OUR_FAULTS: dict[str, FaultType] = {
     "inject_latency": "latency",
     "inject_error": "error_body",
@@ -170,7 +184,7 @@ def faults_from_experiments(
             exp = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise ConfigError(f"{path}: not a readable JSON experiment ({exc})") from None
-        conf = {k: v for k, v in (exp.get("configuration", {}) or {}).items() if isinstance(v, str)}
+        conf = _configuration(exp.get("configuration", {}) or {})
         for act in exp.get("method", []) or []:
             prov = act.get("provider", {}) if isinstance(act, dict) else {}
             func = str(prov.get("func", ""))
@@ -182,6 +196,9 @@ def faults_from_experiments(
             if func == "deploy_canary":
                 kind = cast(FaultType, args.get("fault", "exception"))
                 lat = float(args.get("latency_ms", 2000)) if kind == "latency" else None
+                timeout = args.get("timeout_s")
+                if lat is not None and isinstance(timeout, int | float) and lat >= timeout * 1000:
+                    kind, lat = "timeout", None  # the work outlasts the shrunk timeout
                 found.append(FaultSpec(path.name, kind, str(fn), lat))
             elif func in _OUR_FAULTS:
                 kind = _OUR_FAULTS[func]
