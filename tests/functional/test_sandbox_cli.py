@@ -82,3 +82,40 @@ def test_cli_prints_urls_serves_and_stops_on_sigterm() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def test_cli_faithful_uses_the_seed_alarm_periods() -> None:
+    # GIVEN `gameday sandbox --faithful` WHEN it is up THEN its alarms have the seed's 60 s x 2
+    proc = subprocess.Popen(
+        [GAMEDAY, "sandbox", "--faithful"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + 60
+        while not any("Ctrl-C" in line for line in lines):
+            assert time.monotonic() < deadline and proc.poll() is None, (lines, proc.poll())
+            lines.append(proc.stdout.readline())
+        assert "timing faithful" in lines[0]
+        endpoint = next(
+            line.split("=", 1)[1].strip() for line in lines if "AWS_ENDPOINT_URL=" in line
+        )
+        import boto3
+
+        cw = boto3.client(
+            "cloudwatch",
+            endpoint_url=endpoint,
+            region_name="ap-south-1",
+            aws_access_key_id="t",
+            aws_secret_access_key="t",
+        )
+        alarms = cw.describe_alarms()["MetricAlarms"]
+        assert alarms
+        assert {(a["Period"], a["EvaluationPeriods"]) for a in alarms} == {(60, 2)}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
