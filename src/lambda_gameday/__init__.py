@@ -16,6 +16,16 @@ from .exceptions import (
 
 __version__ = "0.1.0"
 
+
+def discover(discover_system: bool = True) -> dict[str, object]:
+    """Chaos Toolkit discovery (`chaos discover lambda-gameday --no-install`): every
+    activity of the extension in `lambda_gameday.chaos`. Imported lazily to keep
+    `import lambda_gameday` light."""
+    from .chaos import discover as _discover
+
+    return _discover(discover_system)
+
+
 __all__ = [
     "ConfigError",
     "FunctionSpec",
@@ -27,6 +37,7 @@ __all__ = [
     "TargetError",
     "VerdictFailed",
     "__version__",
+    "discover",
     "load_target",
     "sandbox_target",
 ]
