@@ -90,7 +90,10 @@ def test_two_game_days_write_reports_and_history_shows_the_trend(tmp_path: Path)
     ET.fromstring((out / "junit.xml").read_text())
 
     # WHEN a second game day runs THEN history lists both, oldest first, with the trend
-    again = gameday("run", "--plan", str(second), "--report-dir", str(reports), "--db", str(db))
+    # (with --publish: its numbers go to CloudWatch on the target; a failure would exit 4)
+    again = gameday(
+        "run", "--plan", str(second), "--report-dir", str(reports), "--db", str(db), "--publish"
+    )
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
     shown = gameday("history", "--db", str(db))
     assert shown.returncode == 0, shown.stderr

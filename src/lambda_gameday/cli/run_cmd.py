@@ -75,6 +75,12 @@ def _publish(target: Target, result: RunResult, deployments: list[DeploymentReco
     help="Allow destructive phases against a target of class production.",
 )
 @click.option(
+    "--publish",
+    is_flag=True,
+    help="Publish the run's SLO numbers to HASIVU/SLO and deployment metrics to "
+    "HASIVU/Deployment on the target (the dashboard's data).",
+)
+@click.option(
     "--slack-webhook",
     envvar="GAMEDAY_SLACK_WEBHOOK",
     default=None,
