@@ -24,6 +24,8 @@ name: tiny
 phases:
   - phase: conformance
     fail_on: never
+  - phase: lint
+    fail_on: never
   - phase: synthetics
     probes: 25
   - phase: chaos
@@ -78,6 +80,11 @@ def test_two_game_days_write_reports_and_history_shows_the_trend(tmp_path: Path)
     assert (out / "journals" / "faulty-canary.json").is_file()
     doc = json.loads((out / "report.json").read_text())
     assert doc["verdict"] == "pass"
+    lint = next(p for p in doc["phases"] if p["kind"] == "lint")
+    # the game day lints what it is about to run: only the faulty canary's fault
+    assert not any(
+        ".json" in f["message"] and "faulty-canary" not in f["message"] for f in lint["findings"]
+    )
     (timeline,) = [t for p in doc["phases"] for t in p["timelines"]]
     assert timeline["mttr_s"] is not None and timeline["mttr_s"] < 120
     # AND the HTML parses strictly and draws the timeline with its probes and events

@@ -113,15 +113,23 @@ class GameDay:
         self.check_safety()
         started = time.time()
         run_id = run_id or RunResult.new_id(started)
-        report_dir = (
-            prepare_report_dir(self.report_parent, run_id) if self.report_parent else None
-        )
+        report_dir = prepare_report_dir(self.report_parent, run_id) if self.report_parent else None
         artifacts = report_dir or Path(".")
         results: list[PhaseResult] = []
         interrupted = False
         notes: list[str] = []
+        planned = tuple(
+            name
+            for spec in self.plan.phases
+            if isinstance(spec.options, ChaosOptions)
+            for name in spec.options.experiments
+        )
         ctx = PhaseContext(
-            self.target, artifacts, stop=self.stop, allow_production=self.allow_production
+            self.target,
+            artifacts,
+            stop=self.stop,
+            allow_production=self.allow_production,
+            planned_experiments=planned,
         )
         progress = Progress(
             SpinnerColumn(),
@@ -141,7 +149,11 @@ class GameDay:
                 except KeyboardInterrupt:
                     interrupted = True
                     result = PhaseResult(
-                        spec.name, spec.kind, "interrupted", t0, time.time(),
+                        spec.name,
+                        spec.kind,
+                        "interrupted",
+                        t0,
+                        time.time(),
                         message="interrupted (Ctrl-C / SIGTERM); faults removed",
                     )
                 except GamedayError as exc:
@@ -151,7 +163,11 @@ class GameDay:
                 except Exception as exc:  # a phase's bug must not cost the report
                     where = traceback.extract_tb(exc.__traceback__)[-1]
                     result = PhaseResult(
-                        spec.name, spec.kind, "error", t0, time.time(),
+                        spec.name,
+                        spec.kind,
+                        "error",
+                        t0,
+                        time.time(),
                         message=(
                             f"{type(exc).__name__}: {exc} "
                             f"({Path(where.filename).name}:{where.lineno})"
@@ -159,7 +175,9 @@ class GameDay:
                     )
                 results.append(result)
                 progress.update(
-                    task, description=f"{result.status} in {result.duration_s:.1f} s", total=1,
+                    task,
+                    description=f"{result.status} in {result.duration_s:.1f} s",
+                    total=1,
                     completed=1,
                 )
                 if self.on_phase:

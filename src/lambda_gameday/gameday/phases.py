@@ -63,6 +63,7 @@ class PhaseContext:
     stop: threading.Event = field(default_factory=threading.Event)
     progress: Callable[[str], None] = lambda _msg: None
     allow_production: bool = False
+    planned_experiments: tuple[str, ...] = ()  # every experiment the plan's chaos phases run
 
 
 @dataclass(frozen=True)
@@ -449,6 +450,7 @@ def run_lint(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
     from ..chaos.context import clients_for
     from ..chaos.lint import LintInputs, lint
     from ..chaos.lint_reader import alarms_from_template, faults_from_experiments, read_target
+    from ..chaos.runner import resolve_experiment
 
     opts = spec.options
     assert isinstance(opts, LintOptions)
@@ -457,8 +459,8 @@ def run_lint(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
     alarms, groups = read_target(clients_for(ctx.target), ctx.target)
     for template in opts.templates:
         alarms += alarms_from_template(Path(template))
-    folder = Path(opts.experiments_dir)
-    paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    names = opts.experiments or ctx.planned_experiments
+    paths = [resolve_experiment(n, opts.experiments_dir) for n in names]
     readiness = next((f.name for f in ctx.target.functions if f.path == "/health/ready"), None)
     found = lint(
         LintInputs(

@@ -60,7 +60,10 @@ class LintOptions:
     """What cannot work, said before anything runs (alarm arithmetic vs the MTTR budget)."""
 
     fail_on: FailOn = "error"
-    experiments_dir: str = "experiments"  # the faults these experiments inject are linted
+    # The faults these experiments inject are linted. Empty: the experiments this plan's
+    # chaos phases run (so a game day lints what it is about to do).
+    experiments: tuple[str, ...] = ()
+    experiments_dir: str = "experiments"
     templates: tuple[str, ...] = ()  # CloudFormation / serverless.yml files with more alarms
 
 
@@ -277,5 +280,3 @@ def default_plan() -> Plan:
 def replace_options(spec: PhaseSpec, **changes: object) -> PhaseSpec:
     """A copy of `spec` with some options changed (used by tests and the pytest plugin)."""
     return dataclasses.replace(spec, options=dataclasses.replace(spec.options, **changes))  # type: ignore[type-var,arg-type]
-
-

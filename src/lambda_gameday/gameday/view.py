@@ -79,7 +79,6 @@ def print_run(console: Console, run: RunResult) -> None:
         for col in ("", "experiment", "MTTR", "detect", "roll back", "recover", "failed req"):
             t.add_column(col)
         for tl in timelines:
-
             t.add_row(
                 "[green]PASS[/]" if tl.passed else "[red]FAIL[/]",
                 tl.experiment,
