@@ -290,3 +290,23 @@ def test_bad_template_is_one_line_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not valid YAML") as err:
         alarms_from_template(p)
     assert "\n" not in str(err.value)
+
+
+def test_short_period_is_an_error_on_aws_and_a_warning_on_the_sandbox() -> None:
+    # GIVEN the sandbox's fast-timing alarm (2 s), WHEN linted for AWS THEN AWS would reject
+    # it (error); WHEN linted for the sandbox that accepted it THEN it is only a warning.
+    a = AlarmSpec(
+        name="fast",
+        namespace="AWS/Lambda",
+        metric="Errors",
+        period=2,
+        evaluation_periods=2,
+        threshold=1,
+        comparison="GreaterThanThreshold",
+        dimensions=(("FunctionName", "f"),),
+    )
+    on_aws = [f for f in lint(LintInputs([a], on_aws=True)) if f.rule == "period-invalid"]
+    offline = [f for f in lint(LintInputs([a], on_aws=False)) if f.rule == "period-invalid"]
+    assert [f.severity for f in on_aws] == ["error"]
+    assert [f.severity for f in offline] == ["warning"]
+    assert "--faithful" in offline[0].fix
