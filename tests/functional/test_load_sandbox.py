@@ -256,12 +256,13 @@ def test_a_two_second_stall_shows_in_the_corrected_p99_of_a_paced_run(
         assert sandbox.truth.wait_for(
             "fault", liveness, timeout=3, after=t_on - 1, fault="failure_lambda"
         )
-        ssm.put_parameter(
-            Name=param,
-            Value=json.dumps({"latency": {"enabled": False}}),
-            Type="String",
-            Overwrite=True,
-        )
+        # ... until every user has a request held by it (the sandbox's in-flight count:
+        # each paced user has at most one request in flight), then it is switched off
+        assert sandbox.dataplane is not None
+        busy = sandbox.dataplane.service.busy
+        wait_until(lambda: busy.get(liveness, 0) >= 4, timeout=5, interval=0.002)
+        off = {"latency": {"enabled": False}}
+        ssm.put_parameter(Name=param, Value=json.dumps(off), Type="String", Overwrite=True)
         report = running.result(timeout=60)
     res = report.results
     raw = res.latency()
@@ -273,13 +274,16 @@ def test_a_two_second_stall_shows_in_the_corrected_p99_of_a_paced_run(
         f"corrected p95 {corrected.percentile_ms(95):.0f} p99 {corrected.percentile_ms(99):.0f}; "
         f"lag p99 {lag.percentile_ms(99):.0f}; n={raw.count}"
     )
-    # THEN the raw (closed-loop view) p95 hides the stall: few requests saw it ...
+    # THEN the raw (closed-loop view) percentiles hide the stall: each of the 4 users saw
+    # it once, 4 samples in ~460 ...
     assert raw.max_ms >= 1900
     assert raw.percentile_ms(95) < 100
-    # ... while timing from the intended send time shows it: the corrected p99 is ~2 s,
-    # and the schedule lag says the sends were held back by the target
-    assert corrected.percentile_ms(99) >= 1500
-    assert corrected.percentile_ms(99) <= 3000
-    assert lag.percentile_ms(99) >= 1000
+    assert raw.percentile_ms(99) < 100
+    # ... while timing from the intended send time shows it: ~a third of the intended
+    # sends fell in the stall, so the corrected p95 is ~1.7 s and p99 ~2 s (theory), and
+    # the schedule lag says the sends were held back by the target
+    assert 1500 <= corrected.percentile_ms(95) <= 2100
+    assert 1800 <= corrected.percentile_ms(99) <= 2200
+    assert lag.percentile_ms(99) >= 1500
     by_expr = {r.threshold.expression: r.outcome for r in report.thresholds}
     assert by_expr == {"p95<100": "pass", "corrected_p99<1000": "fail"}
