@@ -28,6 +28,7 @@ from types import FrameType
 from typing import Any
 
 from ..config import Target
+from ..content import content_path
 from ..exceptions import ConfigError, GamedayError, VerdictFailed
 from .context import clients_for, ledger_for
 from .ledger import DEFAULT_LEDGER
@@ -93,10 +94,11 @@ class ExperimentResult:
 
 
 def resolve_experiment(name_or_path: str, directory: str | Path = "experiments") -> Path:
-    """A path as given, or `<directory>/<name>.json|.yaml`."""
+    """A path as given, or `<directory>/<name>.json|.yaml` (directory found by content_path)."""
     p = Path(name_or_path)
     if p.is_file():
         return p
+    directory = content_path(directory)
     for ext in (".json", ".yaml", ".yml"):
         cand = Path(directory) / f"{name_or_path}{ext}"
         if cand.is_file():

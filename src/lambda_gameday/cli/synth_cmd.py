@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..console import make_console
+from ..content import content_path
 from .options import open_target, target_option
 
 __all__ = ["synth"]
@@ -73,7 +74,8 @@ def synth(
 
     if interval <= 0 or duration < 0:
         raise ConfigError("--interval must be > 0 and --duration >= 0")
-    paths = list(check_paths) or ([Path("synthetics")] if Path("synthetics").is_dir() else [])
+    default = content_path("synthetics")
+    paths = list(check_paths) or ([default] if default.is_dir() else [])
     console = make_console()
     with open_target(target_file) as target:
         if paths:

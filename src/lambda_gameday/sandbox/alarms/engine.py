@@ -351,7 +351,7 @@ class AlarmEngine:
                             json.dumps({"version": "1.0", "sandboxWarning": True}),
                         )
                     )
-                    log.warning("%s: %s", name, warning.message)
+                    log.info("%s: %s", name, warning.message)
                 self._tracked[name] = _Tracked(
                     id(alarm),
                     spec,
