@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from headless import render
 
 ROOT = Path(__file__).resolve().parents[2]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -95,6 +96,13 @@ def test_two_game_days_write_reports_and_history_shows_the_trend(tmp_path: Path)
     assert len(charts[0].findall(f"{SVG}circle")) > 10
     assert len(charts[0].findall(f"{SVG}line")) >= 5
     ET.fromstring((out / "junit.xml").read_text())
+    # AND a real browser opens it without errors and renders the timeline chart
+    shown_html = render(out / "report.html", tmp_path)
+    assert shown_html.problems == []
+    chart_at = shown_html.dom.index('class="chart timeline"')
+    assert shown_html.dom.index("PASS") < chart_at
+    assert shown_html.dom.count("<circle", chart_at) > 10
+    assert (shown_html.width, shown_html.height) == (1280, 2400)
 
     # WHEN a second game day runs THEN history lists both, oldest first, with the trend
     # (with --publish: its numbers go to CloudWatch on the target; a failure would exit 4)
