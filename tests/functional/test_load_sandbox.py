@@ -274,11 +274,10 @@ def test_a_two_second_stall_shows_in_the_corrected_p99_of_a_paced_run(
         f"corrected p95 {corrected.percentile_ms(95):.0f} p99 {corrected.percentile_ms(99):.0f}; "
         f"lag p99 {lag.percentile_ms(99):.0f}; n={raw.count}"
     )
-    # THEN the raw (closed-loop view) percentiles hide the stall: each of the 4 users saw
-    # it once, 4 samples in ~460 ...
+    # THEN the raw (closed-loop view) p95 hides the stall: each of the 4 users saw it
+    # once, 4 samples in ~460 (the raw p99 may show the catch-up burst's cold starts) ...
     assert raw.max_ms >= 1900
     assert raw.percentile_ms(95) < 100
-    assert raw.percentile_ms(99) < 100
     # ... while timing from the intended send time shows it: ~a third of the intended
     # sends fell in the stall, so the corrected p95 is ~1.7 s and p99 ~2 s (theory), and
     # the schedule lag says the sends were held back by the target
