@@ -26,11 +26,18 @@ ACCOUNT, REGION = "123456789012", "eu-west-3"
 def _alarms(backend: object, n: int, period: int) -> None:
     for i in range(n):
         backend.put_metric_alarm(  # type: ignore[attr-defined]
-            name=f"a{i}", namespace="Bench", metric_name=f"m{i}",
-            comparison_operator="GreaterThanThreshold", evaluation_periods=3, period=period,
-            threshold=1e9, statistic="Sum" if i % 2 else None,
-            extended_statistic=None if i % 2 else "p99", description="",
-            dimensions=[{"Name": "FunctionName", "Value": f"f{i}"}], alarm_actions=[],
+            name=f"a{i}",
+            namespace="Bench",
+            metric_name=f"m{i}",
+            comparison_operator="GreaterThanThreshold",
+            evaluation_periods=3,
+            period=period,
+            threshold=1e9,
+            statistic="Sum" if i % 2 else None,
+            extended_statistic=None if i % 2 else "p99",
+            description="",
+            dimensions=[{"Name": "FunctionName", "Value": f"f{i}"}],
+            alarm_actions=[],
         )
 
 
@@ -47,9 +54,15 @@ def tick_cost(n_alarms: int, repeats: int = 30) -> list[float]:
         for b in range(5):
             for k in range(20):
                 t = now - (b + 1) * period + k
-                backend.metric_data.append(MetricDatum(
-                    "Bench", f"m{i}", float(k), [{"Name": "FunctionName", "Value": f"f{i}"}],
-                    datetime.fromtimestamp(t, UTC).replace(tzinfo=None)))
+                backend.metric_data.append(
+                    MetricDatum(
+                        "Bench",
+                        f"m{i}",
+                        float(k),
+                        [{"Name": "FunctionName", "Value": f"f{i}"}],
+                        datetime.fromtimestamp(t, UTC).replace(tzinfo=None),
+                    )
+                )
     engine = AlarmEngine(GroundTruth(), ACCOUNT, REGION, AlarmSettings())
     engine.evaluate_all(now)  # first tick ingests the datapoints once
     times = []
@@ -70,9 +83,17 @@ def transition_lag(samples: int = 5) -> list[float]:
         backend.reset()
         backend = cloudwatch_backends[ACCOUNT][REGION]
         backend.put_metric_alarm(
-            name="lag", namespace="Bench", metric_name="errors",
-            comparison_operator="GreaterThanThreshold", evaluation_periods=1, period=1,
-            threshold=0.5, statistic="Sum", description="", dimensions=[], alarm_actions=[],
+            name="lag",
+            namespace="Bench",
+            metric_name="errors",
+            comparison_operator="GreaterThanThreshold",
+            evaluation_periods=1,
+            period=1,
+            threshold=0.5,
+            statistic="Sum",
+            description="",
+            dimensions=[],
+            alarm_actions=[],
             treat_missing_data="notBreaching",
         )
         truth = GroundTruth()
@@ -86,8 +107,9 @@ def transition_lag(samples: int = 5) -> list[float]:
             time.sleep(max(0.0, bucket_end - 0.5 - now))  # bench only: align to mid-bucket
             from datetime import UTC, datetime
 
-            backend.metric_data.append(MetricDatum(
-                "Bench", "errors", 1.0, [], datetime.now(UTC).replace(tzinfo=None)))
+            backend.metric_data.append(
+                MetricDatum("Bench", "errors", 1.0, [], datetime.now(UTC).replace(tzinfo=None))
+            )
             event = truth.wait_for("alarm", "lag", timeout=5, new="ALARM")
             assert event is not None
             lags.append((event.at - bucket_end) * 1000)
@@ -103,11 +125,15 @@ def main() -> None:
     full = tick_cost(200)
     lag = transition_lag()
     print(f"tick, 0 alarms (baseline): median {statistics.median(base):.2f} ms")
-    print(f"tick, 200 alarms: median {statistics.median(full):.2f} ms, "
-          f"max {max(full):.2f} ms (target < 50 ms)")
-    print(f"bucket close -> ALARM lag (1 s cadence, {len(lag)} runs): "
-          f"median {statistics.median(lag):.1f} ms, max {max(lag):.1f} ms "
-          f"(target < 1000 ms = one tick)")
+    print(
+        f"tick, 200 alarms: median {statistics.median(full):.2f} ms, "
+        f"max {max(full):.2f} ms (target < 50 ms)"
+    )
+    print(
+        f"bucket close -> ALARM lag (1 s cadence, {len(lag)} runs): "
+        f"median {statistics.median(lag):.1f} ms, max {max(lag):.1f} ms "
+        f"(target < 1000 ms = one tick)"
+    )
 
 
 if __name__ == "__main__":

@@ -108,9 +108,8 @@ def serve_epoll(port: int, version: str, max_seconds: float) -> None:
                         conns[conn.fileno()] = conn
                         ep.register(conn.fileno(), select.EPOLLIN)
                 continue
-            conn = conns[fd]
             try:
-                data = conn.recv(65536)
+                data = os.read(fd, 65536)  # os.read/os.write on the fd: least Python per call
             except BlockingIOError:
                 continue
             except OSError:
@@ -122,7 +121,7 @@ def serve_epoll(port: int, version: str, max_seconds: float) -> None:
             n = data.count(b"\r\n\r\n")  # GETs without bodies: one request per header end
             if n:
                 with contextlib.suppress(OSError):
-                    conn.sendall(response * n)
+                    os.write(fd, response if n == 1 else response * n)
     for conn in conns.values():
         conn.close()
     listener.close()
