@@ -65,6 +65,21 @@ def closed_port() -> int:
         return int(s.getsockname()[1])
 
 
+def processes_with_env(entry: str) -> list[int]:
+    """Pids whose environment holds `entry` (Linux /proc): Locust processes of one run."""
+    found = []
+    needle = entry.encode() + b"\0"
+    for proc_dir in Path("/proc").iterdir():
+        if not proc_dir.name.isdigit():
+            continue
+        try:
+            if needle in (proc_dir / "environ").read_bytes():
+                found.append(int(proc_dir.name))
+        except OSError:
+            continue
+    return found
+
+
 def nearest_rank(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[max(1, math.ceil(Fraction(str(p)) / 100 * len(ordered))) - 1]
@@ -320,3 +335,36 @@ def test_a_shaped_run_follows_its_shape_and_stops_by_itself(server_url, tmp_path
     assert report.results.count > 0
     with pytest.raises(ConfigError, match="unknown shape 'zigzag'"):
         run_load(target_for(server_url), LoadOptions(shape="zigzag", out=tmp_path / "x.json"))
+
+
+@pytest.mark.parametrize("workers", ["0", "2"], ids=["local", "two-workers"])
+def test_cli_sigterm_stops_locust_and_leaves_no_process(tmp_path, workers):
+    # GIVEN a long `gameday load` (its own server, so its URL identifies its Locust processes)
+    server, url = start_fastserver("--version", "3")
+    try:
+        out = tmp_path / "r.json"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GAMEDAY_")}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lambda_gameday.cli", "load", "--target",
+             str(target_file(tmp_path, url)), "-t", "60", "-u", "2", "--workers", workers,
+             "--out", str(out)],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        expected = 1 + int(workers)
+        # Locust is running once its first partial results land and all processes are up
+        while not out.exists() or len(processes_with_env(f"GAMEDAY_RESULTS={out}")) < expected:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "Locust never wrote results"
+            time.sleep(0.05)
+        # WHEN the command is sent SIGTERM
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=30)
+        # THEN it exits 130 with one line, and none of its Locust processes is left
+        assert proc.returncode == 130, stderr
+        assert "interrupted" in stderr
+        assert processes_with_env(f"GAMEDAY_RESULTS={out}") == []
+        assert json.loads(out.read_text())["status"] in ("running", "complete")  # kept
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

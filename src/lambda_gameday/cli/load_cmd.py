@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -130,14 +132,22 @@ def load(
     )
     console = make_console()
     err = make_console(stderr=True)
-    with open_target(target_file) as target, err.status("load: starting Locust") as status:
 
-        def progress(elapsed: float, requests: int) -> None:
-            status.update(
-                f"load on {target.name}: {elapsed:.0f}/{run_time} s, {requests:,} requests"
-            )
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt  # the runner then kills Locust's process groups; exit 130
 
-        report = run_load(target, options, progress=progress)
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        with open_target(target_file) as target, err.status("load: starting Locust") as status:
+
+            def progress(elapsed: float, requests: int) -> None:
+                status.update(
+                    f"load on {target.name}: {elapsed:.0f}/{run_time} s, {requests:,} requests"
+                )
+
+            report = run_load(target, options, progress=progress)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     console.print(render_report(report))
     console.print(f"results: {report.results.path}", highlight=False)
     check_report(report)
