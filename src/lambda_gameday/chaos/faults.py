@@ -27,8 +27,11 @@ __all__ = [
 
 T = TypeVar("T")
 
-# Set by the safety control when a stop condition trips; long waits check it.
+# Set by the safety control when a stop condition trips; long waits check it. It stays set
+# after the run (the game day reads it) but only interrupts while a run is in progress, so
+# an activity called directly from Python after a stopped run is not refused.
 ABORT = threading.Event()
+IN_RUN = threading.Event()
 _abort_reason: list[str] = []
 
 
@@ -48,8 +51,8 @@ def reset_abort() -> None:
 
 
 def check_abort() -> None:
-    """Raise chaoslib's InterruptExecution if a stop condition tripped."""
-    if ABORT.is_set():
+    """Raise chaoslib's InterruptExecution if a stop condition tripped in the current run."""
+    if ABORT.is_set() and IN_RUN.is_set():
         from chaoslib.exceptions import InterruptExecution
 
         raise InterruptExecution(f"stop condition: {abort_reason()}")

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ...exceptions import GamedayError
-from ..faults import ABORT, check_abort, request_abort, reset_abort, scope
+from ..faults import ABORT, IN_RUN, check_abort, request_abort, reset_abort, scope
 from ..undo import cleanup
 
 __all__ = [
@@ -114,6 +114,7 @@ def configure_control(
 ) -> None:
     """Remember the run's configuration and start watching the stop conditions."""
     reset_abort()
+    IN_RUN.set()
     stop = threading.Event()
     _state.clear()
     _state.update(
@@ -203,6 +204,7 @@ def after_experiment_control(
 
 def cleanup_control() -> None:
     """Last resort: whatever happened above, remove this run's open faults."""
+    IN_RUN.clear()
     stop = _state.get("stop")
     if isinstance(stop, threading.Event):
         stop.set()
