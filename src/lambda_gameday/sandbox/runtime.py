@@ -39,6 +39,9 @@ __all__ = [
 Outcome = Literal["ok", "error", "timeout", "throttled", "not_found"]
 LATEST = "$LATEST"
 
+# What a small Python function uses; the sandbox shares one process, so this is modelled.
+MODELLED_MEMORY_MB = 48
+
 
 class RawPayload(str):
     """A response payload already serialised (the chaos extension's replacement body):
@@ -524,6 +527,7 @@ class LambdaService:
             deadline_monotonic=start_mono + timeout_s,
             env={**envvars, "AWS_REGION": self.state.region, "AWS_LAMBDA_FUNCTION_NAME": function},
             execution_environment=env.info,
+            memory_used_mb=min(memory, MODELLED_MEMORY_MB),
         )
         extension = chaos_extension(envvars, layers)
         flags = self._failure_flags(env, envvars)
@@ -559,7 +563,7 @@ class LambdaService:
         report = (
             f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms"
             f"\tBilled Duration: {max(1, math.ceil(duration_ms))} ms"
-            f"\tMemory Size: {memory} MB\tMax Memory Used: {min(memory, 48)} MB"
+            f"\tMemory Size: {memory} MB\tMax Memory Used: {min(memory, MODELLED_MEMORY_MB)} MB"
         )
         if init_ms is not None:
             report += f"\tInit Duration: {init_ms:.2f} ms"
