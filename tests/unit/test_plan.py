@@ -125,3 +125,16 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 )
 def test_example_plans_are_valid(path: Path) -> None:
     assert load_plan(path).phases
+
+
+def test_optional_number_options_accept_a_number_and_reject_a_negative(tmp_path: Path) -> None:
+    from lambda_gameday.gameday.plan import load_plan
+
+    good = tmp_path / "good.yml"
+    good.write_text("name: t\nphases:\n  - phase: load\n    duration_s: 4\n    warmup_s: 1\n")
+    (spec,) = load_plan(good).phases
+    assert getattr(spec.options, "warmup_s", None) == 1.0
+    bad = tmp_path / "bad.yml"
+    bad.write_text("name: t\nphases:\n  - phase: load\n    warmup_s: -1\n")
+    with pytest.raises(ConfigError, match=r"warmup_s = -1 is invalid; expected a number >= 0"):
+        load_plan(bad)

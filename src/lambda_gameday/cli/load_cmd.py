@@ -109,7 +109,7 @@ def load(
       3  the target is unreachable (checked before Locust starts)
       4  run error: Locust crashed, timed out or wrote no complete results
     """
-    from ..load.runner import LoadOptions, check_report, run_load
+    from ..load.runner import LoadOptions, check_report, default_warmup_s, run_load
     from ..load.table import render_report
 
     options = LoadOptions(
@@ -126,7 +126,7 @@ def load(
         mix=mix,
         think=think,
         pace_ms=pace_ms,
-        warmup_s=warmup if warmup is not None else min(2.0, run_time / 4),
+        warmup_s=warmup if warmup is not None else default_warmup_s(run_time),
         seed=seed,
         abort_after_s=abort_after,
     )

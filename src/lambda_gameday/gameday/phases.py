@@ -353,7 +353,7 @@ _LOAD_STATUS: dict[str, PhaseStatus] = {"pass": "passed", "fail": "failed", "err
 def run_load_phase(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
     """A bounded Locust run (its own process) judged on raw-histogram thresholds."""
     from ..load import LoadOptions as RunnerOptions
-    from ..load import run_load
+    from ..load import default_warmup_s, run_load
 
     opts = spec.options
     assert isinstance(opts, LoadOptions)
@@ -374,6 +374,9 @@ def run_load_phase(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
             workers=opts.workers,
             thresholds=opts.thresholds,
             out=out,
+            warmup_s=(
+                opts.warmup_s if opts.warmup_s is not None else default_warmup_s(opts.duration_s)
+            ),
         ),
         progress=progress,
     )

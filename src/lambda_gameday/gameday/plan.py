@@ -96,6 +96,7 @@ class LoadOptions:
     spawn_rate: float = 10.0
     thresholds: tuple[str, ...] = ()  # empty: derived from the target's SLOs
     workers: int = 0
+    warmup_s: float | None = None  # counted, not gated; None: the load runner's default
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,17 @@ class Plan:
     source: str = "<built-in>"
 
 
+def _optional_of(tp: Any) -> Any:
+    """`X` for `X | None` (an option that may be left out), else None."""
+    args = get_args(tp)
+    if type(None) in args and len(args) == 2:
+        return next(a for a in args if a is not type(None))
+    return None
+
+
 def _describe(tp: Any) -> str:
+    if (inner := _optional_of(tp)) is not None:
+        return _describe(inner)
     origin = get_origin(tp)
     if origin is Literal:
         return "one of " + ", ".join(repr(a) for a in get_args(tp))
@@ -151,6 +162,8 @@ def _describe(tp: Any) -> str:
 
 def _coerce(value: object, tp: Any) -> object:
     """The value converted to `tp`, or a ValueError if it does not fit."""
+    if (inner := _optional_of(tp)) is not None:
+        return _coerce(value, inner)
     origin = get_origin(tp)
     if origin is Literal:
         if value not in get_args(tp):

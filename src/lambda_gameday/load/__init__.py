@@ -17,6 +17,7 @@ from .runner import (
     LoadReport,
     check_report,
     default_locustfile,
+    default_warmup_s,
     run_load,
 )
 from .thresholds import Threshold, ThresholdResult, evaluate, parse_threshold, slo_thresholds
@@ -31,6 +32,7 @@ __all__ = [
     "ThresholdResult",
     "check_report",
     "default_locustfile",
+    "default_warmup_s",
     "evaluate",
     "parse_threshold",
     "read_results",

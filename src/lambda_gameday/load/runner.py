@@ -55,6 +55,12 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 Verdict = Literal["pass", "fail", "error"]
 
 
+def default_warmup_s(run_time_s: float) -> float:
+    """Requests in the first seconds of a run (cold starts, connection set-up) are counted
+    but not gated: 2 s, or a quarter of a run shorter than 8 s."""
+    return min(2.0, run_time_s / 4)
+
+
 def default_locustfile() -> Path:
     """`loadtests/health.py` in the working directory, else in this source checkout."""
     here = Path(DEFAULT_LOCUSTFILE)
