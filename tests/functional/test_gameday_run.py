@@ -31,6 +31,7 @@ phases:
     probes: 25
   - phase: chaos
     experiments: [faulty-canary]
+    load_users: 2
 """
 
 PROBES_ONLY = """
@@ -79,6 +80,8 @@ def test_two_game_days_write_reports_and_history_shows_the_trend(tmp_path: Path)
     names = {p.name for p in out.iterdir()}
     assert {"report.html", "report.md", "report.json", "junit.xml", "journals"} <= names
     assert (out / "journals" / "faulty-canary.json").is_file()
+    # AND Locust drove the endpoints through the experiment (load in the background)
+    assert (out / "journals" / "faulty-canary-load.json").is_file()
     doc = json.loads((out / "report.json").read_text())
     assert doc["verdict"] == "pass"
     lint = next(p for p in doc["phases"] if p["kind"] == "lint")
@@ -88,6 +91,8 @@ def test_two_game_days_write_reports_and_history_shows_the_trend(tmp_path: Path)
     )
     (timeline,) = [t for p in doc["phases"] for t in p["timelines"]]
     assert timeline["mttr_s"] is not None and timeline["mttr_s"] < 120
+    (mttr,) = [s for p in doc["phases"] for s in p["slos"] if s["label"] == "MTTR"]
+    assert "under load:" in mttr["detail"], mttr
     # AND the HTML parses strictly and draws the timeline with its probes and events
     html = (out / "report.html").read_text()
     root = ET.fromstring(html.split("\n", 1)[1])

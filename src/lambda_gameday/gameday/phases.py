@@ -5,9 +5,10 @@ and conversions — so a game day and the single-purpose commands agree by const
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -607,6 +608,44 @@ def _timeline(
     )
 
 
+class _LoadDuring:
+    """What the background load saw during one experiment (nothing when disabled)."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.failures = 0
+        self.enabled = False
+
+    def note(self) -> str:
+        if not self.enabled:
+            return ""
+        share = self.failures / self.requests if self.requests else 0.0
+        return f"; under load: {self.failures:,} of {self.requests:,} requests failed ({share:.1%})"
+
+
+@contextlib.contextmanager
+def _background_load(ctx: PhaseContext, users: int, out: Path) -> Iterator[_LoadDuring]:
+    """Locust users through the experiment, so its blast radius is seen at scale too. The
+    run is bounded (the MTTR budget plus slack) and stopped when the experiment ends."""
+    seen = _LoadDuring()
+    if users <= 0:
+        yield seen
+        return
+    from ..load import BackgroundLoad
+    from ..load import LoadOptions as RunnerOptions
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    bound_s = max(60, round(ctx.target.slos.mttr_s * 3))
+    with BackgroundLoad(
+        ctx.target,
+        RunnerOptions(users=users, spawn_rate=float(users), run_time_s=bound_s, out=out),
+    ) as load:
+        yield seen
+        report = load.stop()
+    seen.enabled = True
+    seen.requests, seen.failures = report.results.count, report.results.failures
+
+
 def run_chaos(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
     """Each experiment through the chaos runner (rollbacks always, ledger, preflight);
     its MTTR timeline judged against the target's budget; journals kept."""
@@ -627,13 +666,18 @@ def run_chaos(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
             raise KeyboardInterrupt
         ctx.progress(f"experiment {name}")
         journal = journals / f"{Path(name).stem}.json"
+        load_note = ""
         try:
-            result = run_experiment(
-                name,
-                ctx.target,
-                allow_production=opts.allow_production or ctx.allow_production,
-                journal_path=journal,
-            )
+            with _background_load(
+                ctx, opts.load_users, journals / f"{Path(name).stem}-load.json"
+            ) as loaded:
+                result = run_experiment(
+                    name,
+                    ctx.target,
+                    allow_production=opts.allow_production or ctx.allow_production,
+                    journal_path=journal,
+                )
+            load_note = loaded.note()
         except Interrupted as exc:
             if not ABORT.is_set():  # a signal (Ctrl-C / SIGTERM), not a stop condition
                 raise KeyboardInterrupt from None
@@ -660,8 +704,9 @@ def run_chaos(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
             if journal.exists():
                 artifacts.append(str(journal.relative_to(ctx.artifacts_dir)))
             continue
-        if journal.exists():
-            artifacts.append(str(journal.relative_to(ctx.artifacts_dir)))
+        for kept in (journal, journals / f"{Path(name).stem}-load.json"):
+            if kept.exists():
+                artifacts.append(str(kept.relative_to(ctx.artifacts_dir)))
         t = _timeline(Path(name).stem, result, budget, traffic.recorded())
         timelines.append(t)
         slos.append(
@@ -677,7 +722,8 @@ def run_chaos(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
                 detail=(
                     f"detect {t.time_to_detect_s:.1f} s" if t.time_to_detect_s is not None else ""
                 )
-                + ("" if t.passed else f"; broke: {t.broken_phase}"),
+                + ("" if t.passed else f"; broke: {t.broken_phase}")
+                + load_note,
             )
         )
         for problem in result.cleanup_problems:

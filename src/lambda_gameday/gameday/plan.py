@@ -105,6 +105,7 @@ class ChaosOptions:
 
     experiments: tuple[str, ...] = ("faulty-canary",)  # names in experiments/ or file paths
     allow_production: bool = False
+    load_users: int = 0  # > 0: Locust users driving the endpoints through each experiment
 
 
 PhaseOptions = Union[  # noqa: UP007  (used at runtime by isinstance checks)
