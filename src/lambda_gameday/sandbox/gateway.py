@@ -253,7 +253,7 @@ class GatewayServer:
         self.sock = sock
         self._config = uvicorn.Config(
             app,
-            http="h11",
+            http="auto",  # httptools when installed (it is a dependency), else h11
             loop="none",
             lifespan="off",
             log_level="warning",
