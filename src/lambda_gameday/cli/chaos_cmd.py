@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..exceptions import GamedayError
-from .options import open_target, target_option
+from .options import ledger_option, open_target, target_option
 
 __all__ = ["chaos"]
 
@@ -19,14 +19,7 @@ __all__ = ["chaos"]
     is_flag=True,
     help="Allow destructive experiments against a production target.",
 )
-@click.option(
-    "--ledger",
-    "ledger_path",
-    default=".gameday/ledger.jsonl",
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="Fault ledger (for `gameday cleanup`).",
-)
+@ledger_option
 @click.option(
     "--journal",
     "journal_path",

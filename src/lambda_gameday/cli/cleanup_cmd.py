@@ -5,19 +5,13 @@ from __future__ import annotations
 import click
 
 from ..exceptions import TargetError
+from .options import ledger_option
 
 __all__ = ["cleanup"]
 
 
 @click.command("cleanup")
-@click.option(
-    "--ledger",
-    "ledger_path",
-    default=".gameday/ledger.jsonl",
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="Fault ledger written by `gameday chaos`.",
-)
+@ledger_option
 @click.option(
     "--target",
     "target_file",

@@ -10,7 +10,7 @@ import click
 
 from ..config import Target, load_target, sandbox_target
 
-__all__ = ["open_target", "target_option"]
+__all__ = ["ledger_option", "open_target", "target_option"]
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -24,6 +24,22 @@ def target_option(func: F) -> F:
         default=None,
         envvar="GAMEDAY_TARGET",
         help="Target TOML file (default: the embedded sandbox). Env: GAMEDAY_TARGET.",
+    )(func)
+
+
+def ledger_option(func: F) -> F:
+    """`--ledger FILE`: the fault ledger `gameday chaos` writes and `gameday cleanup` replays."""
+    from ..chaos.ledger import DEFAULT_LEDGER
+
+    return click.option(
+        "--ledger",
+        "ledger_path",
+        default=DEFAULT_LEDGER,
+        show_default=True,
+        envvar="GAMEDAY_LEDGER",
+        type=click.Path(dir_okay=False),
+        help="Fault ledger: every fault is written here before it is injected. "
+        "Env: GAMEDAY_LEDGER.",
     )(func)
 
 
