@@ -120,6 +120,10 @@ def sandbox_target(
             name=f"{service}-{stage}-{short}",
             path=path,
             critical=short in ("health-comprehensive", "health-readiness"),
+            # as the sandbox provisions them (the seed: production 5 for critical functions)
+            provisioned_concurrency=5
+            if short in ("health-comprehensive", "health-readiness")
+            else 0,
             alarms=(
                 f"{service}-{stage}-{short}-error-rate",
                 f"{service}-{stage}-{short}-duration",

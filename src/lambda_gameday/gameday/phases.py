@@ -511,11 +511,17 @@ def run_coldstart(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
                 raise KeyboardInterrupt
             ctx.progress(f"{fn.name} round {round_no + 1}/{opts.rounds}")
             for result in run_cold_starts(ctx.target, [fn], warm_requests=opts.warm_requests):
-                if not isinstance(result, ColdStartResult):
-                    if result.outcome == "failed":
-                        findings.append(
-                            Finding("error", f"{result.function}:{result.alias}", result.reason)
+                if not isinstance(result, ColdStartResult):  # provisioned concurrency
+                    failed = result.outcome == "failed"
+                    findings.append(
+                        Finding(
+                            "error" if failed else "info",
+                            f"{result.function}:{result.alias}",
+                            result.reason
+                            or f"provisioned concurrency {result.declared} READY; "
+                            f"{len(result.samples)} concurrent invocations all started warm",
                         )
+                    )
                     continue
                 if result.cold is not None:
                     samples.append(_invoke_sample(result.cold, True))

@@ -28,13 +28,18 @@ class FunctionDef:
     handler: str  # the seed's handler string (informational; the sandbox runs Python)
     memory_mb: int
     timeout_s: int
+    # The seed's `aliases: production: provisioned: 5, canary: provisioned: 1` "for critical
+    # functions": (production, canary) environments kept initialised.
+    provisioned: tuple[int, int] = (0, 0)
 
 
 _SRC = "src/functions/health/comprehensive-health"
 HEALTH_STACK: tuple[FunctionDef, ...] = (
-    FunctionDef("health-comprehensive", "/health", f"{_SRC}.comprehensiveHealthCheck", 512, 10),
+    FunctionDef(
+        "health-comprehensive", "/health", f"{_SRC}.comprehensiveHealthCheck", 512, 10, (5, 1)
+    ),
     FunctionDef("health-liveness", "/health/live", f"{_SRC}.livenessProbe", 256, 3),
-    FunctionDef("health-readiness", "/health/ready", f"{_SRC}.readinessProbe", 512, 5),
+    FunctionDef("health-readiness", "/health/ready", f"{_SRC}.readinessProbe", 512, 5, (5, 1)),
     FunctionDef("health-startup", "/health/startup", f"{_SRC}.startupProbe", 256, 5),
 )
 ALIASES = ("production", "canary")
@@ -136,6 +141,10 @@ def provision(
         if before_publish is not None:
             before_publish(name)
         version = lam.publish_version(FunctionName=name)["Version"]
-        for alias in ALIASES:
+        for alias, count in zip(ALIASES, fdef.provisioned, strict=True):
             lam.create_alias(FunctionName=name, Name=alias, FunctionVersion=version)
+            if count:
+                lam.put_provisioned_concurrency_config(
+                    FunctionName=name, Qualifier=alias, ProvisionedConcurrentExecutions=count
+                )
     return StackInfo(functions, bucket, role)
