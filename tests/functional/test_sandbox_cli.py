@@ -47,21 +47,29 @@ def test_cli_port_in_use_is_one_line_and_non_zero(busy_port: int, option: str) -
     assert "Traceback" not in proc.stderr
 
 
-def test_cli_prints_urls_serves_and_stops_on_sigterm() -> None:
+def start_cli(*args: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """`gameday sandbox ARGS` in a subprocess, and the lines it printed until it was ready."""
     proc = subprocess.Popen(
-        [GAMEDAY, "sandbox", "--init-ms", "50", "--seed", "3"],
+        [GAMEDAY, "sandbox", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 60
+    while not any("Ctrl-C" in line for line in lines):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise AssertionError((lines, proc.poll()))
+        lines.append(proc.stdout.readline())
+    return proc, lines
+
+
+def test_cli_prints_urls_serves_and_stops_on_sigterm() -> None:
+    proc, lines = start_cli("--init-ms", "50", "--seed", "3")
     try:
-        assert proc.stdout is not None
-        lines: list[str] = []
-        deadline = time.monotonic() + 60
-        while not any("Ctrl-C" in line for line in lines):
-            assert time.monotonic() < deadline and proc.poll() is None, (lines, proc.poll())
-            lines.append(proc.stdout.readline())
         urls = [line.split()[1] for line in lines if line.strip().startswith("GET ")]
         assert [u.rsplit("/dev", 1)[1] for u in urls] == [
             "/health",
@@ -86,20 +94,8 @@ def test_cli_prints_urls_serves_and_stops_on_sigterm() -> None:
 
 def test_cli_faithful_uses_the_seed_alarm_periods() -> None:
     # GIVEN `gameday sandbox --faithful` WHEN it is up THEN its alarms have the seed's 60 s x 2
-    proc = subprocess.Popen(
-        [GAMEDAY, "sandbox", "--faithful"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    proc, lines = start_cli("--faithful")
     try:
-        assert proc.stdout is not None
-        lines: list[str] = []
-        deadline = time.monotonic() + 60
-        while not any("Ctrl-C" in line for line in lines):
-            assert time.monotonic() < deadline and proc.poll() is None, (lines, proc.poll())
-            lines.append(proc.stdout.readline())
         assert "timing faithful" in lines[0]
         endpoint = next(
             line.split("=", 1)[1].strip() for line in lines if "AWS_ENDPOINT_URL=" in line
