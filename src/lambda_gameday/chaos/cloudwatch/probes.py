@@ -13,7 +13,13 @@ from ...aws import Clients, aws_errors
 from ...exceptions import GamedayError, ResourceNotFound
 from ..faults import Scope, check_abort, scope
 
-__all__ = ["AlarmTransition", "alarm_quiet", "alarm_state", "wait_for_alarm_state"]
+__all__ = [
+    "AlarmTransition",
+    "alarm_quiet",
+    "alarm_state",
+    "wait_for_alarm_quiet",
+    "wait_for_alarm_state",
+]
 
 AlarmState = Literal["OK", "ALARM", "INSUFFICIENT_DATA"]
 
@@ -124,4 +130,22 @@ def wait_for_alarm_state(
                 f"alarm {alarm_name} did not reach {state} within {timeout_s:g}s"
                 f" (it is {alarm['StateValue']})"
             )
+        time.sleep(0.25)
+
+
+def wait_for_alarm_quiet(
+    alarm_name: str, timeout_s: float = 120.0, configuration: dict[str, object] | None = None
+) -> str:
+    """Wait until the alarm is not in ALARM (e.g. before a drill that needs a transition
+    to ALARM: setting an alarm that already fires sends no notification). Returns its
+    state; fails after `timeout_s`."""
+    sc = scope(configuration)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        check_abort()
+        state = str(_describe(sc.clients, alarm_name)["StateValue"])
+        if state != "ALARM":
+            return state
+        if time.monotonic() > deadline:
+            raise GamedayError(f"alarm {alarm_name} still in ALARM after {timeout_s:g}s")
         time.sleep(0.25)

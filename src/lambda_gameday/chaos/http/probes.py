@@ -18,6 +18,8 @@ __all__ = [
     "wait_for_failure",
     "wait_for_health_check",
     "wait_for_sustained_success",
+    "wait_for_user_impact",
+    "wait_for_user_recovery",
 ]
 
 
@@ -118,6 +120,71 @@ def wait_for_failure(
                 return sent
             time.sleep(interval_s)
     raise GamedayError(f"{path}: no failed request within {timeout_s:g}s")
+
+
+def wait_for_user_impact(
+    path: str | None = None,
+    failures: int = 3,
+    timeout_s: float = 30.0,
+    configuration: dict[str, object] | None = None,
+) -> float:
+    """Wait until the experiment's background traffic (the `gameday-traffic` control) has
+    recorded `failures` failed requests (on `path`, when given) sent since this probe
+    started; returns when the first of them was sent. Holding a fault until the users'
+    traffic saw it keeps a fast restore from ending the fault before the timeline could
+    measure its impact."""
+    from ..controls.traffic import recorded
+
+    started = time.time()
+    deadline = time.monotonic() + timeout_s
+    seen: list[float] = []
+    while time.monotonic() < deadline:
+        check_abort()
+        seen = [
+            r.sent_at
+            for r in recorded()
+            if r.sent_at >= started and not r.ok and (path is None or r.path == path)
+        ]
+        if len(seen) >= failures:
+            return min(seen)
+        time.sleep(0.05)
+    where = f" on {path}" if path else ""
+    raise GamedayError(
+        f"background traffic saw {len(seen)} failed request(s){where} within {timeout_s:g}s,"
+        f" wanted {failures} (is the gameday-traffic control running?)"
+    )
+
+
+def wait_for_user_recovery(
+    path: str | None = None,
+    consecutive: int = 5,
+    timeout_s: float = 60.0,
+    configuration: dict[str, object] | None = None,
+) -> float:
+    """Wait until the experiment's background traffic (the `gameday-traffic` control) has
+    recorded `consecutive` successful requests in a row (on `path`, when given) sent since
+    this probe started; returns when the first of them was sent. The timeline judges
+    recovery on that traffic, so the experiment must not end before the traffic saw it."""
+    from ..controls.traffic import recorded
+
+    started = time.time()
+    deadline = time.monotonic() + timeout_s
+    streak: list[float] = []
+    while time.monotonic() < deadline:
+        check_abort()
+        streak = []
+        for r in recorded():
+            if r.sent_at < started or (path is not None and r.path != path):
+                continue
+            streak = [*streak, r.sent_at] if r.ok else []
+        if len(streak) >= consecutive:
+            return streak[0]
+        time.sleep(0.05)
+    where = f" on {path}" if path else ""
+    raise GamedayError(
+        f"background traffic saw no {consecutive} consecutive successes{where} within"
+        f" {timeout_s:g}s (last streak {len(streak)}; is the gameday-traffic control running?)"
+    )
 
 
 def wait_for_health_check(
