@@ -15,6 +15,9 @@ shows what happens after an earlier canary).
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,12 +25,14 @@ from typing import Any
 
 import pytest
 from sandbox_helpers import wait_until
+from test_chaos_process import env, target_file  # noqa: F401 (target_file: a fixture)
 from test_chaos_process import snapshot as function_snapshot
 
 from lambda_gameday.chaos.controls import traffic
 from lambda_gameday.chaos.ledger import Ledger
 from lambda_gameday.chaos.runner import ExperimentResult, run_experiment
 from lambda_gameday.config import Target, sandbox_target
+from lambda_gameday.load import read_results
 from lambda_gameday.sandbox import Sandbox
 
 EXPERIMENTS = Path(__file__).parents[2] / "experiments"
@@ -341,3 +346,51 @@ def test_after_an_earlier_canary_the_seeds_manual_procedure_picks_the_wrong_vers
     assert drill["to_version"] == versions[-2] != "1" and drill["from_version"] == versions[-1]
     # AND the harness's rollback put the stable version back
     nothing_left(result, sandbox_client, before, tmp_path)
+
+
+def test_gameday_chaos_drives_load_through_the_experiment(
+    sandbox: Sandbox,
+    sandbox_client: Client,
+    target_file: Path,  # noqa: F811 (the fixture imported above)
+    before: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    # WHEN `gameday chaos dependency-outage --load-users 2` runs (a subprocess, as users do)
+    journal = tmp_path / "journal.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lambda_gameday.cli",
+            "chaos",
+            "dependency-outage",
+            "--target",
+            str(target_file),
+            "--ledger",
+            str(tmp_path / "ledger.jsonl"),
+            "--journal",
+            str(journal),
+            "--load-users",
+            "2",
+        ],
+        env=env(sandbox, tmp_path / "ledger.jsonl"),
+        cwd=EXPERIMENTS.parent,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    # THEN the hypothesis held under load, and the load's counts follow the timeline
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    load_line = next(i for i, line in enumerate(lines) if line.startswith("under load (2 users)"))
+    assert load_line > next(i for i, line in enumerate(lines) if "fault injected" in line)
+    match = re.search(r"([\d,]+) requests, ([\d,]+) failed", lines[load_line])
+    assert match is not None, lines[load_line]
+    requests = int(match[1].replace(",", ""))
+    failed = int(match[2].replace(",", ""))
+    assert requests > 0 and 0 <= failed <= requests
+    # AND the load's results are next to the journal, matching the printed counts
+    results = read_results(tmp_path / "dependency-outage-load.json")
+    assert results.status == "complete"
+    assert (results.count, results.failures) == (requests, failed)
+    assert snapshot(sandbox_client) == before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..exceptions import GamedayError
@@ -34,6 +36,21 @@ __all__ = ["chaos"]
     type=click.Path(file_okay=False),
     help="Where NAME is looked up.",
 )
+@click.option(
+    "--load-users",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Drive this many Locust users through the experiment (0: none); the requests and"
+    " failures under load are printed after the timeline.",
+)
+@click.option(
+    "--load-out",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Where the load's results go (default: next to --journal, else"
+    " .gameday/<experiment>-load.json).",
+)
 def chaos(
     experiment: str,
     target_file: str | None,
@@ -42,17 +59,23 @@ def chaos(
     ledger_path: str,
     journal_path: str | None,
     experiments_dir: str,
+    load_users: int,
+    load_out: str | None,
 ) -> None:
     """Run EXPERIMENT (a name in experiments/ or a path) against the target.
 
     Every fault is written to the ledger before injection and removed however the run
     ends (rollbacks always run; Ctrl-C and SIGTERM remove faults, then exit 130).
-    Exit 1 when the hypothesis failed, naming the phase that broke.
+    Exit 1 when the hypothesis failed, naming the phase that broke. With --load-users N,
+    Locust drives N users through the whole run (bounded by three MTTR budgets).
     """
     from ..chaos.runner import raise_for, resolve_experiment, run_experiment
+    from ..load.during import background_load
 
     path = resolve_experiment(experiment, experiments_dir)
-    with open_target(target_file) as target:
+    users = 0 if dry_run else load_users
+    out = Path(load_out) if load_out else _load_out(path, journal_path)
+    with open_target(target_file) as target, background_load(target, users, out) as loaded:
         result = run_experiment(
             path,
             target,
@@ -70,6 +93,11 @@ def chaos(
     if result.timeline is not None:
         for line in result.timeline.render():
             click.echo(line)
+    if loaded.enabled:
+        click.echo(
+            f"under load ({load_users} users): {loaded.requests:,} requests,"
+            f" {loaded.failures:,} failed ({loaded.share_failed:.1%}); results in {out}"
+        )
     if result.cleanup_problems:
         raise GamedayError(
             "faults could not be removed: "
@@ -77,3 +105,8 @@ def chaos(
             + " (run `gameday cleanup`)"
         )
     raise_for(result)
+
+
+def _load_out(experiment: Path, journal_path: str | None) -> Path:
+    name = f"{experiment.stem}-load.json"
+    return Path(journal_path).with_name(name) if journal_path else Path(".gameday") / name

@@ -5,16 +5,16 @@ and conversions — so a game day and the single-purpose commands agree by const
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from ..config import FunctionSpec, Target
 from ..exceptions import ConfigError
+from ..load.during import background_load
 from ..load.results import Series
 from ..load.runner import LoadReport
 from ..load.thresholds import ThresholdResult
@@ -614,44 +614,6 @@ def _timeline(
     )
 
 
-class _LoadDuring:
-    """What the background load saw during one experiment (nothing when disabled)."""
-
-    def __init__(self) -> None:
-        self.requests = 0
-        self.failures = 0
-        self.enabled = False
-
-    def note(self) -> str:
-        if not self.enabled:
-            return ""
-        share = self.failures / self.requests if self.requests else 0.0
-        return f"; under load: {self.failures:,} of {self.requests:,} requests failed ({share:.1%})"
-
-
-@contextlib.contextmanager
-def _background_load(ctx: PhaseContext, users: int, out: Path) -> Iterator[_LoadDuring]:
-    """Locust users through the experiment, so its blast radius is seen at scale too. The
-    run is bounded (the MTTR budget plus slack) and stopped when the experiment ends."""
-    seen = _LoadDuring()
-    if users <= 0:
-        yield seen
-        return
-    from ..load import BackgroundLoad
-    from ..load import LoadOptions as RunnerOptions
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    bound_s = max(60, round(ctx.target.slos.mttr_s * 3))
-    with BackgroundLoad(
-        ctx.target,
-        RunnerOptions(users=users, spawn_rate=float(users), run_time_s=bound_s, out=out),
-    ) as load:
-        yield seen
-        report = load.stop()
-    seen.enabled = True
-    seen.requests, seen.failures = report.results.count, report.results.failures
-
-
 def run_chaos(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
     """Each experiment through the chaos runner (rollbacks always, ledger, preflight);
     its MTTR timeline judged against the target's budget; journals kept."""
@@ -674,8 +636,8 @@ def run_chaos(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
         journal = journals / f"{Path(name).stem}.json"
         load_note = ""
         try:
-            with _background_load(
-                ctx, opts.load_users, journals / f"{Path(name).stem}-load.json"
+            with background_load(
+                ctx.target, opts.load_users, journals / f"{Path(name).stem}-load.json"
             ) as loaded:
                 result = run_experiment(
                     name,
