@@ -8,9 +8,11 @@ module-scoped and a module that needs different settings starts its own with
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sandbox_helpers import FUNCTIONS
 
 from lambda_gameday.sandbox import Sandbox, SandboxConfig
 
@@ -43,3 +45,21 @@ def sandbox_client(sandbox: Sandbox) -> Callable[[str], Any]:
         return cache[service]
 
     return make
+
+
+@pytest.fixture(scope="module")
+def target_file(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("target") / "sandbox.toml"
+    lines = [
+        'name = "sandbox-under-test"',
+        'kind = "sandbox"',
+        'environment = "dev"',
+        f'region = "{sandbox.config.region}"',
+        f'endpoint_url = "{sandbox.endpoint_url}"',
+        f'api_url = "{sandbox.api_url}"',
+        'application = "hasivu-dev"',
+    ]
+    for fn, p in FUNCTIONS:
+        lines += ["[[functions]]", f'name = "{fn}"', f'path = "{p}"']
+    path.write_text("\n".join(lines) + "\n")
+    return path

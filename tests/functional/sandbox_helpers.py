@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
 import time
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from lambda_gameday.sandbox import Sandbox
@@ -71,3 +73,44 @@ def report_lines(logs: Any, function: str, start_ms: int) -> list[str]:
     except logs.exceptions.ResourceNotFoundException:  # created by the first invocation's logs
         return []
     return [e["message"] for e in events]
+
+
+FUNCTIONS = [
+    ("hasivu-dev-health-comprehensive", "/health"),
+    ("hasivu-dev-health-liveness", "/health/live"),
+    ("hasivu-dev-health-readiness", "/health/ready"),
+    ("hasivu-dev-health-startup", "/health/startup"),
+]
+
+
+def snapshot(client: Callable[[str], Any]) -> dict[str, Any]:
+    """Everything a fault could leave behind."""
+    lam, ssm = client("lambda"), client("ssm")
+    state: dict[str, Any] = {}
+    for fn, _ in FUNCTIONS:
+        cfg = lam.get_function_configuration(FunctionName=fn)
+        state[fn] = {
+            "env": cfg.get("Environment", {}).get("Variables", {}),
+            "layers": [x["Arn"] for x in cfg.get("Layers", [])],
+            "timeout": cfg["Timeout"],
+            "concurrency": lam.get_function_concurrency(FunctionName=fn).get(
+                "ReservedConcurrentExecutions"
+            ),
+            "aliases": {
+                a["Name"]: (
+                    a["FunctionVersion"],
+                    a.get("RoutingConfig", {}).get("AdditionalVersionWeights", {}),
+                )
+                for a in lam.list_aliases(FunctionName=fn)["Aliases"]
+            },
+        }
+    names = [p["Name"] for p in ssm.describe_parameters(MaxResults=50)["Parameters"]]
+    state["ssm"] = {n: ssm.get_parameter(Name=n)["Parameter"]["Value"] for n in sorted(names)}
+    return state
+
+
+def env(sandbox: Sandbox, ledger: Path) -> dict[str, str]:
+    out = {k: v for k, v in os.environ.items() if not k.startswith(("GAMEDAY_", "AWS_"))}
+    out.update(sandbox.env())
+    out.update(GAMEDAY_API_URL=sandbox.api_url, GAMEDAY_LEDGER=str(ledger), PYTHONUNBUFFERED="1")
+    return out

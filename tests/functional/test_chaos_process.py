@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -20,18 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
+from sandbox_helpers import env, snapshot
 
 from lambda_gameday.chaos.ledger import Ledger
 from lambda_gameday.sandbox import Sandbox
 
 ROOT = Path(__file__).parents[2]
-FUNCTIONS = [
-    ("hasivu-dev-health-comprehensive", "/health"),
-    ("hasivu-dev-health-liveness", "/health/live"),
-    ("hasivu-dev-health-readiness", "/health/ready"),
-    ("hasivu-dev-health-startup", "/health/startup"),
-]
 
 # Three faults of three kinds, then a pause long enough to be interrupted in.
 TRIAL = {
@@ -107,57 +100,6 @@ TRIAL = {
         },
     ],
 }
-
-
-def snapshot(client: Callable[[str], Any]) -> dict[str, Any]:
-    """Everything a fault could leave behind."""
-    lam, ssm = client("lambda"), client("ssm")
-    state: dict[str, Any] = {}
-    for fn, _ in FUNCTIONS:
-        cfg = lam.get_function_configuration(FunctionName=fn)
-        state[fn] = {
-            "env": cfg.get("Environment", {}).get("Variables", {}),
-            "layers": [x["Arn"] for x in cfg.get("Layers", [])],
-            "timeout": cfg["Timeout"],
-            "concurrency": lam.get_function_concurrency(FunctionName=fn).get(
-                "ReservedConcurrentExecutions"
-            ),
-            "aliases": {
-                a["Name"]: (
-                    a["FunctionVersion"],
-                    a.get("RoutingConfig", {}).get("AdditionalVersionWeights", {}),
-                )
-                for a in lam.list_aliases(FunctionName=fn)["Aliases"]
-            },
-        }
-    names = [p["Name"] for p in ssm.describe_parameters(MaxResults=50)["Parameters"]]
-    state["ssm"] = {n: ssm.get_parameter(Name=n)["Parameter"]["Value"] for n in sorted(names)}
-    return state
-
-
-@pytest.fixture(scope="module")
-def target_file(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("target") / "sandbox.toml"
-    lines = [
-        'name = "sandbox-under-test"',
-        'kind = "sandbox"',
-        'environment = "dev"',
-        f'region = "{sandbox.config.region}"',
-        f'endpoint_url = "{sandbox.endpoint_url}"',
-        f'api_url = "{sandbox.api_url}"',
-        'application = "hasivu-dev"',
-    ]
-    for fn, p in FUNCTIONS:
-        lines += ["[[functions]]", f'name = "{fn}"', f'path = "{p}"']
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def env(sandbox: Sandbox, ledger: Path) -> dict[str, str]:
-    out = {k: v for k, v in os.environ.items() if not k.startswith(("GAMEDAY_", "AWS_"))}
-    out.update(sandbox.env())
-    out.update(GAMEDAY_API_URL=sandbox.api_url, GAMEDAY_LEDGER=str(ledger), PYTHONUNBUFFERED="1")
-    return out
 
 
 def test_stock_chaos_run_writes_a_valid_journal(

@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sandbox_helpers import wait_until
-from test_chaos_process import env, target_file  # noqa: F401 (target_file: a fixture)
-from test_chaos_process import snapshot as function_snapshot
+from sandbox_helpers import env, wait_until
+from sandbox_helpers import snapshot as function_snapshot
 
 from lambda_gameday.chaos.controls import traffic
 from lambda_gameday.chaos.ledger import Ledger
@@ -351,7 +350,7 @@ def test_after_an_earlier_canary_the_seeds_manual_procedure_picks_the_wrong_vers
 def test_gameday_chaos_drives_load_through_the_experiment(
     sandbox: Sandbox,
     sandbox_client: Client,
-    target_file: Path,  # noqa: F811 (the fixture imported above)
+    target_file: Path,
     before: dict[str, Any],
     tmp_path: Path,
 ) -> None:
