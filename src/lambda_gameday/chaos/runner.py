@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import signal
 import uuid
 from collections.abc import Iterator, Mapping
@@ -204,6 +205,20 @@ def _ignoring_signals() -> Iterator[None]:
             signal.signal(s, h)
 
 
+class _DropExpected(logging.Filter):
+    """chaoslib warns that rollbacks were "explicitly requested to be played": the harness
+    always requests them (strategy `always`), so the warning says nothing to the user."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "explicitly requested to be played" not in record.getMessage()
+
+
+def _quiet_expected_warnings() -> None:
+    log = logging.getLogger("chaostoolkit")
+    if not any(isinstance(f, _DropExpected) for f in log.filters):
+        log.addFilter(_DropExpected())
+
+
 def run_experiment(
     source: str | Path,
     target: Target,
@@ -243,6 +258,7 @@ def run_experiment(
     from chaoslib.run import Runner
     from chaoslib.types import Strategy
 
+    _quiet_expected_warnings()
     settings: dict[str, Any] = {"runtime": {"rollbacks": {"strategy": "always"}}}
     ledger = ledger_for(conf)
     journal: dict[str, Any] = {}
