@@ -148,7 +148,7 @@ class EndpointStats:
     p95_ms: float
     p99_ms: float
     max_ms: float
-    cold_starts: int = 0
+    cold_starts: int | None = 0  # None: the probes could not tell cold from warm
     cold_p50_ms: float | None = None
     warm_p50_ms: float | None = None
     init_duration_ms: float | None = None  # from REPORT lines, where the phase read them
@@ -158,6 +158,11 @@ class EndpointStats:
     histogram: tuple[tuple[float, int], ...] = ()  # (upper bound ms, count) buckets
     minutes: tuple[MinuteStat, ...] = ()
     versions: tuple[tuple[str, int], ...] = ()  # executed version -> requests
+
+    @property
+    def cold_starts_text(self) -> str:
+        """The count for tables: '?' where the probes could not tell (plain HTTP probes)."""
+        return "?" if self.cold_starts is None else str(self.cold_starts)
 
     def worst_minute(self) -> MinuteStat | None:
         return max(self.minutes, key=lambda m: m.p95_ms, default=None)

@@ -143,7 +143,8 @@ def endpoint_stats(
         p95_ms=summary.p95 if has else 0.0,
         p99_ms=summary.p99 if has else 0.0,
         max_ms=summary.max if has else 0.0,
-        cold_starts=len(cold),
+        # HTTP probes can't tell a cold start unless the target says so: unknown, not 0
+        cold_starts=len(cold) if any(s.cold is not None for s in samples) else None,
         cold_p50_ms=_summary(cold).p50 if cold else None,
         warm_p50_ms=_summary(warm).p50 if warm else None,
         availability=(n - failures) / n if n else None,

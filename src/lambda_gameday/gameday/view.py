@@ -52,7 +52,7 @@ def print_run(console: Console, run: RunResult) -> None:
                 f"{e.p95_ms:.1f}",
                 f"{e.p99_ms:.1f}",
                 f"{e.max_ms:.1f}",
-                str(e.cold_starts),
+                e.cold_starts_text,
                 cw,
                 avail,
             )

@@ -98,7 +98,7 @@ def _endpoint_table(stats: list[EndpointStats]) -> str:
         f'<td class="num">{e.failures:,}</td><td class="num">{ms(e.p50_ms)}</td>'
         f'<td class="num">{ms(e.p90_ms)}</td><td class="num">{ms(e.p95_ms)}</td>'
         f'<td class="num">{ms(e.p99_ms)}</td><td class="num">{ms(e.max_ms)}</td>'
-        f'<td class="num">{e.cold_starts}</td><td class="num">{ms(e.cold_p50_ms)}</td>'
+        f'<td class="num">{e.cold_starts_text}</td><td class="num">{ms(e.cold_p50_ms)}</td>'
         f'<td class="num">{ms(e.warm_p50_ms)}</td>'
         f"<td>{_e(', '.join(f'v{v}: {n}' for v, n in e.versions))}</td></tr>"
         for e in stats

@@ -57,7 +57,8 @@ def _endpoint_table(stats: list[EndpointStats]) -> list[str]:
         warm = f"{e.warm_p50_ms:.1f} ms" if e.warm_p50_ms is not None else "—"
         lines.append(
             f"| {_cell(e.path)} | {e.samples:,} | {e.p50_ms:.1f} | {e.p90_ms:.1f} | {e.p95_ms:.1f} "
-            f"| {e.p99_ms:.1f} | {e.max_ms:.1f} | {e.cold_starts} | {cold} | {warm} | {avail} |"
+            f"| {e.p99_ms:.1f} | {e.max_ms:.1f} | {e.cold_starts_text} | {cold} | {warm} "
+            f"| {avail} |"
         )
     return lines
 
