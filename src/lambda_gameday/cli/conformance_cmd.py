@@ -40,12 +40,17 @@ def conformance(target_file: str | None, out: Path) -> None:
             writer.write(f)
     console.print(findings_table(findings))
     console.print(f"results: {out}", highlight=False)
+    # Items that could not be checked come first: a verdict over an unreadable target
+    # (no credentials, unreachable, throttled) would blame the setup for the harness's access.
+    errors = [f for f in findings if f.status == "error"]
+    if errors:
+        raise TargetError(
+            f"{len(errors)} of {len(findings)} checklist items could not be checked; first: "
+            f"{errors[0].resource}: {errors[0].message}"
+        )
     failed = [f for f in findings if f.status == "fail"]
     if failed:
         raise VerdictFailed(
             f"{len(failed)} of {len(findings)} checklist items fail; first: "
             f"{failed[0].resource}: {failed[0].message}"
         )
-    errors = [f for f in findings if f.status == "error"]
-    if errors:
-        raise TargetError(f"{errors[0].resource}: {errors[0].message}")
