@@ -20,6 +20,7 @@ __all__ = [
     "FaultResult",
     "Scope",
     "check_abort",
+    "fault_result",
     "inject",
     "scope",
     "undo_faults",
@@ -64,6 +65,17 @@ class FaultResult(TypedDict):
     resource: str
     description: str
     injected_at: float
+
+
+def fault_result(entry: LedgerEntry, injected_at: float) -> FaultResult:
+    """What an activity returns for the journal: the ledger entry it injected."""
+    return FaultResult(
+        ledger_id=entry.id,
+        kind=entry.kind,
+        resource=entry.resource,
+        description=entry.description,
+        injected_at=injected_at,
+    )
 
 
 class Scope:

@@ -14,7 +14,7 @@ from typing import Literal, TypedDict
 
 from ...aws import aws_errors
 from ...exceptions import ConfigError, GamedayError
-from ..faults import FaultResult, Scope, check_abort, inject, scope, undo_faults
+from ..faults import FaultResult, Scope, check_abort, fault_result, inject, scope, undo_faults
 from ..ledger import UndoStep
 from ..undo import wait_function_updated
 
@@ -146,13 +146,7 @@ def inject_latency(
         [undo],
         lambda: _update_latest(sc, function_name, new_env, [layer], None),
     )
-    return FaultResult(
-        ledger_id=entry.id,
-        kind="env",
-        resource=function_name,
-        description=entry.description,
-        injected_at=at,
-    )
+    return fault_result(entry, at)
 
 
 def inject_error(
@@ -176,13 +170,7 @@ def inject_error(
         [undo],
         lambda: _update_latest(sc, function_name, new_env, [layer], None),
     )
-    return FaultResult(
-        ledger_id=entry.id,
-        kind="env",
-        resource=function_name,
-        description=entry.description,
-        injected_at=at,
-    )
+    return fault_result(entry, at)
 
 
 def _failure_param_value(fault: CanaryFault, percentage: int, latency_ms: int, status: int) -> str:
@@ -412,13 +400,7 @@ def throttle(
             FunctionName=function_name, ReservedConcurrentExecutions=reserved
         ),
     )
-    return FaultResult(
-        ledger_id=entry.id,
-        kind="concurrency",
-        resource=function_name,
-        description=entry.description,
-        injected_at=at,
-    )
+    return fault_result(entry, at)
 
 
 def remove_faults(

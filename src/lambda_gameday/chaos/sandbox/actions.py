@@ -8,7 +8,7 @@ import json
 
 from ...aws import aws_errors
 from ...exceptions import ResourceNotFound
-from ..faults import FaultResult, inject, scope, undo_faults
+from ..faults import FaultResult, fault_result, inject, scope, undo_faults
 
 __all__ = ["PARAMETER_PREFIX", "dependency_down", "dependency_slow", "dependency_up"]
 
@@ -38,13 +38,7 @@ def _set(
             Name=name, Value=json.dumps(value), Type="String", Overwrite=True
         ),
     )
-    return FaultResult(
-        ledger_id=entry.id,
-        kind="dependency",
-        resource=dependency,
-        description=entry.description,
-        injected_at=at,
-    )
+    return fault_result(entry, at)
 
 
 def dependency_down(dependency: str, configuration: dict[str, object] | None = None) -> FaultResult:

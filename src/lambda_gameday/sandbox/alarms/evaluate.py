@@ -165,30 +165,18 @@ def evaluate(
         )
         return Evaluation("ALARM" if tmd == "breaching" else "OK", reason, data)
 
-    if tmd == "breaching":
-        state = "ALARM" if len(bad) + short >= m else "OK"
-        listed = bad if state == "ALARM" else good
+    if tmd in ("breaching", "notBreaching"):
+        # The short slots are filled with breaching (or good) points, then M of N decides.
+        breaching = tmd == "breaching"
+        state = "ALARM" if len(bad) + (short if breaching else 0) >= m else "OK"
         reason = _crossed(
-            listed,
+            bad if state == "ALARM" else good,
             n,
             m if state == "ALARM" else n - m + 1,
             words,
             thr,
             to_alarm=state == "ALARM",
-            treated=(short, "Breaching"),
-        )
-        return Evaluation(state, reason, data, evaluated=evaluated_t)
-    if tmd == "notBreaching":
-        state = "ALARM" if len(bad) >= m else "OK"
-        listed = bad if state == "ALARM" else good
-        reason = _crossed(
-            listed,
-            n,
-            m if state == "ALARM" else n - m + 1,
-            words,
-            thr,
-            to_alarm=state == "ALARM",
-            treated=(short, "NonBreaching"),
+            treated=(short, "Breaching" if breaching else "NonBreaching"),
         )
         return Evaluation(state, reason, data, evaluated=evaluated_t)
     if tmd == "missing":
