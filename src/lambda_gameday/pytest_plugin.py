@@ -137,6 +137,9 @@ def gameday_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox | None]:
     if _target_file(request.config) is not None:
         yield None
         return
+    from .extras import require_sandbox
+
+    require_sandbox()
     from .sandbox import Sandbox, SandboxConfig
 
     with Sandbox(SandboxConfig(seed=7)) as sb:

@@ -75,3 +75,28 @@ def test_import_is_free_of_locust_and_gevent() -> None:
 def test_import_package_does_not_load_boto3_or_moto() -> None:
     loaded = _modules_after("import lambda_gameday")
     assert not {m for m in loaded if m.split(".")[0] in {"boto3", "moto", "httpx"}}
+
+
+def _without_sandbox_extra(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in a fresh interpreter where moto cannot be imported (the lean install)."""
+    code = (
+        "import sys; sys.modules['moto'] = None\n"
+        "from lambda_gameday.cli import main\n"
+        f"main({list(args)!r})"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+
+def test_lean_install_says_how_to_get_the_twin() -> None:
+    # GIVEN no `sandbox` extra WHEN a command would start the twin THEN one line, exit 2
+    result = _without_sandbox_extra("conformance")
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "pip install 'lambda-gameday[sandbox]'" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_lean_install_still_reads_target_files() -> None:
+    result = _without_sandbox_extra("target", "examples/target-aws-dev.toml")
+    assert result.returncode == 0, result.stderr

@@ -59,7 +59,14 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI and turn harness errors into one line and an exit code."""
     from ..exceptions import GamedayError
-    from ..sandbox import SandboxError
+    from ..extras import sandbox_installed
+
+    # Without the `sandbox` extra there is no twin, so no twin error to map.
+    sandbox_errors: tuple[type[Exception], ...] = ()
+    if sandbox_installed():
+        from ..sandbox import SandboxError
+
+        sandbox_errors = (SandboxError,)
 
     try:
         return cli.main(args=argv, standalone_mode=False)
@@ -74,7 +81,7 @@ def main(argv: list[str] | None = None) -> Any:
     except GamedayError as exc:
         click.echo(f"gameday: {exc.one_line()}", err=True)
         sys.exit(exc.exit_code)
-    except SandboxError as exc:
+    except sandbox_errors as exc:
         click.echo(f"gameday: sandbox: {' '.join(str(exc).split())}", err=True)
         sys.exit(4)
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@ from typing import TypeVar
 import click
 
 from ..config import Target, load_target, sandbox_target
+from ..extras import require_sandbox
 
 __all__ = ["ledger_option", "open_target", "target_option"]
 
@@ -49,6 +50,7 @@ def open_target(target_file: str | None, *, timing: str = "fast") -> Iterator[Ta
     if target_file is not None:
         yield load_target(target_file)
         return
+    require_sandbox()
     from ..sandbox import Sandbox, SandboxConfig
 
     with Sandbox(SandboxConfig(timing=timing)) as sb:  # type: ignore[arg-type]

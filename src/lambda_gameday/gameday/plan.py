@@ -293,4 +293,4 @@ def default_plan() -> Plan:
 
 def replace_options(spec: PhaseSpec, **changes: object) -> PhaseSpec:
     """A copy of `spec` with some options changed (used by tests and the pytest plugin)."""
-    return dataclasses.replace(spec, options=dataclasses.replace(spec.options, **changes))  # type: ignore[type-var,arg-type]
+    return dataclasses.replace(spec, options=dataclasses.replace(spec.options, **changes))  # type: ignore[arg-type]

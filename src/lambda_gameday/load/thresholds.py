@@ -140,7 +140,7 @@ def _parse_tags(expression: str, text: str | None) -> tuple[tuple[TagKey, str], 
             raise _bad(expression, f"unknown tag {key!r} (tags: {', '.join(TAG_KEYS)})")
         if any(k == key for k, _ in tags):
             raise _bad(expression, f"tag {key!r} given twice")
-        tags.append((key, value))  # type: ignore[arg-type]  # checked against TAG_KEYS above
+        tags.append((key, value))  # checked against TAG_KEYS above
     return tuple(tags)
 
 

@@ -203,6 +203,6 @@ def _clients(sandbox: Sandbox) -> dict[str, Any]:
         region_name=sandbox.config.region,
     )
     return {
-        name: session.client(name, endpoint_url=sandbox.endpoint_url)  # type: ignore[call-overload]
+        name: session.client(name, endpoint_url=sandbox.endpoint_url)
         for name in ("sns", "cloudwatch", "codedeploy")
     }
