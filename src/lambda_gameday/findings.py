@@ -45,5 +45,6 @@ class Finding:
         )
 
     def to_record(self) -> dict[str, object]:
-        """A JSON Lines record (see `synthetics.results.ResultsWriter`)."""
-        return {"kind": "finding", **asdict(self)}
+        """A JSON Lines record (see `synthetics.results.ResultsWriter`); `status` keeps the
+        checklist's pass/fail/error readable in `gameday conformance --out` files."""
+        return {"kind": "finding", **asdict(self), "status": self.status}

@@ -40,7 +40,16 @@ def test_findings_round_trip_through_the_report_json() -> None:
     run = RunResult("r", "p", "t", "sandbox", "dev", T0, T0 + 1, (phase,))
     again = run_from_dict(json.loads(json.dumps(run.to_dict())))
     assert again.phases[0].findings == (f,)
-    assert f.to_record()["kind"] == "finding"
+    assert f.to_record() == {
+        "kind": "finding",
+        "severity": "warning",
+        "resource": "group g",
+        "message": "no rollback on alarm",
+        "fix": "enable it",
+        "rule": "unguarded",
+        "checked": True,
+        "status": "pass",
+    }
 
 
 def test_every_phase_kind_has_exactly_one_runner() -> None:
