@@ -171,7 +171,8 @@ def _factory(
     artifacts: Path,
     allow_production: bool,
 ) -> PhaseFactory:
-    from .gameday.phases import PhaseContext, run_phase
+    from .gameday.orchestrator import run_phase
+    from .gameday.phases.common import PhaseContext
     from .gameday.plan import parse_plan
 
     counter = iter(range(1, 1_000_000))
@@ -245,6 +246,7 @@ def assert_latency(
 ) -> None:
     """The p`percentile` latency of `path` is under `budget_ms` (default: the SLO the phase
     judged it by)."""
+    from .gameday.measure import worst_minute_detail
     from .gameday.model import SLOResult
 
     e = _endpoint(result, path)
@@ -254,12 +256,6 @@ def assert_latency(
             raise SLOBreach(f"no latency budget for {path}: pass budget_ms=")
         budget_ms = slo.budget
     measured = {50: e.p50_ms, 90: e.p90_ms, 95: e.p95_ms, 99: e.p99_ms}[percentile]
-    worst = e.worst_minute()
-    detail = ""
-    if worst is not None and len(e.minutes) > 1:
-        import time
-
-        detail = f"worst minute {time.strftime('%H:%M', time.localtime(worst.minute))}"
     _raise_unless(
         SLOResult.check(
             f"latency_p{percentile}",
@@ -270,7 +266,7 @@ def assert_latency(
             "ms",
             e.samples - e.failures if e.samples else 0,
             label=f"p{percentile}",
-            detail=detail,
+            detail=worst_minute_detail(e),
         )
     )
 

@@ -267,7 +267,7 @@ def test_conformance_passes_then_names_a_missing_alias(target: Target, lam: Any)
     findings = run_conformance(target)
     assert [f for f in findings if f.status != "pass"] == []
     # the sandbox provisions the seed's 5 on production for its critical functions
-    assert {f.check for f in findings} == {"versions", "aliases", "provisioned", "alarms", "topic"}
+    assert {f.rule for f in findings} == {"versions", "aliases", "provisioned", "alarms", "topic"}
     name = target.function("health-startup").name
     canary = lam.get_alias(FunctionName=name, Name="canary")
     lam.delete_alias(FunctionName=name, Name="canary")

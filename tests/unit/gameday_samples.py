@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from lambda_gameday.findings import Finding
 from lambda_gameday.gameday.model import (
     EndpointStats,
-    Finding,
     MinuteStat,
     PhaseResult,
     RunResult,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lambda_gameday.gameday.phases import Sample, endpoint_stats
+from lambda_gameday.gameday.measure import Sample, endpoint_stats
 
 T0 = 1_767_000_000.0
 

@@ -9,9 +9,10 @@ import pytest
 
 from lambda_gameday.config import FunctionSpec, Target
 from lambda_gameday.exceptions import ConfigError, SafetyError
-from lambda_gameday.gameday import phases
+from lambda_gameday.gameday import orchestrator
 from lambda_gameday.gameday.model import PhaseResult
 from lambda_gameday.gameday.orchestrator import GameDay, prepare_report_dir
+from lambda_gameday.gameday.phases.common import PhaseContext
 from lambda_gameday.gameday.plan import PhaseSpec, parse_plan
 
 
@@ -48,19 +49,16 @@ def test_a_crashing_phase_is_recorded_and_later_phases_still_run(
 ) -> None:
     calls: list[str] = []
 
-    def boom(spec: PhaseSpec, ctx: phases.PhaseContext) -> PhaseResult:
+    def boom(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
         calls.append(spec.name)
         raise RuntimeError("bug in a phase")
 
-    def fine(spec: PhaseSpec, ctx: phases.PhaseContext) -> PhaseResult:
+    def fine(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
         calls.append(spec.name)
         return PhaseResult(spec.name, spec.kind, "passed", 0.0, 1.0)
 
-    monkeypatch.setitem(phases._RUNNERS, "lint", boom)
-    monkeypatch.setitem(phases._RUNNERS, "conformance", fine)
-    monkeypatch.setattr(phases, "cleanup_faults", lambda ctx: [])
-    from lambda_gameday.gameday import orchestrator
-
+    monkeypatch.setitem(orchestrator.PHASES, "lint", boom)
+    monkeypatch.setitem(orchestrator.PHASES, "conformance", fine)
     monkeypatch.setattr(orchestrator, "cleanup_faults", lambda ctx: [])
     result, out = GameDay(plan("lint", "conformance"), target(), report_parent=tmp_path).run()  # type: ignore[arg-type]
     assert calls == ["lint", "conformance"]

@@ -28,17 +28,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..findings import Finding
+
 __all__ = [
     "AlarmSpec",
     "DeploymentGroupSpec",
     "FaultSpec",
-    "Finding",
     "LintInputs",
     "fastest_detection_s",
     "lint",
 ]
 
-Severity = Literal["error", "warning"]
 FaultType = Literal[
     "exception", "latency", "statuscode", "timeout", "error_body", "throttle", "dependency", "none"
 ]
@@ -111,18 +111,10 @@ class FaultSpec:
     latency_ms: float | None = None
 
 
-@dataclass(frozen=True)
-class Finding:
-    severity: Severity
-    rule: str
-    resource: str
-    message: str
-    fix: str
-
-    def line(self) -> str:
-        return (
-            f"{self.severity.upper()} {self.rule} {self.resource}: {self.message} Fix: {self.fix}"
-        )
+def _finding(
+    severity: Literal["error", "warning"], rule: str, resource: str, message: str, fix: str
+) -> Finding:
+    return Finding(severity, resource, message, fix, rule=rule)
 
 
 @dataclass(frozen=True)
@@ -148,7 +140,7 @@ def _alarm_validity(a: AlarmSpec, on_aws: bool) -> list[Finding]:
     out = []
 
     def bad(message: str, fix: str) -> None:
-        out.append(Finding("error", "period-invalid", f"alarm {a.name}", message, fix))
+        out.append(_finding("error", "period-invalid", f"alarm {a.name}", message, fix))
 
     if a.period not in (10, 20, 30) and (a.period <= 0 or a.period % 60):
         message = (
@@ -161,7 +153,7 @@ def _alarm_validity(a: AlarmSpec, on_aws: bool) -> list[Finding]:
             # The sandbox accepts short periods on purpose (fast timing) and says so; the
             # config still could not be deployed as is, which is worth a warning, not a fail.
             out.append(
-                Finding(
+                _finding(
                     "warning",
                     "period-invalid",
                     f"alarm {a.name}",
@@ -210,7 +202,7 @@ def _detection(a: AlarmSpec, inputs: LintInputs) -> list[Finding]:
     delay = inputs.metric_delay_s if inputs.on_aws and aws_metric else None
     if inputs.on_aws and aws_metric and a.period < 60:
         out.append(
-            Finding(
+            _finding(
                 "warning",
                 "period-below-resolution",
                 f"alarm {a.name}",
@@ -227,7 +219,7 @@ def _detection(a: AlarmSpec, inputs: LintInputs) -> list[Finding]:
                 f" + {delay[0]:g}-{delay[1]:g} s {a.namespace} metric delay = {best:g}-{worst:g} s"
             )
         out.append(
-            Finding(
+            _finding(
                 "error",
                 "detection-over-budget",
                 f"alarm {a.name}",
@@ -247,7 +239,7 @@ def _dimensions(a: AlarmSpec, guarded: bool) -> list[Finding]:
     names = {k for k, _ in a.dimensions}
     if not names:
         return [
-            Finding(
+            _finding(
                 "error" if guarded else "warning",
                 "wrong-dimensions",
                 f"alarm {a.name}",
@@ -260,7 +252,7 @@ def _dimensions(a: AlarmSpec, guarded: bool) -> list[Finding]:
     if guarded and "Resource" not in names and "ExecutedVersion" not in names:
         fn = a.dimension("FunctionName") or "<fn>"
         return [
-            Finding(
+            _finding(
                 "warning",
                 "wrong-dimensions",
                 f"alarm {a.name}",
@@ -309,7 +301,7 @@ def _faults(inputs: LintInputs) -> list[Finding]:
                 "latency": "alarm on Duration p99 with a threshold under the latency SLO.",
             }.get(f.kind, "alarm on AWS/Lambda Errors for the function's alias.")
             out.append(
-                Finding(
+                _finding(
                     "error",
                     "fault-invisible",
                     f"{f.kind} fault on {f.function} ({f.source})",
@@ -337,7 +329,7 @@ def _groups(inputs: LintInputs) -> list[Finding]:
         res = f"deployment group {g.application}/{g.name}"
         if not g.alarms or not g.alarms_enabled:
             out.append(
-                Finding(
+                _finding(
                     "error",
                     "deployment-unguarded",
                     res,
@@ -347,7 +339,7 @@ def _groups(inputs: LintInputs) -> list[Finding]:
             )
         elif "DEPLOYMENT_STOP_ON_ALARM" not in g.auto_rollback_events:
             out.append(
-                Finding(
+                _finding(
                     "error",
                     "deployment-unguarded",
                     res,
@@ -367,7 +359,7 @@ def _groups(inputs: LintInputs) -> list[Finding]:
             )
             if fastest > step:
                 out.append(
-                    Finding(
+                    _finding(
                         "warning",
                         "bake-shorter-than-detection",
                         res,

@@ -1,7 +1,8 @@
 """The result model every phase of a game day is converted into.
 
 A `RunResult` holds `PhaseResult`s; each phase carries its `SLOResult`s (one line of the
-verdict each), per-endpoint latency (`EndpointStats`), chaos `Timeline`s and `Finding`s.
+verdict each), per-endpoint latency (`EndpointStats`), chaos `Timeline`s and `Finding`s
+(the one finding type, from `lambda_gameday.findings`).
 Reports, history and the pytest plugin read only this model, never a phase's own types.
 Everything here is plain data: frozen dataclasses that round-trip through JSON.
 """
@@ -13,10 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, cast
 
+from ..findings import Finding
+
 __all__ = [
     "Comparison",
     "EndpointStats",
-    "Finding",
     "MinuteStat",
     "PhaseResult",
     "PhaseStatus",
@@ -198,16 +200,6 @@ class Timeline:
 
 
 @dataclass(frozen=True)
-class Finding:
-    """A problem a read-only phase found (conformance, lint)."""
-
-    severity: Literal["error", "warning", "info"]
-    resource: str
-    message: str
-    fix: str = ""
-
-
-@dataclass(frozen=True)
 class PhaseResult:
     name: str  # the plan's name for the phase
     kind: str  # conformance | lint | synthetics | coldstart | load | chaos
@@ -228,7 +220,7 @@ class PhaseResult:
     def failures(self) -> list[str]:
         """What failed and why, one sentence each."""
         lines = [s.sentence() for s in self.slos if not s.passed]
-        lines += [f"{f.resource}: {f.message}" for f in self.findings if f.severity == "error"]
+        lines += [f"{f.resource}: {f.text}" for f in self.findings if f.severity == "error"]
         lines += [
             f"experiment {t.experiment}: {t.broken_phase or 'did not recover in budget'}"
             for t in self.timelines

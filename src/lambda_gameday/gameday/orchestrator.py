@@ -24,12 +24,36 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from ..config import Target
 from ..exceptions import ConfigError, GamedayError, SafetyError
 from .model import PhaseResult, RunResult
-from .phases import PhaseContext, cleanup_faults, run_phase
-from .plan import ChaosOptions, Plan
+from .phases.chaos import run_chaos
+from .phases.coldstart import run_coldstart
+from .phases.common import PhaseContext, PhaseRunner, cleanup_faults
+from .phases.conformance import run_conformance
+from .phases.lint import run_lint
+from .phases.load import run_load
+from .phases.synthetics import run_synthetics
+from .plan import ChaosOptions, PhaseKind, PhaseSpec, Plan
 
-__all__ = ["GameDay", "GameDayOutcome", "prepare_report_dir"]
+__all__ = ["PHASES", "GameDay", "GameDayOutcome", "prepare_report_dir", "run_phase"]
+
+# The game day's phases: one runner per kind, each in its own module under `phases/`.
+PHASES: dict[PhaseKind, PhaseRunner] = {
+    "conformance": run_conformance,
+    "lint": run_lint,
+    "synthetics": run_synthetics,
+    "coldstart": run_coldstart,
+    "load": run_load,
+    "chaos": run_chaos,
+}
 
 DESTRUCTIVE = ("chaos", "coldstart")  # inject faults, or change $LATEST's configuration
+
+
+def run_phase(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
+    """Run one phase. Harness errors propagate; the game day records them."""
+    runner = PHASES.get(spec.kind)
+    if runner is None:  # parse_plan already refuses unknown kinds
+        raise ConfigError(f"unknown phase {spec.kind!r}")
+    return runner(spec, ctx)
 
 
 @dataclass

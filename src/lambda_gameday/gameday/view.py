@@ -5,19 +5,10 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from .model import RunResult, SLOResult
+from .measure import slo_value_text
+from .model import RunResult
 
 __all__ = ["print_run"]
-
-
-def _v(slo: SLOResult, value: float | None) -> str:
-    if value is None:
-        return "—"
-    if slo.unit == "%":
-        return f"{value * 100:.2f} %"
-    if not slo.unit:
-        return f"{value:g}"
-    return f"{value:,.1f} {slo.unit}"
 
 
 def _secs(v: float | None) -> str:
@@ -67,8 +58,8 @@ def print_run(console: Console, run: RunResult) -> None:
                 "[green]PASS[/]" if s.passed else "[red]FAIL[/]",
                 s.label,
                 s.subject,
-                _v(s, s.measured),
-                f"{s.comparison} {_v(s, s.budget)}",
+                slo_value_text(s, s.measured),
+                f"{s.comparison} {slo_value_text(s, s.budget)}",
                 f"{s.samples:,}",
                 s.detail,
             )

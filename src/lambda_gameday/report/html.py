@@ -13,6 +13,8 @@ from html import escape
 from pathlib import Path
 
 from ..config import SLOs
+from ..gameday.measure import budgets_from
+from ..gameday.measure import slo_value_text as _val
 from ..gameday.model import EndpointStats, PhaseResult, RunResult, SLOResult, Timeline
 from .redact import redact
 from .svg import availability_chart, coldwarm_chart, histogram_chart, timeline_chart
@@ -47,16 +49,6 @@ _STATUS_CLASS = {
 
 def _e(text: object) -> str:
     return escape(redact(str(text)), quote=True)
-
-
-def _val(slo: SLOResult, value: float | None) -> str:
-    if value is None:
-        return "—"
-    if slo.unit == "%":
-        return f"{value * 100:.2f} %"
-    if not slo.unit:
-        return f"{value:g}"
-    return f"{value:,.1f} {slo.unit}"
 
 
 def _slo_table(slos: list[SLOResult]) -> str:
@@ -141,7 +133,7 @@ def _timeline_section(t: Timeline) -> str:
 
 
 def render_html(run: RunResult, slos: SLOs | None = None) -> str:
-    slos = slos or _budgets_from(run)
+    slos = slos or budgets_from(run.slos())
     when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(run.started_at))
     parts = [
         '<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml" lang="en"><head>'
@@ -187,7 +179,7 @@ def render_html(run: RunResult, slos: SLOs | None = None) -> str:
     if findings:
         rows = "".join(
             f'<tr><td class="{"bad" if f.severity == "error" else "skip"}">{f.severity}</td>'
-            f"<td>{_e(phase)}</td><td>{_e(f.resource)}</td><td>{_e(f.message)}</td>"
+            f"<td>{_e(phase)}</td><td>{_e(f.resource)}</td><td>{_e(f.text)}</td>"
             f"<td>{_e(f.fix)}</td></tr>"
             for phase, f in findings
         )
@@ -201,19 +193,6 @@ def render_html(run: RunResult, slos: SLOs | None = None) -> str:
         parts.append("</ul>")
     parts.append("</main></body></html>\n")
     return "".join(parts)
-
-
-def _budgets_from(run: RunResult) -> SLOs:
-    """The budgets the run was judged against, read back from its SLO results."""
-    budgets = {s.metric: s.budget for s in run.slos()}
-    defaults = SLOs()
-    return SLOs(
-        health_latency_ms=budgets.get("latency_p95", defaults.health_latency_ms),
-        cold_start_ms=budgets.get("cold_start", defaults.cold_start_ms),
-        availability=budgets.get("availability", defaults.availability),
-        mttr_s=budgets.get("mttr", defaults.mttr_s),
-        deployment_success=budgets.get("deployment_success", defaults.deployment_success),
-    )
 
 
 def write_html(run: RunResult, out_dir: Path, slos: SLOs | None = None) -> Path:

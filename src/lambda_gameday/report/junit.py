@@ -35,11 +35,11 @@ def _suite(root: ET.Element, phase: PhaseResult) -> None:
             msg = f"{t.experiment}: {t.broken_phase or 'did not recover within the budget'}"
             ET.SubElement(case, "failure", message=redact(msg), type="MTTR")
     for f in phase.findings:
-        case = _case(suite, phase, f"{f.resource}: {f.message}"[:200], 0.0)
+        case = _case(suite, phase, f"{f.resource}: {f.text}"[:200], 0.0)
         tests += 1
         if f.severity == "error":
             failures += 1
-            ET.SubElement(case, "failure", message=redact(f.message), type="finding").text = redact(
+            ET.SubElement(case, "failure", message=redact(f.text), type="finding").text = redact(
                 f.fix
             )
     if phase.status in ("error", "interrupted", "skipped") or tests == 0:

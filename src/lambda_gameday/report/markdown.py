@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ..gameday.measure import slo_value_text as _val
 from ..gameday.model import EndpointStats, RunResult, SLOResult, Timeline
 from .redact import redact
 
@@ -16,16 +17,6 @@ _STATUS = {"passed": "✅", "failed": "❌", "error": "⚠️", "skipped": "⏭�
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _val(slo: SLOResult, value: float | None) -> str:
-    if value is None:
-        return "—"
-    if slo.unit == "%":
-        return f"{value * 100:.2f} %"
-    if not slo.unit:
-        return f"{value:g}"
-    return f"{value:,.1f} {slo.unit}"
 
 
 def _slo_table(slos: list[SLOResult]) -> list[str]:
@@ -119,7 +110,7 @@ def render_markdown(run: RunResult) -> str:
     if findings:
         out += ["## Findings", ""]
         out += [
-            f"- **{f.severity}** `{_cell(f.resource)}` ({phase}): {_cell(f.message)}"
+            f"- **{f.severity}** `{_cell(f.resource)}` ({phase}): {_cell(f.text)}"
             + (f" — fix: {_cell(f.fix)}" if f.fix else "")
             for phase, f in findings
         ]

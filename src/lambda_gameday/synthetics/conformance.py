@@ -18,52 +18,42 @@ could not be checked (an API error) has status `error`. Nothing is changed on th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from ..aws import Clients, aws_errors
 from ..config import FunctionSpec, Target
 from ..exceptions import ResourceNotFound, TargetError
+from ..findings import Finding
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_sns import SNSClient
 
-__all__ = ["Finding", "FindingStatus", "run_conformance"]
+__all__ = ["run_conformance"]
 
-FindingStatus = Literal["pass", "fail", "error"]
 LATEST = "$LATEST"
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One checklist item for one resource: what was found and how to fix it."""
-
-    check: str  # versions | aliases | provisioned | alarms | topic
-    resource: str
-    status: FindingStatus
-    message: str
-    fix: str = ""
-    kind: Literal["finding"] = "finding"
-
-    def to_record(self) -> dict[str, object]:
-        return asdict(self)
-
-
 def _pass(check: str, resource: str, message: str) -> Finding:
-    return Finding(check, resource, "pass", message)
+    return Finding("info", resource, message, rule=check)
 
 
 def _fail(check: str, resource: str, message: str, fix: str) -> Finding:
-    return Finding(check, resource, "fail", message, fix)
+    return Finding("error", resource, message, fix, rule=check)
+
+
+def _unchecked(check: str, resource: str, exc: TargetError) -> Finding:
+    return Finding(
+        "error", resource, f"could not check: {exc.one_line()}", rule=check, checked=False
+    )
 
 
 def _guard(check: str, resource: str, fn: Callable[[], list[Finding]]) -> list[Finding]:
     try:
         return fn()
     except TargetError as exc:
-        return [Finding(check, resource, "error", f"could not check: {exc.one_line()}")]
+        return [_unchecked(check, resource, exc)]
 
 
 def _versions(lam: LambdaClient, fn: FunctionSpec) -> list[Finding]:
@@ -291,9 +281,7 @@ def run_conformance(target: Target, *, clients: Clients | None = None) -> list[F
         try:
             topic_arn = _find_topic(sns, target.alert_topic)
         except TargetError as exc:
-            topic_findings = [
-                Finding("topic", target.alert_topic, "error", f"could not check: {exc.one_line()}")
-            ]
+            topic_findings = [_unchecked("topic", target.alert_topic, exc)]
 
     def per_function(fn: FunctionSpec) -> Iterator[Finding]:
         yield from _guard("versions", fn.name, lambda: _versions(lam, fn))

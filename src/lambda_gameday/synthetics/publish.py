@@ -18,9 +18,9 @@ from rich.table import Table
 
 from ..aws import Clients, aws_errors
 from ..config import Target
+from ..findings import Finding
 from .availability import AvailabilityReport
 from .coldstart import ColdStartResult, ProvisionedResult
-from .conformance import Finding
 from .results import CheckResult, EndpointStats
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ def findings_table(findings: Sequence[Finding]) -> Table:
         table.add_column(col)
     colour = {"pass": "green", "fail": "red", "error": "yellow"}
     for f in findings:
-        table.add_row(f.check, f.resource, f"[{colour[f.status]}]{f.status}[/]", f.message, f.fix)
+        table.add_row(f.rule, f.resource, f"[{colour[f.status]}]{f.status}[/]", f.message, f.fix)
     return table
 
 

@@ -1,0 +1,256 @@
+"""Measurement: raw samples into endpoint statistics, statistics into SLO results.
+
+The one place a game day's numbers are computed — HdrHistogram percentiles, the exact
+binomial availability bound, the worst minute, load thresholds as SLO lines — and the one
+place they are turned back into budgets and display values. The phases, the terminal view,
+the reports and the pytest plugin all call this module, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..config import SLOs, Target
+from ..stats import LatencyHistogram, LatencySummary, exact_lower_bound, probes_needed
+from .model import EndpointStats, MinuteStat, SLOResult
+
+if TYPE_CHECKING:  # the report and the view import this module; keep it free of the runner
+    from ..load.results import Series
+    from ..load.runner import LoadReport
+    from ..load.thresholds import ThresholdResult
+
+__all__ = [
+    "Sample",
+    "budgets_from",
+    "endpoint_stats",
+    "latency_slos",
+    "load_stats",
+    "slo_value_text",
+    "threshold_slo",
+    "worst_minute_detail",
+]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One probe as the phases convert it: when, how long, whether it worked."""
+
+    at: float  # epoch seconds at send
+    latency_ms: float | None  # None: no response at all (refused, timed out)
+    ok: bool
+    cold: bool | None = None  # None: the target could not tell
+    version: str | None = None
+
+
+# --- endpoint statistics ---------------------------------------------------------------------
+
+
+def _histogram(sorted_ms: Sequence[float], buckets: int = 24) -> tuple[tuple[float, int], ...]:
+    """Log-spaced buckets for the report's latency chart."""
+    if not sorted_ms:
+        return ()
+    lo, hi = max(sorted_ms[0], 0.05), max(sorted_ms[-1], 0.1)
+    if hi <= lo:
+        return ((hi, len(sorted_ms)),)
+    ratio = (hi / lo) ** (1 / buckets)
+    edges = [lo * ratio ** (i + 1) for i in range(buckets)]
+    edges[-1] = hi
+    counts = [0] * buckets
+    i = 0
+    for v in sorted_ms:
+        while i < buckets - 1 and v > edges[i]:
+            i += 1
+        counts[i] += 1
+    return tuple((round(e, 3), c) for e, c in zip(edges, counts, strict=True))
+
+
+def _summary(values: Sequence[float]) -> LatencySummary:
+    hist = LatencyHistogram()
+    for v in values:
+        hist.record_ms(v)
+    return hist.summary()
+
+
+def _p95(values: Sequence[float]) -> float:
+    return _summary(values).p95 if values else 0.0
+
+
+def endpoint_stats(
+    path: str, samples: Sequence[Sample], availability_target: float
+) -> EndpointStats:
+    """Summarise raw probe samples of one endpoint: HdrHistogram percentiles, the exact
+    binomial lower bound on availability, cold vs warm, per-minute p95 and versions."""
+    ms = sorted(s.latency_ms for s in samples if s.latency_ms is not None)
+    summary = _summary(ms)
+    has = bool(ms)
+    failures = sum(1 for s in samples if not s.ok)
+    cold = sorted(s.latency_ms for s in samples if s.cold and s.latency_ms is not None)
+    warm = sorted(s.latency_ms for s in samples if s.cold is False and s.latency_ms is not None)
+    minutes: dict[float, list[Sample]] = {}
+    for s in samples:
+        minutes.setdefault(s.at - s.at % 60, []).append(s)
+    versions: dict[str, int] = {}
+    for s in samples:
+        if s.version:
+            versions[s.version] = versions.get(s.version, 0) + 1
+    n = len(samples)
+    return EndpointStats(
+        path=path,
+        samples=n,
+        failures=failures,
+        p50_ms=summary.p50 if has else 0.0,
+        p90_ms=summary.p90 if has else 0.0,
+        p95_ms=summary.p95 if has else 0.0,
+        p99_ms=summary.p99 if has else 0.0,
+        max_ms=summary.max if has else 0.0,
+        # HTTP probes can't tell a cold start unless the target says so: unknown, not 0
+        cold_starts=len(cold) if any(s.cold is not None for s in samples) else None,
+        cold_p50_ms=_summary(cold).p50 if cold else None,
+        warm_p50_ms=_summary(warm).p50 if warm else None,
+        availability=(n - failures) / n if n else None,
+        availability_lower=exact_lower_bound(n - failures, n) if n else None,
+        probes_needed=max(0, probes_needed(availability_target, failures) - n) if n else None,
+        histogram=_histogram(ms),
+        minutes=tuple(
+            MinuteStat(
+                minute=m,
+                count=len(group),
+                p95_ms=_p95([s.latency_ms for s in group if s.latency_ms is not None]),
+                errors=sum(1 for s in group if not s.ok),
+            )
+            for m, group in sorted(minutes.items())
+        ),
+        versions=tuple(sorted(versions.items())),
+    )
+
+
+def load_stats(report: LoadReport) -> list[EndpointStats]:
+    """Per-endpoint statistics of a load run, merged from its raw latency histograms."""
+    by_endpoint: dict[str, list[Series]] = {}
+    for series in report.results.series:
+        by_endpoint.setdefault(series.endpoint, []).append(series)
+    out: list[EndpointStats] = []
+    for endpoint, group in by_endpoint.items():
+        hist = LatencyHistogram()
+        for series in group:
+            hist.merge(series.latency)
+        n = sum(x.count for x in group)
+        failures = sum(x.failures for x in group)
+        summary = hist.summary()
+        versions: dict[str, int] = {}
+        for x in group:
+            versions[x.version] = versions.get(x.version, 0) + x.count
+        out.append(
+            EndpointStats(
+                path=f"{endpoint} (load)",
+                samples=n,
+                failures=failures,
+                p50_ms=summary.p50,
+                p90_ms=summary.p90,
+                p95_ms=summary.p95,
+                p99_ms=summary.p99,
+                max_ms=summary.max,
+                availability=(n - failures) / n if n else None,
+                availability_lower=exact_lower_bound(n - failures, n) if n else None,
+                versions=tuple(sorted(versions.items())),
+            )
+        )
+    return out
+
+
+# --- SLO evaluation ----------------------------------------------------------------------------
+
+
+def worst_minute_detail(e: EndpointStats) -> str:
+    """'worst minute 12:03' (local time) when the probes span more than one minute."""
+    worst = e.worst_minute()
+    if worst is None or len(e.minutes) <= 1:
+        return ""
+    return f"worst minute {time.strftime('%H:%M', time.localtime(worst.minute))}"
+
+
+def latency_slos(stats: Sequence[EndpointStats], target: Target) -> list[SLOResult]:
+    """The target's latency, cold-start and availability SLOs applied to endpoint stats."""
+    slos = target.slos
+    out: list[SLOResult] = []
+    for e in stats:
+        out.append(
+            SLOResult.check(
+                "latency_p95",
+                e.path,
+                e.p95_ms if e.samples else None,
+                slos.health_latency_ms,
+                "<",
+                "ms",
+                e.samples,
+                label="p95",
+                detail=worst_minute_detail(e),
+            )
+        )
+        avail_detail = ""
+        if e.availability_lower is not None and e.availability_lower <= slos.availability:
+            need = e.probes_needed
+            avail_detail = "not yet assertable at 95 % confidence" + (
+                f" ({need:,} more good probes needed)" if need else ""
+            )
+        out.append(
+            SLOResult.check(
+                "availability",
+                e.path,
+                e.availability,
+                slos.availability,
+                ">=",
+                "%",
+                e.samples,
+                label="availability",
+                detail=avail_detail,
+                lower_bound=e.availability_lower,
+            )
+        )
+    return out
+
+
+def threshold_slo(r: ThresholdResult) -> SLOResult:
+    """A load threshold's outcome as an SLO line (its own pass/fail, not re-judged)."""
+    t = r.threshold
+    unit = "ms" if t.is_latency else ""
+    return SLOResult(
+        metric="load_threshold",
+        subject=t.expression,
+        measured=r.observed,
+        budget=t.limit,
+        comparison=t.op,
+        unit=unit,
+        samples=r.samples,
+        passed=r.outcome == "pass",
+        label=f"load threshold ({r.outcome})",
+        detail=r.detail,
+    )
+
+
+def budgets_from(results: Sequence[SLOResult]) -> SLOs:
+    """The budgets a run was judged against, read back from its SLO results (defaults for
+    objectives the run did not check)."""
+    budgets = {s.metric: s.budget for s in results}
+    defaults = SLOs()
+    return SLOs(
+        health_latency_ms=budgets.get("latency_p95", defaults.health_latency_ms),
+        cold_start_ms=budgets.get("cold_start", defaults.cold_start_ms),
+        availability=budgets.get("availability", defaults.availability),
+        mttr_s=budgets.get("mttr", defaults.mttr_s),
+        deployment_success=budgets.get("deployment_success", defaults.deployment_success),
+    )
+
+
+def slo_value_text(slo: SLOResult, value: float | None) -> str:
+    """A measured value or budget in the SLO's unit, for tables: '99.50 %', '143.2 ms'."""
+    if value is None:
+        return "—"
+    if slo.unit == "%":
+        return f"{value * 100:.2f} %"
+    if not slo.unit:
+        return f"{value:g}"
+    return f"{value:,.1f} {slo.unit}"

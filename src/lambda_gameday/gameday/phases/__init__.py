@@ -1,0 +1,4 @@
+"""The game day's phases, one module each: each calls another part of the harness and
+converts its result into the game-day model (`PhaseResult`). Numbers are computed in
+`gameday.measure`; the table of phase kinds is in `gameday.orchestrator`.
+"""

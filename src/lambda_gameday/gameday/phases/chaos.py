@@ -1,0 +1,167 @@
+"""The chaos phase: each experiment through the chaos runner, its MTTR timeline judged
+against the target's budget."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ...load.during import background_load
+from ..model import PhaseResult, SLOResult, Timeline, TimelineEvent
+from ..plan import ChaosOptions, PhaseSpec
+from .common import PhaseContext
+
+if TYPE_CHECKING:
+    from ...chaos.runner import ExperimentResult
+    from ...chaos.timeline import ProbeRecord
+
+__all__ = ["run_chaos"]
+
+
+def _timeline(
+    name: str, result: ExperimentResult, budget_s: float, probes: Sequence[ProbeRecord]
+) -> Timeline:
+    tl = result.timeline
+    if tl is None:
+        return Timeline(
+            experiment=name,
+            events=(),
+            budget_s=budget_s,
+            passed=False,
+            broken_phase=result.failure(),
+        )
+    m = tl.milestones
+    alarm = f" ({m.alarm})" if m.alarm else ""
+    events = (
+        TimelineEvent("fault injected", m.fault_injected, "ledger"),
+        TimelineEvent("first failed request", tl.first_failed_request, "probe"),
+        TimelineEvent(f"alarm ALARM{alarm}", m.alarm_fired, "target"),
+        TimelineEvent("rollback started", m.rollback_started, "target"),
+        TimelineEvent("alias restored", m.alias_restored, "target"),
+        TimelineEvent("first sustained success", tl.first_sustained_success, "probe"),
+        TimelineEvent("alarm OK", m.alarm_ok, "target"),
+    )
+    passed = result.ok and tl.within_budget
+    return Timeline(
+        experiment=name,
+        events=events,
+        budget_s=tl.budget_s,
+        mttr_s=tl.time_to_recover,
+        time_to_detect_s=tl.time_to_detect,
+        time_to_rollback_s=tl.time_to_roll_back,
+        time_to_recover_s=tl.time_to_recover,
+        failed_requests=tl.blast_radius.failed,
+        total_requests=tl.blast_radius.probes,
+        passed=passed,
+        broken_phase=None if passed else result.failure(),
+        probes=tuple((p.sent_at, p.ok, (p.done_at - p.sent_at) * 1000.0) for p in probes[:5000]),
+    )
+
+
+def run_chaos(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
+    """Each experiment through the chaos runner (rollbacks always, ledger, preflight);
+    its MTTR timeline judged against the target's budget; journals kept."""
+    from ...chaos.controls import traffic
+    from ...chaos.faults import ABORT, abort_reason
+    from ...chaos.runner import Interrupted, run_experiment
+
+    opts = spec.options
+    assert isinstance(opts, ChaosOptions)
+    started = time.time()
+    budget = ctx.target.slos.mttr_s
+    timelines: list[Timeline] = []
+    slos: list[SLOResult] = []
+    artifacts: list[str] = []
+    journals = ctx.artifacts_dir / "journals"
+    for name in opts.experiments:
+        if ctx.stop.is_set():
+            raise KeyboardInterrupt
+        ctx.progress(f"experiment {name}")
+        journal = journals / f"{Path(name).stem}.json"
+        load_note = ""
+        try:
+            with background_load(
+                ctx.target, opts.load_users, journals / f"{Path(name).stem}-load.json"
+            ) as loaded:
+                result = run_experiment(
+                    name,
+                    ctx.target,
+                    allow_production=opts.allow_production or ctx.allow_production,
+                    journal_path=journal,
+                )
+            load_note = loaded.note()
+        except Interrupted as exc:
+            if not ABORT.is_set():  # a signal (Ctrl-C / SIGTERM), not a stop condition
+                raise KeyboardInterrupt from None
+            # A stop condition tripped: the experiment failed safely (faults removed).
+            stem = Path(name).stem
+            timelines.append(
+                Timeline(
+                    stem, (), budget, passed=False, broken_phase=f"stop condition: {abort_reason()}"
+                )
+            )
+            slos.append(
+                SLOResult.check(
+                    "mttr",
+                    stem,
+                    None,
+                    budget,
+                    "<=",
+                    "s",
+                    0,
+                    label="MTTR",
+                    detail=f"aborted by a stop condition ({abort_reason()}); {exc.one_line()}",
+                )
+            )
+            if journal.exists():
+                artifacts.append(str(journal.relative_to(ctx.artifacts_dir)))
+            continue
+        for kept in (journal, journals / f"{Path(name).stem}-load.json"):
+            if kept.exists():
+                artifacts.append(str(kept.relative_to(ctx.artifacts_dir)))
+        t = _timeline(Path(name).stem, result, budget, traffic.recorded())
+        timelines.append(t)
+        slos.append(
+            SLOResult.check(
+                "mttr",
+                t.experiment,
+                t.mttr_s,
+                budget,
+                "<=",
+                "s",
+                1 if t.mttr_s is not None else 0,
+                label="MTTR",
+                detail=(
+                    f"detect {t.time_to_detect_s:.1f} s" if t.time_to_detect_s is not None else ""
+                )
+                + ("" if t.passed else f"; broke: {t.broken_phase}")
+                + load_note,
+            )
+        )
+        for problem in result.cleanup_problems:
+            slos.append(
+                SLOResult.check(
+                    "cleanup",
+                    t.experiment,
+                    None,
+                    0,
+                    "<=",
+                    "",
+                    0,
+                    label="fault cleanup",
+                    detail=problem,
+                )
+            )
+    ok = all(t.passed for t in timelines) and all(s.passed for s in slos)
+    return PhaseResult(
+        spec.name,
+        spec.kind,
+        "passed" if ok else "failed",
+        started,
+        time.time(),
+        slos=tuple(slos),
+        timelines=tuple(timelines),
+        artifacts=tuple(artifacts),
+    )

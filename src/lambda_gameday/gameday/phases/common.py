@@ -1,0 +1,72 @@
+"""What every phase shares: its context, the function selection, the verdict over findings,
+and the final sweep of faults the chaos ledger still holds."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ...config import FunctionSpec, Target
+from ...findings import Finding
+from ..model import PhaseResult
+from ..plan import PhaseSpec
+
+__all__ = ["PhaseContext", "PhaseRunner", "cleanup_faults", "judge_findings", "select_functions"]
+
+
+@dataclass
+class PhaseContext:
+    """What every phase gets: the target, where to write artifacts, and how to stop."""
+
+    target: Target
+    artifacts_dir: Path
+    stop: threading.Event = field(default_factory=threading.Event)
+    progress: Callable[[str], None] = lambda _msg: None
+    allow_production: bool = False
+    planned_experiments: tuple[str, ...] = ()  # every experiment the plan's chaos phases run
+
+
+PhaseRunner = Callable[[PhaseSpec, PhaseContext], PhaseResult]
+
+
+def select_functions(target: Target, names: Sequence[str]) -> list[FunctionSpec]:
+    """The named functions of the target, or all of them when none are named."""
+    return [target.function(n) for n in names] if names else list(target.functions)
+
+
+def judge_findings(
+    spec: PhaseSpec, started: float, findings: Sequence[Finding], fail_on: str
+) -> PhaseResult:
+    """A read-only phase's verdict: failed on an error (or, with fail_on=warning, on a
+    warning too)."""
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = sum(f.severity == "warning" for f in findings)
+    failed = (fail_on == "error" and errors > 0) or (fail_on == "warning" and errors + warnings > 0)
+    message = f"{errors} error(s), {warnings} warning(s) in {len(findings)} checks"
+    return PhaseResult(
+        spec.name,
+        spec.kind,
+        "failed" if failed else "passed",
+        started,
+        time.time(),
+        message=message,
+        findings=tuple(findings),
+    )
+
+
+def cleanup_faults(ctx: PhaseContext) -> list[str]:
+    """Remove every fault still open in the chaos ledger (a safety net: the chaos runner
+    already undoes its own). Returns what was removed or could not be."""
+    from ...aws import Clients
+    from ...chaos.ledger import DEFAULT_LEDGER, Ledger
+    from ...chaos.undo import cleanup
+
+    if not Path(DEFAULT_LEDGER).exists():
+        return []
+    report = cleanup(Ledger(DEFAULT_LEDGER), clients=Clients(ctx.target))
+    return [f"removed {e.description}" for e in report.undone] + [
+        f"could not remove {e.description}: {why}" for e, why in report.failed
+    ]

@@ -1,0 +1,24 @@
+"""The conformance phase: the seed's checklist, read-only."""
+
+from __future__ import annotations
+
+import time
+
+from ..model import PhaseResult
+from ..plan import ConformanceOptions, PhaseSpec
+from .common import PhaseContext, judge_findings
+
+__all__ = ["run_conformance"]
+
+
+def run_conformance(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
+    """The seed's checklist, read-only: versions, aliases, provisioned concurrency, alarms
+    and the alert topic; every finding names the resource and the fix. An item that could
+    not be checked counts as an error, as a failing one does."""
+    from ...synthetics.conformance import run_conformance as checklist
+
+    opts = spec.options
+    assert isinstance(opts, ConformanceOptions)
+    started = time.time()
+    ctx.progress("reading the target's setup")
+    return judge_findings(spec, started, checklist(ctx.target), opts.fail_on)

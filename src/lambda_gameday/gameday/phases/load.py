@@ -1,0 +1,69 @@
+"""The load phase: a bounded Locust run (its own process) judged on raw-histogram thresholds."""
+
+from __future__ import annotations
+
+import time
+
+from ..measure import load_stats, threshold_slo
+from ..model import PhaseResult, PhaseStatus
+from ..plan import LoadOptions, PhaseSpec
+from .common import PhaseContext
+
+__all__ = ["run_load"]
+
+_LOAD_STATUS: dict[str, PhaseStatus] = {"pass": "passed", "fail": "failed", "error": "error"}
+
+
+def run_load(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
+    """A bounded Locust run (its own process) judged on raw-histogram thresholds."""
+    from ...load import LoadOptions as RunnerOptions
+    from ...load import default_warmup_s
+    from ...load import run_load as run_locust
+
+    opts = spec.options
+    assert isinstance(opts, LoadOptions)
+    started = time.time()
+    out = ctx.artifacts_dir / f"{spec.name}-results.json"
+
+    def progress(elapsed: float, requests: int) -> None:
+        ctx.progress(f"{elapsed:.0f}/{opts.duration_s:.0f} s, {requests:,} requests")
+        if ctx.stop.is_set():
+            raise KeyboardInterrupt
+
+    report = run_locust(
+        ctx.target,
+        RunnerOptions(
+            users=opts.users,
+            spawn_rate=opts.spawn_rate,
+            run_time_s=max(1, round(opts.duration_s)),
+            workers=opts.workers,
+            thresholds=opts.thresholds,
+            out=out,
+            warmup_s=(
+                opts.warmup_s if opts.warmup_s is not None else default_warmup_s(opts.duration_s)
+            ),
+        ),
+        progress=progress,
+    )
+    slos = [threshold_slo(r) for r in report.thresholds]
+    status = _LOAD_STATUS[report.verdict]
+    message = ""
+    if report.results.aborted is not None:
+        message = f"aborted: {report.results.aborted.reason}"
+    elif status == "error":
+        message = "; ".join(
+            f"{r.threshold.expression}: {r.detail}"
+            for r in report.thresholds
+            if r.outcome == "error"
+        )
+    return PhaseResult(
+        spec.name,
+        spec.kind,
+        status,
+        started,
+        time.time(),
+        message=message,
+        slos=tuple(slos),
+        endpoints=tuple(load_stats(report)),
+        artifacts=(out.name, report.log.name),
+    )

@@ -1,0 +1,104 @@
+"""The synthetics phase: bounded probes of every endpoint through the check engine."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from ...config import Target
+from ...exceptions import ConfigError
+from ...findings import Finding
+from ...synthetics import CheckDefinition, CheckResult, CheckRunner, ResultsWriter, load_checks
+from ...synthetics.definitions import Expectations, LatencyBudget
+from ..measure import Sample, endpoint_stats, latency_slos
+from ..model import PhaseResult, PhaseStatus
+from ..plan import PhaseSpec, SyntheticsOptions
+from .common import PhaseContext, select_functions
+
+__all__ = ["run_synthetics"]
+
+
+def _builtin_checks(target: Target, opts: SyntheticsOptions) -> list[CheckDefinition]:
+    """One check per target function: 2xx and the health+json contract. Latency is judged
+    by the p95 SLO over all probes, so a slow probe is not counted as unavailable here."""
+    return [
+        CheckDefinition(
+            name=fn.path,
+            endpoint=fn.path,
+            timeout_s=opts.timeout_s,
+            latency=LatencyBudget(failed_ms=opts.timeout_s * 1000.0),
+            expect=Expectations(status=("2xx",), health=True),
+            source="<game day>",
+        )
+        for fn in select_functions(target, opts.endpoints)
+    ]
+
+
+def _sample(r: CheckResult) -> Sample:
+    latency = r.timing.total_ms if r.status_code is not None else None
+    return Sample(r.started_at, latency, r.outcome != "failed", r.cold_start, r.executed_version)
+
+
+def _failure_findings(results: Sequence[CheckResult]) -> tuple[Finding, ...]:
+    """Distinct failure reasons per endpoint, most frequent first: the 'why' of a failure."""
+    counts: dict[tuple[str, str], int] = {}
+    for r in results:
+        if r.outcome == "failed":
+            key = (r.name, r.reason or "failed")
+            counts[key] = counts.get(key, 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])[:10]
+    return tuple(
+        Finding("error", name, f"{n} probe(s) failed: {reason}") for (name, reason), n in ranked
+    )
+
+
+def run_synthetics(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
+    """Bounded probes (count and wall clock) of every endpoint through the check engine;
+    raw results kept as JSON Lines in `synthetics.jsonl`."""
+    opts = spec.options
+    assert isinstance(opts, SyntheticsOptions)
+    started = time.time()
+    if opts.checks:
+        checks, errors = load_checks([Path(c) for c in opts.checks])
+        if errors:
+            raise ConfigError("; ".join(f"{e.source}: {e.reason}" for e in errors))
+    else:
+        checks = _builtin_checks(ctx.target, opts)
+    deadline = time.monotonic() + opts.max_seconds
+    results: dict[str, list[CheckResult]] = {c.name: [] for c in checks}
+    out = ctx.artifacts_dir / f"{spec.name}.jsonl"
+    with ResultsWriter(out) as writer, CheckRunner(ctx.target, stop=ctx.stop) as runner:
+        for i in range(opts.probes):
+            if time.monotonic() > deadline:
+                break
+            if i % 25 == 0:
+                ctx.progress(f"round {i + 1}/{opts.probes} of {len(checks)} endpoints")
+            for check in checks:  # interleaved, so a transient fault hits every endpoint alike
+                if ctx.stop.is_set():
+                    raise KeyboardInterrupt
+                result = runner.run(check)
+                writer.write(result)
+                results[check.name].append(result)
+    stats = [
+        endpoint_stats(
+            c.endpoint if c.endpoint.startswith("/") else c.name,
+            [_sample(r) for r in results[c.name]],
+            ctx.target.slos.availability,
+        )
+        for c in checks
+    ]
+    slos = latency_slos(stats, ctx.target)
+    status: PhaseStatus = "passed" if all(s.passed for s in slos) else "failed"
+    return PhaseResult(
+        spec.name,
+        spec.kind,
+        status,
+        started,
+        time.time(),
+        message="" if status == "passed" else f"{sum(not s.passed for s in slos)} SLO(s) breached",
+        slos=tuple(slos),
+        endpoints=tuple(stats),
+        findings=_failure_findings([r for rs in results.values() for r in rs]),
+        artifacts=(out.name,),
+    )
