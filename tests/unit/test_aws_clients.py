@@ -23,7 +23,7 @@ def test_threads_hammering_the_cache_get_one_client_per_service() -> None:
         made.append(service)
         return make(service, **kw)  # type: ignore[call-overload]
 
-    session.client = counting  # type: ignore[method-assign]
+    session.client = counting  # type: ignore[method-assign, assignment]
     workers = 16
     start = threading.Barrier(workers)
     got: list[tuple[str, int]] = []

@@ -45,6 +45,7 @@ __all__ = [
     "RUN_KEY",
     "RunContext",
     "SafetyState",
+    "current_run",
     "join_run",
     "leave_run",
     "open_run",
@@ -136,6 +137,11 @@ class RunContext:
 _active: contextvars.ContextVar[RunContext | None] = contextvars.ContextVar(
     "lambda_gameday_chaos_run", default=None
 )
+
+
+def current_run() -> RunContext | None:
+    """The run this thread is running, if any."""
+    return _active.get()
 
 
 def run_of(configuration: Configuration) -> RunContext:
