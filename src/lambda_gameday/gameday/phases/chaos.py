@@ -63,8 +63,6 @@ def _timeline(
 def run_chaos(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
     """Each experiment through the chaos runner (rollbacks always, ledger, preflight);
     its MTTR timeline judged against the target's budget; journals kept."""
-    from ...chaos.controls import traffic
-    from ...chaos.faults import ABORT, abort_reason
     from ...chaos.runner import Interrupted, run_experiment
 
     opts = spec.options
@@ -93,13 +91,13 @@ def run_chaos(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
                 )
             load_note = loaded.note()
         except Interrupted as exc:
-            if not ABORT.is_set():  # a signal (Ctrl-C / SIGTERM), not a stop condition
+            if exc.aborted_by is None:  # a signal (Ctrl-C / SIGTERM), not a stop condition
                 raise KeyboardInterrupt from None
             # A stop condition tripped: the experiment failed safely (faults removed).
             stem = Path(name).stem
             timelines.append(
                 Timeline(
-                    stem, (), budget, passed=False, broken_phase=f"stop condition: {abort_reason()}"
+                    stem, (), budget, passed=False, broken_phase=f"stop condition: {exc.aborted_by}"
                 )
             )
             slos.append(
@@ -112,7 +110,7 @@ def run_chaos(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
                     "s",
                     0,
                     label="MTTR",
-                    detail=f"aborted by a stop condition ({abort_reason()}); {exc.one_line()}",
+                    detail=f"aborted by a stop condition ({exc.aborted_by}); {exc.one_line()}",
                 )
             )
             if journal.exists():
@@ -121,7 +119,7 @@ def run_chaos(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
         for kept in (journal, journals / f"{Path(name).stem}-load.json"):
             if kept.exists():
                 artifacts.append(str(kept.relative_to(ctx.artifacts_dir)))
-        t = _timeline(Path(name).stem, result, budget, traffic.recorded())
+        t = _timeline(Path(name).stem, result, budget, list(result.probes))
         timelines.append(t)
         slos.append(
             SLOResult.check(
