@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..aws import Clients, aws_errors
 from ..config import FunctionSpec, Target
 from ..exceptions import ResourceNotFound, TargetError
+from ..lambda_wait import wait_function_updated
 from ..stats import LatencyHistogram
 from .results import Outcome
 
@@ -149,23 +150,6 @@ class ProvisionedResult:
 
 
 # --- AWS plumbing ------------------------------------------------------------------------
-
-
-def _wait_updated(lam: LambdaClient, name: str, deadline_s: float, poll_s: float) -> None:
-    end = time.monotonic() + deadline_s
-    while True:
-        with aws_errors(f"reading the configuration of {name}"):
-            cfg = lam.get_function_configuration(FunctionName=name)
-        status = cfg.get("LastUpdateStatus", "Successful")
-        if status == "Successful":
-            return
-        if status == "Failed":
-            raise TargetError(
-                f"{name}: configuration update failed ({cfg.get('LastUpdateStatusReason')})"
-            )
-        if time.monotonic() >= end:
-            raise TargetError(f"{name}: LastUpdateStatus still {status} after {deadline_s:g} s")
-        time.sleep(poll_s)  # polling an external status with a deadline
 
 
 def _set_variable(lam: LambdaClient, name: str, variables: dict[str, str]) -> None:
@@ -373,14 +357,14 @@ def probe_cold_start(
     restored = False
     try:
         _set_variable(lam, name, touched)
-        _wait_updated(lam, name, update_deadline_s, poll_s)
+        wait_function_updated(clients, name, update_deadline_s, poll_s)
         pairs = [_invoke(lam, name, LATEST)]
         pairs += [_invoke(lam, name, LATEST) for _ in range(warm_requests)]
         samples = _attach_reports(logs, name, pairs, log_deadline_s, poll_s)
     finally:
         try:
             _set_variable(lam, name, original)
-            _wait_updated(lam, name, update_deadline_s, poll_s)
+            wait_function_updated(clients, name, update_deadline_s, poll_s)
             restored = True
         except TargetError:
             restored = False
