@@ -131,17 +131,25 @@ class ControlLoops:
         )
         self.deployments.install(sandbox.api)
         functions = _functions(cfg.account_id, cfg.region)
-        if cfg.serverless_file:
-            from .serverless import load_serverless
+        stack_file = cfg.stack_file or cfg.serverless_file
+        if stack_file:
+            from .stacks import load_stack
+            from .stacks.provision import provision_functions
 
-            self.stack = load_serverless(
-                cfg.serverless_file, stage=cfg.stage, faithful=settings.stack.faithful
+            self.stack = load_stack(
+                stack_file,
+                stage=cfg.stage,
+                parameters=cfg.stack_parameters,
+                region=cfg.region,
+                account_id=cfg.account_id,
             )
+            self.stack_warnings = provision_functions(sandbox, self.stack, _clients(sandbox))
+            functions = _functions(cfg.account_id, cfg.region)
         else:
             prefix = f"{cfg.service}-{cfg.stage}-"
             shorts = sorted(f[len(prefix) :] for f in functions if f.startswith(prefix))
             self.stack = default_stack(cfg.service, cfg.stage, settings.stack, shorts)
-        self.stack_warnings = provision(self.stack, _clients(sandbox), functions)
+        self.stack_warnings += provision(self.stack, _clients(sandbox), functions)
         self.alarms.start()
 
     def stop(self) -> None:
@@ -204,5 +212,5 @@ def _clients(sandbox: Sandbox) -> dict[str, Any]:
     )
     return {
         name: session.client(name, endpoint_url=sandbox.endpoint_url)
-        for name in ("sns", "cloudwatch", "codedeploy")
+        for name in ("sns", "cloudwatch", "codedeploy", "lambda", "iam")
     }
