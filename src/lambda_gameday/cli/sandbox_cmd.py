@@ -27,11 +27,20 @@ __all__ = ["sandbox"]
     "instead of the fast test timings.",
 )
 @click.option(
+    "--stack",
     "--serverless",
     "serverless_file",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
-    help="Build the stack from a Serverless Framework file (e.g. examples/serverless.yml).",
+    help="Build the stack from a SAM, CloudFormation (cdk synth) or Serverless Framework file "
+    "(format detected from the content; --serverless is the older name).",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a CloudFormation/SAM template parameter (repeatable).",
 )
 def sandbox(
     stage: str,
@@ -41,11 +50,20 @@ def sandbox(
     seed: int,
     faithful: bool,
     serverless_file: str | None,
+    params: tuple[str, ...],
 ) -> None:
     """Start the sandbox on 127.0.0.1: the seed's four health endpoints behind an API Gateway
     stage, and an AWS endpoint (moto) for boto3, the aws CLI and chaostoolkit-aws."""
     from ..sandbox import Sandbox, SandboxConfig
 
+    parameters = _params(params)
+    if serverless_file:  # read it first: a bad file is bad input (exit 2), not a twin failure
+        from ..sandbox.stacks import StackFileError, load_stack
+
+        try:
+            load_stack(serverless_file, stage=stage, parameters=parameters)
+        except StackFileError as exc:
+            raise click.BadParameter(str(exc), param_hint="--stack") from None
     config = SandboxConfig(
         stage=stage,
         api_port=api_port,
@@ -53,7 +71,8 @@ def sandbox(
         init_duration_ms=init_ms,
         seed=seed,
         timing="faithful" if faithful else "fast",
-        serverless_file=serverless_file,
+        stack_file=serverless_file,
+        stack_parameters=parameters,
     )
     stop = threading.Event()
 
@@ -68,7 +87,8 @@ def sandbox(
                 f"sandbox: stage {stage}, region {sb.config.region}, seed {seed}, timing {timing}"
             )
             for path, route in sorted(sb.routes.items()):
-                click.echo(f"  GET {sb.api_url}{path}  ->  {route.function}:{route.alias}")
+                methods, alias = ",".join(route.methods), route.alias or "$LATEST"
+                click.echo(f"  {methods} {sb.api_url}{path}  ->  {route.function}:{alias}")
             click.echo("point boto3 / the aws CLI / chaostoolkit-aws here:")
             for key, value in sb.env().items():
                 click.echo(f"  export {key}={value}")
@@ -81,3 +101,13 @@ def sandbox(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     click.echo("sandbox: stopped")
+
+
+def _params(raw: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in raw:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--param")
+        out[key] = value
+    return out

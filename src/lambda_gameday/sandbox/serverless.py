@@ -223,6 +223,7 @@ def parse_serverless(
         groups=tuple(groups),
         warnings=tuple(warnings),
         format="serverless",
+        name=prefix,
         source=source,
         stage=stg,
         unsupported=tuple(unsupported),

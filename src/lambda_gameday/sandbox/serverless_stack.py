@@ -143,6 +143,7 @@ class StackSpec:
     configs: tuple[DeploymentConfig, ...] = ()
     warnings: tuple[str, ...] = field(default=())
     format: StackFormat = "default"
+    name: str = ""  # the stack's name (CloudFormation stack, or Serverless service-stage)
     source: str = "<built-in>"
     stage: str = "dev"
     parameters: tuple[tuple[str, str], ...] = ()  # resolved template parameters

@@ -360,6 +360,7 @@ class _Reader:
             configs=tuple(configs),
             warnings=tuple(warnings),
             format=fmt,
+            name=self.stack_name,
             source=self.source,
             stage=self.stage,
             parameters=tuple(
