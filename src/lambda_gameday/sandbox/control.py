@@ -131,18 +131,11 @@ class ControlLoops:
         )
         self.deployments.install(sandbox.api)
         functions = _functions(cfg.account_id, cfg.region)
-        stack_file = cfg.stack_file or cfg.serverless_file
-        if stack_file:
-            from .stacks import load_stack
+        if cfg.stack_file or cfg.serverless_file:
+            from .stacks import sandbox_stack
             from .stacks.provision import provision_functions
 
-            self.stack = load_stack(
-                stack_file,
-                stage=cfg.stage,
-                parameters=cfg.stack_parameters,
-                region=cfg.region,
-                account_id=cfg.account_id,
-            )
+            self.stack = sandbox_stack(cfg)
             self.stack_warnings = provision_functions(sandbox, self.stack, _clients(sandbox))
             functions = _functions(cfg.account_id, cfg.region)
         else:

@@ -12,16 +12,27 @@ install).
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..serverless_stack import StackFormat, StackSpec
 from .errors import StackFileError
 from .yamlfile import load_yaml
 
-__all__ = ["StackFileError", "detect_format", "load_stack", "parse_stack"]
+if TYPE_CHECKING:
+    from ..core import SandboxConfig
+
+__all__ = [
+    "StackFileError",
+    "detect_format",
+    "load_stack",
+    "parse_stack",
+    "sandbox_stack",
+    "wants_seed",
+]
 
 
 def detect_format(doc: object, source: str) -> StackFormat:
@@ -122,3 +133,37 @@ def load_stack(
         region=region,
         account_id=account_id,
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(
+    path: str,
+    mtime_ns: int,
+    stage: str,
+    params: tuple[tuple[str, str], ...],
+    region: str,
+    account: str,
+) -> StackSpec:
+    return load_stack(path, stage=stage, parameters=dict(params), region=region, account_id=account)
+
+
+def sandbox_stack(config: SandboxConfig) -> StackSpec:
+    """The stack of a sandbox's `stack_file` (read once per file version: the data plane
+    and the control loops both ask)."""
+    path = config.stack_file or config.serverless_file
+    assert path is not None
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except OSError as exc:
+        raise StackFileError(f"{path}: cannot read ({exc.strerror})") from None
+    params = tuple(sorted(config.stack_parameters.items()))
+    return _cached(path, mtime, config.stage, params, config.region, config.account_id)
+
+
+def wants_seed(config: SandboxConfig) -> bool:
+    """Whether the stack names any of the seed's functions (`<service>-<stage>-health-*`),
+    which then keep the seed's handlers and dependencies."""
+    from ..handlers import HEALTH_HANDLERS
+
+    seed = {f"{config.service}-{config.stage}-{short}" for short in HEALTH_HANDLERS}
+    return any(f.name in seed for f in sandbox_stack(config).functions)
