@@ -30,6 +30,7 @@ class TargetOptions:
     region: str = "us-east-1"
     api_url: str | None = None
     endpoint_url: str | None = None
+    command: str = "init"  # what wrote it: init (a file) or discover (a deployed stack)
 
 
 def read_stack(
@@ -120,7 +121,7 @@ def target_toml(stack: StackSpec, options: TargetOptions) -> str:
         )
     slos = SLOs()
     head = [
-        f"# Written by `gameday target init` from {stack.source} ({stack.format}).",
+        f"# Written by `gameday target {options.command}` from {stack.source} ({stack.format}).",
         "# Review it: SLOs are the defaults, and names are as the stack file gives them.",
     ]
     if options.api_url is None:

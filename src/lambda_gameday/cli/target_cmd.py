@@ -4,6 +4,7 @@ from a stack.
     gameday target FILE                      validate FILE and print it (same as `target show`)
     gameday target init --stack TEMPLATE     write a target from a SAM, CloudFormation or
                                              Serverless file
+    gameday target discover --stack-name N   the same from a deployed CloudFormation stack
 
 `target` is a group whose default command is `show`, so `gameday target FILE` keeps working.
 """
@@ -173,4 +174,37 @@ def init(
         stack_file, stage=stage, parameters=_params(params), region=region, stack_name=stack_name
     )
     options = TargetOptions(name, kind, region, api_url, endpoint_url)
+    _write(target_toml(stack, options), out)
+
+
+@target.command("discover")
+@click.option("--stack-name", required=True, help="The deployed CloudFormation stack.")
+@click.option("--stage", default="dev", show_default=True, help="Stage written in the target.")
+@click.option("--profile", default=None, help="AWS profile (kind aws).")
+@_common
+def discover(
+    stack_name: str,
+    stage: str,
+    profile: str | None,
+    out: str | None,
+    name: str | None,
+    kind: str,
+    region: str,
+    api_url: str | None,
+    endpoint_url: str | None,
+) -> None:
+    """Write a target file from a deployed CloudFormation stack: ListStackResources (every
+    page), its template, then each resource's own API for the live state."""
+    from ..stack_discover import discover_stack
+    from ..stack_target import TargetOptions, target_toml
+
+    stack = discover_stack(
+        stack_name,
+        region=region,
+        endpoint_url=endpoint_url,
+        kind="sandbox" if kind == "sandbox" else "aws",
+        profile=profile,
+        stage=stage,
+    )
+    options = TargetOptions(name, kind, region, api_url, endpoint_url, command="discover")
     _write(target_toml(stack, options), out)

@@ -131,18 +131,20 @@ class ControlLoops:
         )
         self.deployments.install(sandbox.api)
         functions = _functions(cfg.account_id, cfg.region)
+        clients = _clients(sandbox)
         if cfg.stack_file or cfg.serverless_file:
             from .stacks import sandbox_stack
             from .stacks.provision import provision_functions
 
             self.stack = sandbox_stack(cfg)
-            self.stack_warnings = provision_functions(sandbox, self.stack, _clients(sandbox))
+            self.stack_warnings = provision_functions(sandbox, self.stack, clients)
             functions = _functions(cfg.account_id, cfg.region)
         else:
             prefix = f"{cfg.service}-{cfg.stage}-"
             shorts = sorted(f[len(prefix) :] for f in functions if f.startswith(prefix))
             self.stack = default_stack(cfg.service, cfg.stage, settings.stack, shorts)
-        self.stack_warnings += provision(self.stack, _clients(sandbox), functions)
+        self.stack_warnings += provision(self.stack, clients, functions)
+        _install_cloudformation(sandbox, clients)
         self.alarms.start()
 
     def stop(self) -> None:
@@ -195,6 +197,19 @@ def _telemetry_flush(sandbox: Sandbox) -> Any:
     return None
 
 
+def _install_cloudformation(sandbox: Sandbox, clients: dict[str, Any]) -> None:
+    """CreateStack and friends answered by the twin (stacks/cfn_service.py)."""
+    from .stacks.cfn_service import CloudFormationTwin
+    from .stacks.provision import provision_functions
+
+    def create(spec: StackSpec) -> list[str]:
+        cfg = sandbox.config
+        made = provision_functions(sandbox, spec, clients, only=False)
+        return made + provision(spec, clients, _functions(cfg.account_id, cfg.region))
+
+    CloudFormationTwin(sandbox, lambda: clients, create).install()
+
+
 def _clients(sandbox: Sandbox) -> dict[str, Any]:
     import boto3
 
@@ -205,5 +220,5 @@ def _clients(sandbox: Sandbox) -> dict[str, Any]:
     )
     return {
         name: session.client(name, endpoint_url=sandbox.endpoint_url)
-        for name in ("sns", "cloudwatch", "codedeploy", "lambda", "iam")
+        for name in ("sns", "cloudwatch", "codedeploy", "lambda", "iam", "sqs")
     }

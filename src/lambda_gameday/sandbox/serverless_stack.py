@@ -149,6 +149,8 @@ class StackSpec:
     parameters: tuple[tuple[str, str], ...] = ()  # resolved template parameters
     unsupported: tuple[str, ...] = ()  # resource types read and ignored (each listed once)
     api_kinds: tuple[ApiKind, ...] = ()
+    # CloudFormation: every active resource as (logical id, type, what its Ref returns)
+    resources: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def routes(self) -> list[tuple[FunctionDef, RouteDef]]:

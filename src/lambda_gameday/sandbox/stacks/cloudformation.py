@@ -100,8 +100,10 @@ class _Reader:
         parameters: Mapping[str, str],
         code_paths: Mapping[str, str],
         stage: str,
+        physical_names: Mapping[str, str],
     ):
         self.t = template
+        self.physical_names = physical_names
         self.stage = stage
         self.source = source
         self.stack_name = stack_name
@@ -188,6 +190,8 @@ class _Reader:
 
     def _own_name(self, logical: str, key: str) -> str:
         props = self.props(logical)
+        if logical in self.physical_names:  # a deployed stack's own name for it
+            return self.physical_names[logical]
         if key in props:
             return self.r.string(props[key], self.where(logical, key))
         return f"{self.stack_name}-{logical}"
@@ -368,7 +372,17 @@ class _Reader:
             ),
             unsupported=tuple(unsupported),
             api_kinds=tuple(dict.fromkeys(kinds)),
+            resources=tuple(
+                (lg, str(self.resources[lg]["Type"]), self._ref_of(lg))
+                for kind_list in by_type.values()
+                for lg in kind_list
+            ),
         )
+
+    def _ref_of(self, logical: str) -> str:
+        value = self._resource_value(logical, f"Resources.{logical}")
+        assert value is not None
+        return value.ref
 
     def _function(self, logical: str) -> _Fn:
         props = self.props(logical)
@@ -706,6 +720,7 @@ def read_cloudformation(
     code_paths: Mapping[str, str] | None = None,
     fmt: StackFormat = "cloudformation",
     stage: str = "dev",
+    physical_names: Mapping[str, str] | None = None,
 ) -> StackSpec:
     return _Reader(
         template,
@@ -716,4 +731,5 @@ def read_cloudformation(
         parameters=parameters or {},
         code_paths=code_paths or {},
         stage=stage,
+        physical_names=physical_names or {},
     ).read(fmt)

@@ -32,8 +32,11 @@ def _zip() -> bytes:
     return buf.getvalue()
 
 
-def provision_functions(sandbox: Sandbox, stack: StackSpec, clients: dict[str, Any]) -> list[str]:
-    """Create the stack's functions, versions, aliases and routes; returns warnings."""
+def provision_functions(
+    sandbox: Sandbox, stack: StackSpec, clients: dict[str, Any], *, only: bool = True
+) -> list[str]:
+    """Create the stack's functions, versions, aliases and routes; returns warnings.
+    `only`: the stack is the twin's whole API (other functions and routes are removed)."""
     from ..gateway import Route
 
     lam, iam = clients["lambda"], clients["iam"]
@@ -44,10 +47,11 @@ def provision_functions(sandbox: Sandbox, stack: StackSpec, clients: dict[str, A
         for page in lam.get_paginator("list_functions").paginate()
         for f in page["Functions"]
     }
-    for name in sorted(existing - wanted):
-        lam.delete_function(FunctionName=name)
-    for path in [p for p, r in sandbox.routes.items() if r.function not in wanted]:
-        del sandbox.routes[path]
+    if only:
+        for name in sorted(existing - wanted):
+            lam.delete_function(FunctionName=name)
+        for path in [p for p, r in sandbox.routes.items() if r.function not in wanted]:
+            del sandbox.routes[path]
 
     role = iam.create_role(
         RoleName=f"{stack.application}-sandbox-lambda-role"[:64],

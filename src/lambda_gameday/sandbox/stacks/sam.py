@@ -19,7 +19,7 @@ from ..serverless_stack import StackSpec
 from .cloudformation import read_cloudformation
 from .errors import StackFileError
 
-__all__ = ["is_sam", "read_sam"]
+__all__ = ["is_sam", "read_sam", "transform_sam"]
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 _PLACEHOLDER_BUCKET = "sandbox-local-code"
@@ -53,16 +53,16 @@ def _local_code(doc: dict[str, Any]) -> dict[str, str]:
     return paths
 
 
-def read_sam(
+def transform_sam(
     doc: Mapping[str, Any],
     *,
     source: str,
-    stack_name: str,
-    region: str = "us-east-1",
-    account_id: str = "123456789012",
-    parameters: Mapping[str, str] | None = None,
-    stage: str = "dev",
-) -> StackSpec:
+    region: str,
+    account_id: str,
+    parameters: Mapping[str, str],
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The CloudFormation template SAM's transform makes of `doc`, and each function's
+    local code folder."""
     try:
         from samtranslator.model.exceptions import InvalidDocumentException
         from samtranslator.parser.parser import Parser
@@ -73,13 +73,12 @@ def read_sam(
 
     template = copy.deepcopy(dict(doc))
     code_paths = _local_code(template)
-    params = {k: v for k, v in (parameters or {}).items()}
     translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
     logging.getLogger("samtranslator").setLevel(logging.ERROR)
     try:
         out = translator.translate(
             template,
-            parameter_values={**params, "AWS::AccountId": account_id},
+            parameter_values={**parameters, "AWS::AccountId": account_id},
             get_managed_policy_map=lambda: {},
         )
     except InvalidDocumentException as exc:
@@ -89,9 +88,25 @@ def read_sam(
         place = f"Resources.{where}: " if where else ""
         raise StackFileError(f"{source}: {place}{message}") from None
     except Exception as exc:  # the transform's other failures are bad input too
-        raise StackFileError(
-            f"{source}: SAM transform failed ({' '.join(str(exc).split())})"
-        ) from None
+        detail = " ".join(str(exc).split())
+        raise StackFileError(f"{source}: SAM transform failed ({detail})") from None
+    return dict(out), code_paths
+
+
+def read_sam(
+    doc: Mapping[str, Any],
+    *,
+    source: str,
+    stack_name: str,
+    region: str = "us-east-1",
+    account_id: str = "123456789012",
+    parameters: Mapping[str, str] | None = None,
+    stage: str = "dev",
+) -> StackSpec:
+    params = dict(parameters or {})
+    out, code_paths = transform_sam(
+        doc, source=source, region=region, account_id=account_id, parameters=params
+    )
     spec = read_cloudformation(
         out,
         source=source,
