@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from .alarms import AlarmEngine, AlarmSettings
 from .deployments import DeploymentController, DeploymentSettings
+from .errors import SandboxError
 from .serverless_stack import StackSettings, StackSpec, default_stack, provision
 
 if TYPE_CHECKING:
@@ -62,8 +63,6 @@ class ControlSettings:
         def num(key: str, fast: float, slow: float) -> float:
             value = extra.get(key, slow if faithful else fast)
             if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-                from .core import SandboxError
-
                 raise SandboxError(f"SandboxConfig.extra[{key!r}] must be a number >= 0")
             return float(value)
 
@@ -162,7 +161,7 @@ def control_loops(sandbox: Sandbox) -> ControlLoops:
 def _functions(account_id: str, region: str) -> set[str]:
     from moto.awslambda.models import lambda_backends
 
-    return set(lambda_backends[account_id][region]._lambdas._functions)
+    return {fn.function_name for fn in lambda_backends[account_id][region].list_functions()}
 
 
 def _watcher_poke(sandbox: Sandbox) -> Any:
@@ -175,10 +174,10 @@ def _watcher_poke(sandbox: Sandbox) -> Any:
 
 
 def _watcher_lock(sandbox: Sandbox) -> Any:
-    """The watcher's lock (the data plane exposes no public one yet): holding it while an
-    alias's version and weights change keeps the watcher from recording a half-change."""
+    """The watcher's lock: holding it while an alias's version and weights change keeps the
+    watcher from recording a half-change."""
     for component in sandbox.components:
-        lock = getattr(getattr(component, "watcher", None), "_lock", None)
+        lock = getattr(getattr(component, "watcher", None), "lock", None)
         if lock is not None:
             return lock
     return None

@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from .awsapi import AwsApi
+from .errors import SandboxError
 from .truth import GroundTruth
 
 if TYPE_CHECKING:
@@ -30,10 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["Sandbox", "SandboxConfig", "SandboxError"]
 
 Timing = Literal["fast", "faithful"]
-
-
-class SandboxError(Exception):
-    """The sandbox could not start or was used wrongly (port in use, bad config)."""
 
 
 @dataclass(frozen=True)
@@ -70,15 +67,10 @@ class Component(Protocol):
 
 def _components() -> list[Component]:
     # Imported here so `import lambda_gameday.sandbox` stays light.
+    from .control import ControlLoops
     from .dataplane import DataPlane
 
-    components: list[Component] = [DataPlane()]
-    try:
-        from .control import ControlLoops
-    except ImportError:  # control loops not built yet
-        return components
-    components.append(ControlLoops())
-    return components
+    return [DataPlane(), ControlLoops()]
 
 
 class Sandbox:
@@ -172,9 +164,9 @@ class Sandbox:
 
     def _reset_moto(self) -> None:
         # moto's backends are process-wide: reset them so the next sandbox starts clean.
-        from moto.moto_api._internal.models import moto_api_backend
+        from .moto_adapter import reset_all_backends
 
-        moto_api_backend.reset()
+        reset_all_backends()
 
     def __enter__(self) -> Sandbox:
         return self.start()

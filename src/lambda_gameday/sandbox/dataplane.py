@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from werkzeug.wrappers import Response
 
 from .awsapi import ApiCall, aws_error
-from .core import SandboxError
 from .dependencies import DependencyServer, DependencyState
+from .errors import SandboxError
 from .gateway import Gateway, GatewayServer, Route
 from .handlers import HEALTH_HANDLERS, Handler
 from .lambda_rules import LambdaRules
+from .moto_adapter import ssm_parameter_names
 from .runtime import HandlerRegistry, Invocation, LambdaService, LambdaState
 from .stack import StackInfo, provision
 from .telemetry import Telemetry, exact_dimension_statistics, raw_datapoints
@@ -264,7 +265,7 @@ class DataPlane:
         return None if param is None else str(param.value)
 
     def _ssm_names(self, prefix: str) -> list[str]:
-        return [n for n in list(self._ssm_backend()._parameters) if n.startswith(prefix)]
+        return [n for n in ssm_parameter_names(self._ssm_backend()) if n.startswith(prefix)]
 
     def _apply_dependency(self, name: str, state: DependencyState) -> None:
         if name == "s3":

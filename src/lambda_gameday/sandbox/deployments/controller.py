@@ -715,7 +715,7 @@ class DeploymentController:
         return {}
 
     def _api_get_group(self, p: dict[str, Any]) -> object:
-        from moto.codedeploy.responses import _deployment_group_info
+        from ..moto_adapter import deployment_group_info
 
         cd = self._codedeploy()
         app, group = str(p.get("applicationName") or ""), str(p.get("deploymentGroupName") or "")
@@ -730,7 +730,7 @@ class DeploymentController:
                 "DeploymentGroupDoesNotExistException",
                 f"The deployment group {group} does not exist with the user or AWS account.",
             )
-        info = _deployment_group_info(dg)
+        info = deployment_group_info(dg)
         info["alarmConfiguration"] = dg.alarm_configuration or {}
         info = {k: v for k, v in info.items() if v is not None}
         return {"deploymentGroupInfo": info}
