@@ -21,7 +21,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from .awsapi import AwsApi
+from .clock import AwsClock
 from .errors import SandboxError
+from .relaxations import RELAXATIONS, legacy_from_env
 from .truth import GroundTruth
 
 if TYPE_CHECKING:
@@ -54,10 +56,26 @@ class SandboxConfig:
     # function name -> handler(event, context), registered on $LATEST at start
     handlers: Mapping[str, Callable[[dict[str, Any], Any], Any]] = field(default_factory=dict)
     integration_timeout_s: float = 29.0  # API Gateway's integration timeout (504 past it)
+    # Temporary, named relaxations of AWS's refusals (see relaxations.py); strict = empty.
+    legacy: frozenset[str] = field(default_factory=legacy_from_env)
+    # AWS's clock runs this many seconds ahead of the local one (negative: behind).
+    clock_skew_s: float = 0.0
+    # Other teams' functions, alarms and deployment groups share the account.
+    shared_account: bool = False
 
     def __post_init__(self) -> None:
         if self.host not in ("127.0.0.1", "localhost", "::1"):
             raise SandboxError(f"the sandbox binds to loopback only, not {self.host!r}")
+        unknown = sorted(set(self.legacy) - RELAXATIONS.keys())
+        if unknown:
+            raise SandboxError(f"unknown sandbox relaxation(s): {', '.join(unknown)}")
+        if not (len(self.account_id) == 12 and self.account_id.isdigit()):
+            raise SandboxError(f"an AWS account id is 12 digits, not {self.account_id!r}")
+
+    def relaxed(self, name: str) -> bool:
+        """Whether the named AWS refusal is relaxed in this sandbox (relaxations.py)."""
+        assert name in RELAXATIONS, name
+        return name in self.legacy
 
 
 class Component(Protocol):
@@ -69,8 +87,9 @@ def _components() -> list[Component]:
     # Imported here so `import lambda_gameday.sandbox` stays light.
     from .control import ControlLoops
     from .dataplane import DataPlane
+    from .sns_delivery import SnsDelivery
 
-    return [DataPlane(), ControlLoops()]
+    return [SnsDelivery(), DataPlane(), ControlLoops()]
 
 
 class Sandbox:
@@ -79,6 +98,7 @@ class Sandbox:
     def __init__(self, config: SandboxConfig | None = None):
         self.config = config or SandboxConfig()
         self.truth = GroundTruth()
+        self.clock = AwsClock(self.config.clock_skew_s)  # AWS's clock (skewed on request)
         self.api = AwsApi(self.config.host, self.config.aws_port)
         self.components: list[Component] = []
         self._api_url: str | None = None

@@ -32,6 +32,7 @@ from .gateway import Gateway, GatewayServer, Route
 from .handlers import HEALTH_HANDLERS, Handler
 from .lambda_rules import LambdaRules
 from .moto_adapter import ssm_parameter_names
+from .public_layers import fis_parameter_interceptor
 from .runtime import HandlerRegistry, Invocation, LambdaService, LambdaState
 from .stack import StackInfo, provision
 from .telemetry import Telemetry, exact_dimension_statistics, raw_datapoints
@@ -136,9 +137,16 @@ class DataPlane:
             self._deps[name] = server
         self._stack.callback(self._stop_dependencies)
 
-        rules = LambdaRules(self.state, self.service, self._loop.loop, self._changed)
+        rules = LambdaRules(
+            self.state,
+            self.service,
+            self._loop.loop,
+            self._changed,
+            allow_other_region_layers=cfg.relaxed("cross-region-layers"),
+        )
         sandbox.api.intercept("lambda", rules)
         sandbox.api.intercept("s3", self._s3_dependency)
+        sandbox.api.intercept("ssm", fis_parameter_interceptor(cfg.region))
 
         dep_host = self._deps["database"].host
         self.stack = provision(
@@ -181,6 +189,7 @@ class DataPlane:
             integration_timeout_s=float(
                 extra.get("integration_timeout_s", cfg.integration_timeout_s)
             ),
+            executed_version_header=cfg.relaxed("executed-version-header"),
         )
         self._server = GatewayServer(self.gateway, sock)
         self._server.start(self._loop.loop)

@@ -9,9 +9,19 @@ offers no public way.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["deployment_group_info", "reset_all_backends", "ssm_parameter_names"]
+__all__ = [
+    "deployment_group_info",
+    "install_sqs_delivery_gate",
+    "remove_sqs_delivery_gate",
+    "reset_all_backends",
+    "ssm_parameter_names",
+]
+
+_GATE_LOCK = threading.Lock()
 
 
 def reset_all_backends() -> None:
@@ -41,3 +51,48 @@ def deployment_group_info(group: Any) -> dict[str, Any]:
 
     info: dict[str, Any] = _deployment_group_info(group)
     return info
+
+
+# account id -> gate(topic ARN, queue ARN) -> deliver?
+_SQS_GATES: dict[str, Callable[[str, str], bool]] = {}
+_ORIGINAL_SUBSCRIPTION_PUBLISH: Any = None
+
+
+def install_sqs_delivery_gate(account_id: str, gate: Callable[[str, str], bool]) -> None:
+    """Make moto's SNS ask `gate(topic_arn, queue_arn)` before each delivery to an SQS
+    queue from a topic of `account_id`; False drops the message.
+
+    moto has no delivery hook: this wraps `moto.sns.models.Subscription.publish` (checked:
+    moto 5.2.5, signature `(self, message, message_id, subject=None, ...)`, attributes
+    `protocol`, `endpoint`, `topic.arn`). Process-wide, dispatched per account."""
+    global _ORIGINAL_SUBSCRIPTION_PUBLISH
+    from moto.sns.models import Subscription
+
+    with _GATE_LOCK:
+        _SQS_GATES[account_id] = gate
+        if _ORIGINAL_SUBSCRIPTION_PUBLISH is not None:
+            return
+        original = _ORIGINAL_SUBSCRIPTION_PUBLISH = Subscription.publish
+
+        def publish(self: Any, message: str, message_id: str, *args: Any, **kwargs: Any) -> Any:
+            gate = _SQS_GATES.get(str(self.topic.arn).split(":")[4])
+            if (
+                self.protocol == "sqs"
+                and gate is not None
+                and not gate(self.topic.arn, self.endpoint)
+            ):
+                return None
+            return original(self, message, message_id, *args, **kwargs)
+
+        Subscription.publish = publish  # type: ignore[method-assign]
+
+
+def remove_sqs_delivery_gate(account_id: str) -> None:
+    global _ORIGINAL_SUBSCRIPTION_PUBLISH
+    from moto.sns.models import Subscription
+
+    with _GATE_LOCK:
+        _SQS_GATES.pop(account_id, None)
+        if not _SQS_GATES and _ORIGINAL_SUBSCRIPTION_PUBLISH is not None:
+            Subscription.publish = _ORIGINAL_SUBSCRIPTION_PUBLISH  # type: ignore[method-assign]
+            _ORIGINAL_SUBSCRIPTION_PUBLISH = None

@@ -446,6 +446,16 @@ class LambdaService:
         elif held >= config.requested and config.warming == 0:
             config.status = "READY"
 
+    def _reserved_env(self, function: str, version: str, memory: int) -> dict[str, str]:
+        """The reserved variables Lambda sets in every execution environment."""
+        return {
+            "AWS_REGION": self.state.region,
+            "AWS_DEFAULT_REGION": self.state.region,
+            "AWS_LAMBDA_FUNCTION_NAME": function,
+            "AWS_LAMBDA_FUNCTION_VERSION": version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
+        }
+
     def _primary(self, function: str, qualifier: str) -> tuple[str | None, str | None]:
         alias = self.state.alias(function, qualifier)
         if alias is not None:
@@ -526,7 +536,7 @@ class LambdaService:
             log_group_name=group,
             log_stream_name=env.stream,
             deadline_monotonic=start_mono + timeout_s,
-            env={**envvars, "AWS_REGION": self.state.region, "AWS_LAMBDA_FUNCTION_NAME": function},
+            env={**envvars, **self._reserved_env(function, version, memory)},
             execution_environment=env.info,
             memory_used_mb=min(memory, MODELLED_MEMORY_MB),
         )
