@@ -89,7 +89,7 @@ class _QuietHandler(WSGIRequestHandler):
 class AwsApi:
     """moto's WSGI app with interceptors, served on 127.0.0.1 in a background thread."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, account_id: str | None = None):
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             create_backend_app,
@@ -99,6 +99,8 @@ class AwsApi:
         self._interceptors: list[tuple[str, Interceptor]] = []
         self._lock = threading.Lock()
         self._host, self._port = host, port
+        # moto's documented multi-account switch: every call to this endpoint is this account's
+        self._account_id = account_id
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -111,6 +113,8 @@ class AwsApi:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
+        if self._account_id is not None:
+            environ["HTTP_X_MOTO_ACCOUNT_ID"] = self._account_id
         interceptors = self._interceptors
         if interceptors:
             request = Request(environ)

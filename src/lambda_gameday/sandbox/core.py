@@ -78,6 +78,11 @@ class SandboxConfig:
         return name in self.legacy
 
 
+# account id -> sandboxes running in this process (moto's backends are per account)
+_RUNNING: dict[str, int] = {}
+_RUNNING_LOCK = threading.Lock()
+
+
 class Component(Protocol):
     def start(self, sandbox: Sandbox) -> None: ...
     def stop(self) -> None: ...
@@ -99,7 +104,7 @@ class Sandbox:
         self.config = config or SandboxConfig()
         self.truth = GroundTruth()
         self.clock = AwsClock(self.config.clock_skew_s)  # AWS's clock (skewed on request)
-        self.api = AwsApi(self.config.host, self.config.aws_port)
+        self.api = AwsApi(self.config.host, self.config.aws_port, self.config.account_id)
         self.components: list[Component] = []
         self._api_url: str | None = None
         self.dataplane: DataPlane | None = None  # set by the data plane when it starts
@@ -159,6 +164,15 @@ class Sandbox:
                     f"cannot listen on {self.config.host}:{self.config.aws_port} ({exc.strerror})"
                 ) from None
             self._started = True
+            with _RUNNING_LOCK:
+                if _RUNNING.get(self.config.account_id):
+                    self.api.stop()
+                    self._started = False
+                    raise SandboxError(
+                        f"a sandbox for account {self.config.account_id} already runs in this "
+                        "process (moto's state is per account): use another --account-id"
+                    )
+                _RUNNING[self.config.account_id] = 1
             try:
                 for component in _components():
                     component.start(self)
@@ -183,10 +197,17 @@ class Sandbox:
         self._started = False
 
     def _reset_moto(self) -> None:
-        # moto's backends are process-wide: reset them so the next sandbox starts clean.
-        from .moto_adapter import reset_all_backends
+        # moto's backends are process-wide: reset them so the next sandbox starts clean —
+        # only this account's while a sandbox of another account still runs.
+        from .moto_adapter import reset_account_backends, reset_all_backends
 
-        reset_all_backends()
+        with _RUNNING_LOCK:
+            _RUNNING[self.config.account_id] -= 1
+            others = any(n > 0 for n in _RUNNING.values())
+        if others:
+            reset_account_backends(self.config.account_id)
+        else:
+            reset_all_backends()
 
     def __enter__(self) -> Sandbox:
         return self.start()

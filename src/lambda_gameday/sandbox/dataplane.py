@@ -38,6 +38,8 @@ from .stack import StackInfo, provision
 from .telemetry import Telemetry, exact_dimension_statistics, raw_datapoints
 from .watch import StateWatcher
 
+DEFAULT_ACCOUNT = "123456789012"  # SandboxConfig's default (moto's too)
+
 if TYPE_CHECKING:
     from .core import Sandbox
 
@@ -162,6 +164,7 @@ class DataPlane:
                 "AWS_ENDPOINT_URL_S3": sandbox.endpoint_url,
             },
             before_publish=lambda fn: self.handlers.register(fn, self._stack_handler(fn)),
+            bucket_suffix="" if cfg.account_id == DEFAULT_ACCOUNT else f"-{cfg.account_id}",
         )
         user_handlers: dict[str, Handler] = {**dict(extra.get("handlers", {})), **cfg.handlers}
         for fn, handler in user_handlers.items():

@@ -17,6 +17,7 @@ __all__ = [
     "deployment_group_info",
     "install_sqs_delivery_gate",
     "remove_sqs_delivery_gate",
+    "reset_account_backends",
     "reset_all_backends",
     "ssm_parameter_names",
 ]
@@ -32,6 +33,21 @@ def reset_all_backends() -> None:
     from moto.moto_api._internal.models import moto_api_backend
 
     moto_api_backend.reset()
+
+
+def reset_account_backends(account_id: str) -> None:
+    """Reset one account's state in every moto backend, leaving other accounts' alone.
+
+    moto resets only everything at once; this walks `BackendDict._instances` (checked: moto
+    5.2.5, the class-level list of every service's BackendDict, keyed by account id)."""
+    from moto.core.base_backend import BackendDict
+
+    instances: list[Any] = list(getattr(BackendDict, "_instances"))  # noqa: B009
+    for backend_dict in instances:
+        account = backend_dict.get(account_id)
+        if account is not None:
+            account.reset()
+            backend_dict.pop(account_id, None)
 
 
 def ssm_parameter_names(backend: Any) -> list[str]:

@@ -80,6 +80,7 @@ def provision(
     stage: str,
     dependency_env: Mapping[str, str],
     before_publish: Any = None,
+    bucket_suffix: str = "",
 ) -> StackInfo:
     """Create the stack. `before_publish(function_name)` runs after each function is created
     and before version 1 is published (the data plane registers the handler there)."""
@@ -103,7 +104,8 @@ def provision(
             }
         ),
     )["Role"]["Arn"]
-    bucket = f"{service}-{stage}-health-check"
+    # bucket names are global across accounts: a second twin's account suffixes its own
+    bucket = f"{service}-{stage}-health-check{bucket_suffix}"
     if region == "us-east-1":
         s3.create_bucket(Bucket=bucket)
     else:
