@@ -11,8 +11,10 @@ import json
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -81,15 +83,38 @@ def _classify(request: Request, body: bytes) -> ApiCall:
     return ApiCall(service, None, request.method, request.path, "rest", body, request)
 
 
+def _dated(start_response: Callable[..., Any], clock: Callable[[], float]) -> Callable[..., Any]:
+    """start_response that stamps `Date` from AWS's clock (werkzeug keeps a given Date)."""
+
+    def start(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+        kept = [(k, v) for k, v in headers if k.lower() != "date"]
+        kept.append(("Date", formatdate(clock(), usegmt=True)))
+        return start_response(status, kept, *args)
+
+    return start
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, *args: Any, **kwargs: Any) -> None:  # moto's per-request lines are noise
         pass
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # http.server stamps Date from the local clock; AwsApi stamps it from AWS's (`_dated`)
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Server", self.version_string())
 
 
 class AwsApi:
     """moto's WSGI app with interceptors, served on 127.0.0.1 in a background thread."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, account_id: str | None = None):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        account_id: str | None = None,
+        clock: Callable[[], float] | None = None,
+    ):
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             create_backend_app,
@@ -101,6 +126,7 @@ class AwsApi:
         self._host, self._port = host, port
         # moto's documented multi-account switch: every call to this endpoint is this account's
         self._account_id = account_id
+        self._clock = clock or time.time  # AWS's clock, for the Date header
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -115,6 +141,7 @@ class AwsApi:
     ) -> Iterable[bytes]:
         if self._account_id is not None:
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = self._account_id
+        start_response = _dated(start_response, self._clock)
         interceptors = self._interceptors
         if interceptors:
             request = Request(environ)

@@ -76,6 +76,7 @@ class ControlSettings:
                 alarm_poll_s=max(0.01, num("deploy_alarm_poll_s", 0.05, 10.0)),
                 hook_timeout_s=num("hook_timeout_s", 10.0, 3600.0),
                 endpoint_url=sandbox.endpoint_url,
+                clock_skew_s=sandbox.config.clock_skew_s,
             ),
             stack=StackSettings(
                 faithful=faithful,
@@ -101,9 +102,7 @@ class ControlLoops:
     def warnings(self) -> list[str]:
         """Everything the sandbox accepted that AWS would not, plus stack problems."""
         if self.alarms is not None:
-            import time
-
-            self.alarms.reconcile(time.time())
+            self.alarms.reconcile(self.alarms.clock())
         alarm_warnings = (
             [f"{w.alarm_name}: {w.message}" for w in self.alarms.warnings] if (self.alarms) else []
         )
@@ -118,6 +117,8 @@ class ControlLoops:
             cfg.region,
             settings.alarms,
             pre_tick=_telemetry_flush(sandbox),
+            clock=sandbox.clock.now,
+            clock_skew_s=cfg.clock_skew_s,
         )
         self.alarms.install(sandbox.api)
         self.deployments = DeploymentController(

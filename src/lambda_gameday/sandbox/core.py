@@ -104,7 +104,12 @@ class Sandbox:
         self.config = config or SandboxConfig()
         self.truth = GroundTruth()
         self.clock = AwsClock(self.config.clock_skew_s)  # AWS's clock (skewed on request)
-        self.api = AwsApi(self.config.host, self.config.aws_port, self.config.account_id)
+        self.api = AwsApi(
+            self.config.host,
+            self.config.aws_port,
+            self.config.account_id,
+            clock=self.clock.now,
+        )
         self.components: list[Component] = []
         self._api_url: str | None = None
         self.dataplane: DataPlane | None = None  # set by the data plane when it starts

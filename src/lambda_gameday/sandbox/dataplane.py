@@ -104,6 +104,7 @@ class DataPlane:
         self.state = LambdaState(cfg.account_id, cfg.region)
         self.handlers = HandlerRegistry(self.state)
         self.telemetry = Telemetry(cfg.account_id, cfg.region)
+        self.telemetry.clock_skew_s = cfg.clock_skew_s
         sock = _bind(cfg.host, cfg.api_port)  # first: a port in use fails before any work
         self._stack.callback(sock.close)
         self._stack.enter_context(exact_dimension_statistics())

@@ -53,6 +53,7 @@ class DeploymentSettings:
     alarm_poll_s: float = 0.05  # how often a running deployment reads its alarms
     hook_timeout_s: float = 10.0  # AWS: 1 hour
     endpoint_url: str | None = None  # where hook functions are invoked
+    clock_skew_s: float = 0.0  # AWS's clock minus the local one: API times are AWS's
 
 
 class _Failure(Exception):
@@ -288,7 +289,7 @@ class DeploymentController:
             config=config,
             revision=dict(revision),
             creator=creator,
-            create_time=time.time(),
+            create_time=time.time() + self.settings.clock_skew_s,
             description=description,
             auto_rollback=rollback_cfg,
             alarms=alarms,
@@ -299,7 +300,7 @@ class DeploymentController:
             self.truth.record(
                 "deployment",
                 dep.id,
-                at=dep.create_time,
+                at=dep.create_time - self.settings.clock_skew_s,  # truth: the local clock
                 status="Created",
                 group=group,
                 creator=creator,
@@ -320,12 +321,13 @@ class DeploymentController:
 
     def _status(self, dep: _Deployment, status: str, **detail: object) -> None:
         now = time.time()
+        aws_now = now + self.settings.clock_skew_s
         with self._lock:
             dep.status = status
             if status == "InProgress" and dep.start_time is None:
-                dep.start_time = now
+                dep.start_time = aws_now
             if status in ("Succeeded", "Failed", "Stopped"):
-                dep.complete_time = now
+                dep.complete_time = aws_now
             self.truth.record(
                 "deployment", dep.id, at=now, status=status, group=dep.group, **detail
             )
@@ -672,7 +674,7 @@ class DeploymentController:
                 "TimeBasedCanary",
                 int(c.get("canaryPercentage", 0)),
                 int(c.get("canaryInterval", 0)),
-                time.time(),
+                time.time() + self.settings.clock_skew_s,
             )
         elif kind == "TimeBasedLinear":
             c = routing.get("timeBasedLinear") or {}
@@ -681,10 +683,12 @@ class DeploymentController:
                 "TimeBasedLinear",
                 int(c.get("linearPercentage", 0)),
                 int(c.get("linearInterval", 0)),
-                time.time(),
+                time.time() + self.settings.clock_skew_s,
             )
         elif kind == "AllAtOnce":
-            config = DeploymentConfig(name, "AllAtOnce", create_time=time.time())
+            config = DeploymentConfig(
+                name, "AllAtOnce", create_time=time.time() + self.settings.clock_skew_s
+            )
         else:
             raise _Failure(
                 "InvalidTrafficRoutingConfigurationException",
