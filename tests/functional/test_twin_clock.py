@@ -38,19 +38,36 @@ def test_alarm_transitions_are_stamped_by_aws_clock_and_truth_stays_local(
     sandbox: Sandbox, sandbox_client: Callable[[str], Any]
 ) -> None:
     cw = sandbox_client("cloudwatch")
-    name = sandbox.function_name("health-liveness") + "-error-rate"
+    # an alarm of its own, on a metric nobody writes, that keeps its state without data
+    name = "twin-clock-drill"
+    cw.put_metric_alarm(
+        AlarmName=name,
+        Namespace="Twin/Clock",
+        MetricName="Nothing",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="ignore",
+    )
     before = time.time()
     cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="drill")
     after = time.time()
-    alarm = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
-    stamped = alarm["StateUpdatedTimestamp"].timestamp()
     truth = sandbox.truth.wait_for("alarm", name, timeout=2, new="ALARM")
     assert truth is not None
     assert before <= truth.at <= after  # what really happened, on the local clock
+    alarm = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    assert alarm["StateValue"] == "ALARM"
+    stamped = alarm["StateTransitionedTimestamp"].timestamp()
     assert stamped == pytest.approx(truth.at + SKEW, abs=0.001)
     history = cw.describe_alarm_history(AlarmName=name, HistoryItemType="StateUpdate")
-    latest = max(h["Timestamp"].timestamp() for h in history["AlarmHistoryItems"])
-    assert latest == pytest.approx(truth.at + SKEW, abs=0.001)
+    to_alarm = [
+        h["Timestamp"].timestamp()
+        for h in history["AlarmHistoryItems"]
+        if h["HistorySummary"].endswith("to ALARM")
+    ]
+    assert to_alarm == [pytest.approx(truth.at + SKEW, abs=0.001)]
 
 
 def test_log_and_metric_timestamps_are_aws_clock(
