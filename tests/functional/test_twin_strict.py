@@ -259,3 +259,77 @@ def test_api_gateway_returns_no_executed_version_header_but_invoke_does(
     got = lam.invoke(FunctionName=fn, Qualifier="production", Payload=b"{}")
     assert got["ExecutedVersion"] == served
     assert json.loads(json.loads(got["Payload"].read())["body"])["releaseId"] == served
+
+
+# -- API request-rate quotas --------------------------------------------------------------
+
+
+def _no_retry_client(sandbox: Sandbox, service: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session(
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name=sandbox.config.region,
+    ).client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=sandbox.endpoint_url,
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+    )
+
+
+@pytest.fixture
+def frozen_quota_clock(sandbox: Sandbox) -> Iterator[list[float]]:
+    """Stops the quota clock: a bucket refills only when the test moves it."""
+    limiter = sandbox.rate_limiter
+    original = limiter.clock
+    now = [original() + 10]  # every bucket full again
+    limiter.clock = lambda: now[0]
+    try:
+        yield now
+    finally:
+        limiter.clock = original
+
+
+def test_lambda_control_plane_is_15_per_second_and_invoke_is_not_counted(
+    sandbox: Sandbox, frozen_quota_clock: list[float]
+) -> None:
+    lam = _no_retry_client(sandbox, "lambda")
+    fn = sandbox.function_name("health-liveness")
+    before = sandbox.rate_limiter.throttled.get("control-plane", 0)
+    for _ in range(15):
+        lam.get_function_configuration(FunctionName=fn)
+    with pytest.raises(ClientError) as err:
+        lam.get_alias(FunctionName=fn, Name="production")
+    assert _error(err)[::2] == ("TooManyRequestsException", 429)
+    assert err.value.response["Reason"] == "CallerRateLimitExceeded"
+    # invocation and GetFunction (100/s) have their own quotas
+    assert lam.invoke(FunctionName=fn, Qualifier="production")["StatusCode"] == 200
+    for _ in range(100):
+        lam.get_function(FunctionName=fn)
+    with pytest.raises(ClientError):
+        lam.get_function(FunctionName=fn)
+    # a fifteenth of a second later, exactly one more control-plane call fits
+    frozen_quota_clock[0] += 1 / 15 + 1e-9
+    lam.get_function_configuration(FunctionName=fn)
+    with pytest.raises(ClientError):
+        lam.get_function_configuration(FunctionName=fn)
+    assert sandbox.rate_limiter.throttled["control-plane"] - before == 2
+
+
+def test_cloudwatch_and_ssm_throttle_at_their_documented_tps(
+    sandbox: Sandbox, frozen_quota_clock: list[float]
+) -> None:
+    cw, ssm = _no_retry_client(sandbox, "cloudwatch"), _no_retry_client(sandbox, "ssm")
+    for _ in range(9):
+        cw.describe_alarms(MaxRecords=1)
+    with pytest.raises(ClientError) as err:
+        cw.describe_alarms(MaxRecords=1)
+    assert _error(err)[:2] == ("Throttling", "Rate exceeded")
+    name = "/aws/service/fis/lambda-extension/AWS-FIS-extension-x86_64/1.x.x"
+    for _ in range(40):
+        ssm.get_parameter(Name=name)
+    with pytest.raises(ClientError) as err:
+        ssm.get_parameter(Name=name)
+    assert _error(err)[:2] == ("ThrottlingException", "Rate exceeded")

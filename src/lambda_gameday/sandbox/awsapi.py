@@ -122,6 +122,7 @@ class AwsApi:
 
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._interceptors: list[tuple[str, Interceptor]] = []
+        self._limits: list[Interceptor] = []  # run before any interceptor, for every service
         self._lock = threading.Lock()
         self._host, self._port = host, port
         # moto's documented multi-account switch: every call to this endpoint is this account's
@@ -136,6 +137,11 @@ class AwsApi:
         with self._lock:
             self._interceptors.append((service, interceptor))
 
+    def limit(self, limiter: Interceptor) -> None:
+        """Run `limiter` on every call before the interceptors (request-rate quotas)."""
+        with self._lock:
+            self._limits.append(limiter)
+
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
@@ -143,10 +149,14 @@ class AwsApi:
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = self._account_id
         start_response = _dated(start_response, self._clock)
         interceptors = self._interceptors
-        if interceptors:
+        if interceptors or self._limits:
             request = Request(environ)
             body = request.get_data(cache=True)
             call = _classify(request, body)
+            for limiter in self._limits:
+                refusal = limiter(call)
+                if refusal is not None:
+                    return refusal(environ, start_response)
             for service, interceptor in interceptors:
                 if service == call.service:
                     response = interceptor(call)

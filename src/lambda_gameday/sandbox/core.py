@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from .awsapi import AwsApi
 from .clock import AwsClock
 from .errors import SandboxError
+from .rate_limits import RateLimiter
 from .relaxations import RELAXATIONS, legacy_from_env
 from .truth import GroundTruth
 
@@ -111,6 +112,8 @@ class Sandbox:
             clock=self.clock.now,
         )
         self.components: list[Component] = []
+        self.rate_limiter = RateLimiter(self.config.account_id)
+        self.api.limit(self.rate_limiter)
         self._api_url: str | None = None
         self.dataplane: DataPlane | None = None  # set by the data plane when it starts
         self.routes: dict[str, Route] = {}  # API path -> Route(function, alias)
@@ -185,6 +188,8 @@ class Sandbox:
             except BaseException:
                 self._stop_locked()
                 raise
+            # quotas count the harness's calls, not the sandbox's own provisioning
+            self.rate_limiter.enabled = not self.config.relaxed("unthrottled-api")
             return self
 
     def stop(self) -> None:
