@@ -137,6 +137,23 @@ class AwsApi:
         with self._lock:
             self._interceptors.append((service, interceptor))
 
+    def call_moto(self, call: ApiCall) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Let moto answer `call` and return its (status, headers, body), for interceptors
+        that reshape moto's answer (e.g. paginate it)."""
+        import io
+
+        environ = dict(call.request.environ)
+        environ["wsgi.input"] = io.BytesIO(call.body)
+        environ["CONTENT_LENGTH"] = str(len(call.body))
+        captured: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        body = b"".join(self._moto(environ, start_response))
+        return int(str(captured["status"]).split()[0]), list(captured["headers"]), body
+
     def limit(self, limiter: Interceptor) -> None:
         """Run `limiter` on every call before the interceptors (request-rate quotas)."""
         with self._lock:

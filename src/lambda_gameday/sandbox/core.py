@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from .awsapi import AwsApi
 from .clock import AwsClock
 from .errors import SandboxError
+from .pagination import Paginator
 from .rate_limits import RateLimiter
 from .relaxations import RELAXATIONS, legacy_from_env
 from .truth import GroundTruth
@@ -89,13 +90,17 @@ class Component(Protocol):
     def stop(self) -> None: ...
 
 
-def _components() -> list[Component]:
+def _components(config: SandboxConfig) -> list[Component]:
     # Imported here so `import lambda_gameday.sandbox` stays light.
     from .control import ControlLoops
     from .dataplane import DataPlane
+    from .shared_account import SharedAccount
     from .sns_delivery import SnsDelivery
 
-    return [SnsDelivery(), DataPlane(), ControlLoops()]
+    components: list[Component] = [SnsDelivery(), DataPlane(), ControlLoops()]
+    if config.shared_account:
+        components.append(SharedAccount())
+    return components
 
 
 class Sandbox:
@@ -182,12 +187,16 @@ class Sandbox:
                     )
                 _RUNNING[self.config.account_id] = 1
             try:
-                for component in _components():
+                for component in _components(self.config):
                     component.start(self)
                     self.components.append(component)
             except BaseException:
                 self._stop_locked()
                 raise
+            # after every component's interceptors: moto answers, then one page goes back
+            paginator = Paginator(self.api)
+            self.api.intercept("monitoring", paginator.cloudwatch)
+            self.api.intercept("lambda", paginator.lambda_)
             # quotas count the harness's calls, not the sandbox's own provisioning
             self.rate_limiter.enabled = not self.config.relaxed("unthrottled-api")
             return self

@@ -65,7 +65,7 @@ def boto3_client(service: str, endpoint_url: str, region: str) -> Any:
     )
 
 
-def _code_zip() -> bytes:
+def code_zip() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("index.py", "def handler(event, context):\n    return {'statusCode': 200}\n")
@@ -118,7 +118,7 @@ def provision(
             Overwrite=True,
         )
 
-    code = _code_zip()
+    code = code_zip()
     functions: dict[str, FunctionDef] = {}
     for fdef in HEALTH_STACK:
         name = f"{service}-{stage}-{fdef.short}"

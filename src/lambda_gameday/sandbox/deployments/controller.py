@@ -199,6 +199,32 @@ class DeploymentController:
         alarm = cloudwatch_backends[self.account_id][self.region].alarms.get(name)
         return None if alarm is None else str(alarm.state_value)
 
+    def add_past_deployment(
+        self, application: str, group: str, status: str, create_time: float
+    ) -> str:
+        """A deployment that finished before the sandbox started (another team's history in
+        a shared account): listed and described, never run."""
+        config = self.config("CodeDeployDefault.LambdaAllAtOnce")
+        assert config is not None
+        dep = _Deployment(
+            id="d-" + uuid.uuid4().hex[:9].upper(),
+            application=application,
+            group=group,
+            config=config,
+            revision={},
+            creator="user",
+            create_time=create_time,
+            description=None,
+            auto_rollback={},
+            alarms=[],
+            status=status,
+            start_time=create_time + 1,
+            complete_time=create_time + 60,
+        )
+        with self._lock:
+            self._deployments[dep.id] = dep
+        return dep.id
+
     def config(self, name: str) -> DeploymentConfig | None:
         return PREDEFINED.get(name) or self._configs.get(name)
 
@@ -604,7 +630,21 @@ class DeploymentController:
                 and ("start" not in rng or d.create_time >= float(rng["start"]))
                 and ("end" not in rng or d.create_time <= float(rng["end"]))
             ]
-        return {"deployments": ids}
+        # AWS answers 100 deployments a page with an opaque nextToken (moto: all at once)
+        from ..pagination import decode_token, page
+
+        scope = f"ListDeployments:{app}:{group}:{sorted(statuses)}:{sorted(rng.items())}"
+        offset = 0
+        if p.get("nextToken"):
+            got = decode_token(str(p["nextToken"]), scope)
+            if got is None:
+                raise _Failure(
+                    "InvalidNextTokenException",
+                    "The next token was specified in an invalid format.",
+                )
+            offset = got
+        chunk, token = page(ids, offset, 100, scope)
+        return {"deployments": chunk, **({"nextToken": token} if token else {})}
 
     def _api_stop(self, p: dict[str, Any]) -> object:
         with self._lock:
