@@ -35,6 +35,7 @@ __all__ = [
     "open_target",
     "out_option",
     "target_option",
+    "target_option_with",
     "writes_outputs",
 ]
 
@@ -118,16 +119,24 @@ SEED = click.IntRange(0, 2**32 - 1)
 # --- shared options ------------------------------------------------------------------------
 
 
-def target_option(func: F) -> F:
-    """`--target FILE`: a target TOML file; without it the embedded sandbox is started."""
+_TARGET_HELP = "Target TOML file (default: the embedded sandbox). Env: GAMEDAY_TARGET."
+
+
+def target_option_with(help: str) -> Callable[[F], F]:
+    """`--target FILE` with a command's own help text."""
     return click.option(
         "--target",
         "target_file",
         type=click.Path(dir_okay=False),
         default=None,
         envvar="GAMEDAY_TARGET",
-        help="Target TOML file (default: the embedded sandbox). Env: GAMEDAY_TARGET.",
-    )(func)
+        help=help,
+    )
+
+
+def target_option(func: F) -> F:
+    """`--target FILE`: a target TOML file; without it the embedded sandbox is started."""
+    return target_option_with(_TARGET_HELP)(func)
 
 
 def allow_production_option(what: str) -> Callable[[F], F]:

@@ -111,7 +111,9 @@ def config_error(
     exc: ValidationError, model: type[BaseModel], data: object, source: str
 ) -> ConfigError:
     """The first error of `exc` as one line naming the file, the key path and what fits."""
-    err: ErrorDetails = exc.errors(include_url=False, include_input=False)[0]
+    errors = exc.errors(include_url=False, include_input=False)
+    # An unknown key first: a misspelt key usually explains the "missing" one.
+    err: ErrorDetails = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     where = _path(loc)
     owner = _model_at(model, loc) if loc else model
