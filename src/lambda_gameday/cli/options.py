@@ -80,13 +80,15 @@ class NameType(click.ParamType[str]):
 
     name = "name"
 
-    def __init__(self, pattern: str | None = None, expected: str = "a name") -> None:
+    def __init__(
+        self, pattern: str | None = None, expected: str = "a name", *, limit: int = 256
+    ) -> None:
         self.pattern = re.compile(pattern) if pattern else None
-        self.expected = expected
+        self.expected, self.limit = expected, limit
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         text = str(value)
-        why = name_problem(text)
+        why = name_problem(text, self.limit)
         if why is None and self.pattern is not None and not self.pattern.fullmatch(text):
             why = self.expected
         if why is not None:
@@ -110,7 +112,9 @@ class UrlType(click.ParamType[str]):
 # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html
 STAGE = NameType(r"[A-Za-z0-9-]{1,32}", "a stage of letters, digits and '-' (at most 32)")
 DASHBOARD_NAME = NameType(
-    r"[A-Za-z0-9_-]{1,255}", "a dashboard name of letters, digits, '-' and '_' (at most 255)"
+    r"[A-Za-z0-9_-]{1,255}",
+    "a dashboard name of letters, digits, '-' and '_' (at most 255)",
+    limit=255,
 )
 PORT = click.IntRange(0, 65535)
 SEED = click.IntRange(0, 2**32 - 1)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from rich.markup import escape
 
 from ..console import make_console
 from ..exceptions import ConfigError, GamedayError, VerdictFailed
@@ -122,7 +123,7 @@ def run(
     deployments: list[DeploymentRecord] = []
     with open_target(target_file) as target:
         console.print(
-            f"[bold]game day[/] {plan.name} on {target.name} ({target.kind}, "
+            f"[bold]game day[/] {escape(plan.name)} on {escape(target.name)} ({target.kind}, "
             f"{target.environment}) — {len(plan.phases)} phases"
         )
         gameday = GameDay(
