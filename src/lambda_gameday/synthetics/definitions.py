@@ -39,7 +39,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
 from ..config import Target
 from ..exceptions import ConfigError
@@ -251,7 +251,10 @@ class _Table:
             raise ConfigError(
                 f"{self.source}: missing key {self.prefix}{key} ({self.allowed[key]})"
             )
-        return cast(str, self.string(key))
+        value = self.string(key)
+        if value is None:
+            raise self.fail(key, value)
+        return value
 
     def number(
         self, key: str, *, low: float, high: float, low_inclusive: bool = False
