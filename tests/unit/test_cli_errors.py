@@ -101,3 +101,119 @@ def test_missing_credentials_is_a_target_error_not_a_verdict(tmp_path: Path) -> 
     assert "could not be checked" in line
     assert "no AWS credentials found" in line
     assert (tmp_path / "c.jsonl").stat().st_size > 0
+
+
+# --- the CLI boundary (issue 16) ---------------------------------------------------------
+
+
+def run_in_process(argv: list[str]) -> tuple[int, str]:
+    """`gameday ARGV` in this process; (exit code, stderr)."""
+    import contextlib
+    import io
+
+    from lambda_gameday.cli import main
+
+    err = io.StringIO()
+    code = 0
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            main(argv)
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return code, err.getvalue()
+
+
+def test_an_unexpected_exception_is_exit_4_with_the_traceback_in_a_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a bug deep in a command (simulated: the target loader raises a plain KeyError)
+    import lambda_gameday.cli.target_cmd as target_cmd
+
+    def broken(path: str) -> None:
+        raise KeyError("at")
+
+    monkeypatch.setattr(target_cmd, "load_target", broken)
+    monkeypatch.chdir(tmp_path)
+    # WHEN the command runs
+    code, stderr = run_in_process(["target", "whatever.toml"])
+    # THEN exit 4 ("harness error", never 1 - that is an SLO breach), one line, no traceback
+    assert code == 4
+    (line,) = stderr.strip().splitlines()
+    assert line.startswith("gameday: harness error: KeyError: 'at' (traceback in ")
+    assert "Traceback" not in stderr
+    # AND the traceback is in the log the line names, under .gameday/logs/
+    log = Path(line.rsplit("traceback in ", 1)[1].rstrip(")"))
+    assert log.parent == Path(".gameday/logs")
+    text = (tmp_path / log).read_text(encoding="utf-8")
+    assert "Traceback (most recent call last)" in text and "broken" in text
+
+
+def test_undecodable_argument_prints_escaped_not_a_crash(tmp_path: Path) -> None:
+    # An argv byte that is not UTF-8 arrives as a lone surrogate; stderr must not choke on it.
+    result = subprocess.run(
+        [sys.executable, "-m", "lambda_gameday.cli", "target", os.fsdecode(b"\xff\xfe.toml")],
+        capture_output=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert b"Traceback" not in result.stderr
+    assert result.stderr.strip() == b"gameday: \\udcff\\udcfe.toml: target file not found"
+
+
+def test_console_prints_huge_values_fast() -> None:
+    # rich's automatic highlighting was quadratic: a 100 000-character name took 40 s
+    # (issue 16). Ground truth, not a stopwatch: highlighting is off, and a 2 MB value
+    # passes through the console unchanged.
+    import io
+
+    from lambda_gameday.console import make_console
+
+    console = make_console()
+    assert console._highlight is False  # rich keeps the setting here
+    buffer = io.StringIO()
+    console.file = buffer
+    console.print("x" * 2_000_000, soft_wrap=True)
+    assert buffer.getvalue().strip() == "x" * 2_000_000
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["conformance", "--out", "{existing}"], "--out"),
+        (["synth", "--out", "{existing}"], "--out"),
+        (["coldstart", "--out", "{existing}"], "--out"),
+        (["load", "--out", "{existing}"], "--out"),
+        (["chaos", "faulty-canary", "--journal", "{existing}"], "--journal"),
+        (["chaos", "faulty-canary", "--load-out", "{existing}"], "--load-out"),
+    ],
+)
+def test_outputs_are_not_overwritten_without_force(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], option: str
+) -> None:
+    existing = tmp_path / "results.json"
+    existing.write_text("an earlier run\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GAMEDAY_TARGET", raising=False)
+    code, stderr = run_in_process([a.format(existing=existing) for a in argv])
+    assert code == 2
+    assert f"{option} {existing}: file exists; pass --force" in stderr
+    assert existing.read_text() == "an earlier run\n"
+
+
+def test_force_and_owned_paths_may_be_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lambda_gameday.cli.options import check_overwrite
+    from lambda_gameday.exceptions import ConfigError
+
+    existing = tmp_path / "results.json"
+    existing.write_text("x")
+    check_overwrite(existing, True, "--out")  # --force
+    owned = tmp_path / ".gameday" / "synth.jsonl"
+    owned.parent.mkdir()
+    owned.write_text("x")
+    monkeypatch.chdir(tmp_path)
+    check_overwrite(Path(".gameday/synth.jsonl"), False, "--out")  # the harness's own
+    with pytest.raises(ConfigError, match="file exists"):
+        check_overwrite(Path("results.json"), False, "--out")
