@@ -217,3 +217,98 @@ def test_force_and_owned_paths_may_be_replaced(
     check_overwrite(Path(".gameday/synth.jsonl"), False, "--out")  # the harness's own
     with pytest.raises(ConfigError, match="file exists"):
         check_overwrite(Path("results.json"), False, "--out")
+
+
+# --- a sandbox target never falls back to AWS (issue 13) ----------------------------------
+
+SANDBOX_NO_ENDPOINT = """\
+name = "sandbox-without-endpoint"
+kind = "sandbox"
+environment = "dev"
+region = "ap-south-1"
+api_url = "http://127.0.0.1:9/dev"
+[[functions]]
+name = "hasivu-dev-health-liveness"
+path = "/health/live"
+"""
+
+
+class LeftLoopback(AssertionError):
+    pass
+
+
+@pytest.fixture
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every name lookup or connection to anything but loopback is recorded and refused."""
+    import ipaddress
+    import socket
+
+    escaped: list[str] = []
+    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
+
+    def is_loopback(host: object) -> bool:
+        if host in ("localhost", None):
+            return True
+        try:
+            return ipaddress.ip_address(str(host)).is_loopback
+        except ValueError:
+            return False
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        if not is_loopback(host):
+            escaped.append(f"lookup {host}")
+            raise LeftLoopback(f"lookup of {host}")
+        return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    def connect(self: socket.socket, address: object) -> None:
+        host = address[0] if isinstance(address, tuple) else address
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not is_loopback(host):
+            escaped.append(f"connect {address}")
+            raise LeftLoopback(f"connect to {address}")
+        real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    return escaped
+
+
+def test_the_loopback_guard_sees_a_call_to_aws(loopback_only: list[str]) -> None:
+    # The detector itself: an AWS call with no endpoint URL is caught (so the test below
+    # would fail if the harness fell back to lambda.ap-south-1.amazonaws.com).
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    client = boto3.client("lambda", region_name="ap-south-1")
+    with pytest.raises((LeftLoopback, BotoCoreError)):
+        client.list_functions()
+    assert any("amazonaws.com" in e for e in loopback_only), loopback_only
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["target", "{t}"],
+        ["conformance", "--target", "{t}", "--out", "{tmp}/c.jsonl"],
+        ["chaos", "faulty-canary", "--target", "{t}"],
+        ["coldstart", "--target", "{t}", "--out", "{tmp}/cs.jsonl"],
+        ["synth", "--target", "{t}", "--out", "{tmp}/s.jsonl"],
+        ["lint", "--target", "{t}"],
+        ["dashboard", "--target", "{t}", "--put", "d"],
+        ["cleanup", "--target", "{t}", "--ledger", "{tmp}/ledger.jsonl"],
+        ["run", "--target", "{t}", "--no-history", "--report-dir", "{tmp}/r"],
+    ],
+)
+def test_sandbox_target_without_endpoint_is_refused_before_any_aws_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, loopback_only: list[str], argv: list[str]
+) -> None:
+    target = tmp_path / "sandbox.toml"
+    target.write_text(SANDBOX_NO_ENDPOINT)
+    ledger = tmp_path / "ledger.jsonl"
+    ledger.write_text("")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GAMEDAY_TARGET", raising=False)
+    code, stderr = run_in_process([a.format(t=target, tmp=tmp_path) for a in argv])
+    assert loopback_only == []
+    assert code == 2, stderr
+    (line,) = stderr.strip().splitlines()
+    assert "kind = 'sandbox' needs endpoint_url" in line
