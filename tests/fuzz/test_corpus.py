@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from cli import SAFE_TARGET, run
+from inprocess import SAFE_TARGET, run
 
 CORPUS = Path(__file__).parent / "corpus"
 ROOT = Path(__file__).resolve().parents[2]

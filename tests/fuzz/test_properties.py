@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 import pytest
-from cli import SAFE_TARGET, run
+from inprocess import SAFE_TARGET, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -176,9 +176,10 @@ def test_aws_target_may_point_at_loopback_when_it_says_so(tmp_path: Path) -> Non
     assert load_target(write(tmp_path, text)).api_url == "http://127.0.0.1:9"
 
 
-def test_sandbox_target_builder_refuses_non_loopback_urls() -> None:
-    with pytest.raises(ConfigError, match="not loopback"):
-        sandbox_target("https://api.example.com", "http://127.0.0.1:2")
+def test_sandbox_target_declares_its_class() -> None:
+    assert sandbox_target("http://127.0.0.1:1", "http://127.0.0.1:2").environment == "dev"
+    staging = sandbox_target("http://127.0.0.1:1", "http://127.0.0.1:2", environment="staging")
+    assert staging.environment == "staging" and not staging.is_production
 
 
 def test_unknown_environment_class_is_production() -> None:
