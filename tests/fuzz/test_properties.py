@@ -14,9 +14,9 @@ from typing import Any
 
 import click
 import pytest
-from inprocess import SAFE_TARGET, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from inprocess import SAFE_TARGET, run
 
 from lambda_gameday.cli.options import Finite, NameType
 from lambda_gameday.config import load_target, parse_target
