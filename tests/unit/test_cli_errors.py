@@ -312,3 +312,22 @@ def test_sandbox_target_without_endpoint_is_refused_before_any_aws_call(
     assert code == 2, stderr
     (line,) = stderr.strip().splitlines()
     assert "kind = 'sandbox' needs endpoint_url" in line
+
+
+def test_files_written_beside_an_output_are_kept_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `chaos --journal J --load-users N` writes its load results beside J; `load --out R`
+    # writes Locust's log to R.log: neither replaces an existing file without --force.
+    (tmp_path / "faulty-canary-load.json").write_text("earlier")
+    (tmp_path / "r.json.log").write_text("earlier")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GAMEDAY_TARGET", raising=False)
+    code, stderr = run_in_process(
+        ["chaos", "faulty-canary", "--journal", str(tmp_path / "j.json"), "--load-users", "2"]
+    )
+    assert code == 2 and "load results (--load-out)" in stderr and "file exists" in stderr
+    code, stderr = run_in_process(["load", "--out", str(tmp_path / "r.json")])
+    assert code == 2 and "Locust's log" in stderr and "file exists" in stderr
+    assert (tmp_path / "faulty-canary-load.json").read_text() == "earlier"
+    assert (tmp_path / "r.json.log").read_text() == "earlier"

@@ -19,7 +19,15 @@ __all__ = ["chaos"]
 
 
 @click.command("chaos")
-@writes_outputs(("journal_path", "--journal"), ("load_out", "--load-out"))
+@writes_outputs(
+    ("journal_path", "--journal"),
+    ("load_out", "--load-out"),
+    derived=lambda kw: (
+        [(_load_out(Path(kw["experiment"]), kw["journal_path"]), "load results (--load-out)")]
+        if kw["load_users"] and not kw["dry_run"] and kw["load_out"] is None
+        else []
+    ),
+)
 @click.argument("experiment")
 @target_option
 @click.option("--dry-run", is_flag=True, help="Print what would be done; touch nothing.")

@@ -36,7 +36,7 @@ def _thresholds(
 
 
 @click.command()
-@writes_outputs(("out", "--out"), derived=lambda kw: [Path(str(kw["out"]) + ".log")])
+@writes_outputs(("out", "--out"), derived=lambda kw: [(Path(f"{kw['out']}.log"), "Locust's log")])
 @target_option
 @click.option(
     "-u",

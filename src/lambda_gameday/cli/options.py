@@ -144,8 +144,14 @@ def target_option(func: F) -> F:
 
 
 def allow_production_option(what: str) -> Callable[[F], F]:
-    """`--allow-production`: the only way (with GAMEDAY_ALLOW_PRODUCTION) to grant it."""
-    return click.option("--allow-production", is_flag=True, help=f"Allow {what}.")
+    """`--allow-production` (or GAMEDAY_ALLOW_PRODUCTION=1): the only grants of production;
+    a plan or target file cannot give it (issue 13)."""
+    return click.option(
+        "--allow-production",
+        is_flag=True,
+        envvar="GAMEDAY_ALLOW_PRODUCTION",
+        help=f"Allow {what}. Env: GAMEDAY_ALLOW_PRODUCTION=1.",
+    )
 
 
 def ledger_option(func: F) -> F:
@@ -196,12 +202,13 @@ def check_overwrite(path: Path | str | None, force: bool, option: str) -> None:
 
 
 def writes_outputs(
-    *params: tuple[str, str], derived: Callable[[dict[str, Any]], list[Path]] | None = None
+    *params: tuple[str, str],
+    derived: Callable[[dict[str, Any]], list[tuple[Path, str]]] | None = None,
 ) -> Callable[[F], F]:
     """Add `--force` and check each (parameter, option) output before the command runs.
 
     Place directly under `@click.command()`. `derived` names further files the command
-    writes next to an output (Locust's OUT.log).
+    writes next to an output, each with the words that say where it came from.
     """
 
     def decorate(func: F) -> F:
@@ -210,8 +217,8 @@ def writes_outputs(
             force = bool(kwargs.pop("force"))
             for param, option in params:
                 check_overwrite(kwargs.get(param), force, option)
-            for extra in derived(kwargs) if derived is not None else []:
-                check_overwrite(extra, force, "derived output")
+            for extra, label in derived(kwargs) if derived is not None else []:
+                check_overwrite(extra, force, label)
             return func(*args, **kwargs)
 
         return click.option("--force", is_flag=True, help="Overwrite existing output files.")(
