@@ -107,10 +107,12 @@ class UrlType(click.ParamType[str]):
         return text
 
 
-# AWS names: a stage is part of every function name (letters, digits, hyphens); a
-# CloudWatch dashboard name is alphanumerics, '-' and '_', at most 255 characters.
+# AWS names: a stage names an API Gateway stage and is part of every function name
+# (alphanumerics, '-' and '_'); a CloudWatch dashboard name is alphanumerics, '-' and '_',
+# at most 255 characters.
+# https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html
 # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html
-STAGE = NameType(r"[A-Za-z0-9-]{1,32}", "a stage of letters, digits and '-' (at most 32)")
+STAGE = NameType(r"[A-Za-z0-9_-]{1,32}", "a stage of letters, digits, '-' and '_' (at most 32)")
 DASHBOARD_NAME = NameType(
     r"[A-Za-z0-9_-]{1,255}",
     "a dashboard name of letters, digits, '-' and '_' (at most 255)",
