@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -33,6 +34,19 @@ def _thresholds(
 
     parse_thresholds(value)
     return value
+
+
+def _checked(what: str) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
+    """--mix / --think checked by the runner's own rules while the command line is read."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        from ..load.runner import _check_mix, _check_think
+
+        if value is not None:
+            (_check_mix if what == "mix" else _check_think)(value)
+        return value
+
+    return check
 
 
 @click.command()
@@ -80,7 +94,7 @@ def _thresholds(
 )
 @click.option(
     "--locustfile",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
     help="Default: loadtests/health.py.",
 )
@@ -91,8 +105,18 @@ def _thresholds(
     help="Locust user class (default: HealthUser).",
 )
 @click.option("--shape", type=click.Choice(_SHAPES), default=None, help="Load shape.")
-@click.option("--mix", default=None, help="Endpoint weights, e.g. '/health=4,/health/live=1'.")
-@click.option("--think", default=None, help="Think time range in seconds, 'min,max'.")
+@click.option(
+    "--mix",
+    default=None,
+    callback=_checked("mix"),
+    help="Endpoint weights, e.g. '/health=4,/health/live=1'.",
+)
+@click.option(
+    "--think",
+    default=None,
+    callback=_checked("think"),
+    help="Think time range in seconds, 'min,max'.",
+)
 @click.option(
     "--pace-ms",
     type=Finite(0, 60_000, low_open=True),
