@@ -8,9 +8,23 @@ import click
 
 from ..exceptions import VerdictFailed
 from ..findings import Finding
-from .options import target_option
+from .options import STAGE, Finite, target_option
 
 __all__ = ["lint"]
+
+
+def _experiment_files(directory: str) -> list[Path]:
+    return sorted(Path(directory).glob("*.json")) if Path(directory).is_dir() else []
+
+
+def _experiments_dir(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A directory given on purpose must hold experiments (`--experiments /etc` is a typo,
+    not a clean bill of health); the default may be absent (then no faults are linted)."""
+    given = ctx.get_parameter_source(param.name or "") is not click.core.ParameterSource.DEFAULT
+    if given and not _experiment_files(value):
+        why = "is not a directory" if not Path(value).is_dir() else "holds no *.json experiments"
+        raise click.BadParameter(f"{value} {why}", ctx, param)
+    return value
 
 
 @click.command("lint")
@@ -21,13 +35,14 @@ __all__ = ["lint"]
     default="experiments",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Experiments whose faults are checked.",
+    callback=_experiments_dir,
+    help="Experiments whose faults are checked (a directory holding *.json experiments).",
 )
 @click.option(
     "--template",
     "templates",
     multiple=True,
-    type=click.Path(dir_okay=False),
+    type=click.Path(exists=True, dir_okay=False),
     help="Lint a SAM, CloudFormation or Serverless stack file (repeatable). Without "
     "--target only the files are linted (no sandbox is started).",
 )
@@ -35,6 +50,7 @@ __all__ = ["lint"]
     "--stage",
     default="dev",
     show_default=True,
+    type=STAGE,
     help="Serverless stage of the stack files.",
 )
 @click.option(
@@ -47,7 +63,7 @@ __all__ = ["lint"]
 @click.option(
     "--budget",
     "budget_s",
-    type=float,
+    type=Finite(0, 86_400, low_open=True),
     default=None,
     help="MTTR budget in seconds (default: the target's SLO, 120).",
 )
@@ -67,6 +83,7 @@ def lint(
     from ..chaos.lint_reader import faults_from_experiments, read_target
     from ..chaos.lint_stack import lint_stack
     from ..stack_target import read_stack
+    from ..validate.experiment import load_experiment_file
     from .options import open_target
     from .target_cmd import _params
 
@@ -84,11 +101,11 @@ def lint(
         _report(stack_findings, "stack files")
         return
 
+    for experiment in _experiment_files(experiments_dir):
+        load_experiment_file(experiment)  # bad input is refused before anything starts
     with open_target(target_file) as target:
         alarms, groups = read_target(clients_for(target), target)
-        paths = (
-            sorted(Path(experiments_dir).glob("*.json")) if Path(experiments_dir).is_dir() else []
-        )
+        paths = _experiment_files(experiments_dir)
         readiness = next((f.name for f in target.functions if f.path == "/health/ready"), None)
         inputs = LintInputs(
             alarms=alarms,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..core import SandboxError
+from ..errors import SandboxError
 
 __all__ = ["StackFileError"]
 

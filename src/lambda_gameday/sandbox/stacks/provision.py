@@ -14,7 +14,7 @@ import json
 import zipfile
 from typing import TYPE_CHECKING, Any
 
-from ..handlers import Handler, stand_in, stand_in_hook
+from ..handlers import HEALTH_HANDLERS, Handler, stand_in, stand_in_hook
 from ..serverless_stack import FunctionDef, StackSpec
 
 if TYPE_CHECKING:
@@ -47,8 +47,10 @@ def provision_functions(
         for page in lam.get_paginator("list_functions").paginate()
         for f in page["Functions"]
     }
-    if only:
-        for name in sorted(existing - wanted):
+    if only:  # the seed's functions the stack does not name (others' are not ours to drop)
+        cfg = sandbox.config
+        seed = {f"{cfg.service}-{cfg.stage}-{short}" for short in HEALTH_HANDLERS}
+        for name in sorted((existing & seed) - wanted):
             lam.delete_function(FunctionName=name)
         for path in [p for p, r in sandbox.routes.items() if r.function not in wanted]:
             del sandbox.routes[path]
