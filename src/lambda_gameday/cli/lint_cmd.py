@@ -82,7 +82,7 @@ def lint(
     from ..chaos.lint import lint as run_lint
     from ..chaos.lint_reader import faults_from_experiments, read_target
     from ..chaos.lint_stack import lint_stack
-    from ..stack_target import read_stack
+    from ..target_from_stack import read_stack
     from ..validate.experiment import load_experiment_file
     from .options import open_target
     from .target_cmd import _params

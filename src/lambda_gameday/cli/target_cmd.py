@@ -170,7 +170,7 @@ def init(
     """Write a target file from a stack file: the functions behind each GET route, their
     aliases, alarms and deployment groups, and default SLOs."""
     from ..exceptions import ConfigError
-    from ..stack_target import TargetOptions, read_stack, target_toml
+    from ..target_from_stack import TargetOptions, read_stack, target_toml
 
     if not Path(stack_file).is_file():
         raise ConfigError(f"{stack_file}: stack file not found")
@@ -200,7 +200,7 @@ def discover(
     """Write a target file from a deployed CloudFormation stack: ListStackResources (every
     page), its template, then each resource's own API for the live state."""
     from ..stack_discover import discover_stack
-    from ..stack_target import TargetOptions, target_toml
+    from ..target_from_stack import TargetOptions, target_toml
 
     stack = discover_stack(
         stack_name,
