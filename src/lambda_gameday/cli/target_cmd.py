@@ -19,6 +19,7 @@ from rich.table import Table
 
 from ..config import load_target
 from ..console import make_console
+from .options import STAGE
 
 __all__ = ["target"]
 
@@ -141,7 +142,7 @@ def _write(text: str, out: str | None) -> None:
     type=click.Path(dir_okay=False),
     help="SAM, CloudFormation (cdk synth) or Serverless Framework file.",
 )
-@click.option("--stage", default=None, help="Serverless stage (default: the file's).")
+@click.option("--stage", type=STAGE, default=None, help="Serverless stage (default: the file's).")
 @click.option(
     "--param",
     "params",
@@ -183,7 +184,9 @@ def init(
 
 @target.command("discover")
 @click.option("--stack-name", required=True, help="The deployed CloudFormation stack.")
-@click.option("--stage", default="dev", show_default=True, help="Stage written in the target.")
+@click.option(
+    "--stage", type=STAGE, default="dev", show_default=True, help="Stage written in the target."
+)
 @click.option("--profile", default=None, help="AWS profile (kind aws).")
 @_common
 def discover(
