@@ -3,6 +3,7 @@ and the live rules (dimensions, detection time) on the file's alarms."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -101,3 +102,13 @@ def test_gameday_lint_template_says_unguarded(path: Path, code: int, tmp_path: P
     assert proc.returncode == code, proc.stderr
     assert "unguarded: rolls back only on hook failure" in proc.stdout
     assert "hasivu" not in proc.stdout  # no sandbox was started and linted
+
+
+def test_group_without_rollback_on_alarm_is_unguarded() -> None:
+    template = json.loads(CDK.read_text())
+    group = template["Resources"]["GreeterDeploymentGroup1C2D3E4F"]["Properties"]
+    group["AutoRollbackConfiguration"] = {"Enabled": False}
+    stack = parse_stack(json.dumps(template), source="GreeterStack.template.json")
+    assert stack.groups[0].rollback_events == ()
+    findings = [f for f in lint_stack(stack, budget_s=300) if f.rule == "deployment-unguarded"]
+    assert len(findings) == 1 and "DEPLOYMENT_STOP_ON_ALARM is off" in findings[0].message

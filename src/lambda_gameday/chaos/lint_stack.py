@@ -153,9 +153,7 @@ def lint_stack(stack: StackSpec, *, budget_s: float = 120.0) -> list[Finding]:
                 application=g.application or stack.application,
                 config_name=g.config,
                 alarms=g.alarms,
-                # what SAM, CDK's LambdaDeploymentGroup and the canary plugin configure; the
-                # readers do not read AutoRollbackConfiguration yet, so this is assumed
-                auto_rollback_events=("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"),
+                auto_rollback_events=g.rollback_events,
                 function=g.function,
             )
             for g in guarded

@@ -128,6 +128,9 @@ class GroupDef:
     application: str | None = None  # None: the stack's application
     enabled: bool = True  # False: the file disables the preference (no group is created)
     where: str = ""  # the place in the file that defines it (for lint findings)
+    # AutoRollbackConfiguration events (empty: automatic rollback off). SAM, CDK's
+    # LambdaDeploymentGroup and the canary plugin roll back on failure and on alarm.
+    rollback_events: tuple[str, ...] = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM")
 
 
 StackFormat = Literal["serverless", "sam", "cloudformation", "default"]
@@ -314,8 +317,8 @@ def provision(stack: StackSpec, clients: dict[str, Any], existing_functions: set
                 "alarms": [{"name": a} for a in group.alarms],
             },
             autoRollbackConfiguration={
-                "enabled": True,
-                "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"],
+                "enabled": bool(group.rollback_events),
+                "events": list(group.rollback_events),
             },
             deploymentStyle={
                 "deploymentType": "BLUE_GREEN",

@@ -570,6 +570,13 @@ class _Reader:
             if alarm_cfg.get("Enabled", True) not in (False, "false")
             else ()
         )
+        rollback = self.r.value(
+            props.get("AutoRollbackConfiguration") or {},
+            self.where(logical, "AutoRollbackConfiguration"),
+        )
+        events: tuple[str, ...] = ()
+        if rollback.get("Enabled") in (True, "true"):
+            events = tuple(str(e) for e in rollback.get("Events") or [])
         link = next(
             (lk for lk in links if lk.group == name.ref and lk.application in (None, app)), None
         )
@@ -585,6 +592,7 @@ class _Reader:
             post_traffic_hook=link.post_hook,
             application=app,
             where=f"Resources.{logical}",
+            rollback_events=events,
         )
 
     # -- routes ---------------------------------------------------------------------------
