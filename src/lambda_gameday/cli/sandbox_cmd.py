@@ -107,6 +107,14 @@ def target_toml(facts: SandboxFacts) -> str:
     help="No relaxations: refuse and limit everything AWS does (overrides --legacy).",
 )
 @click.option(
+    "--iam",
+    "iam_policy",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="IAM enforcing mode: callers hold only this identity policy (JSON); a call it "
+    "does not allow gets AccessDeniedException.",
+)
+@click.option(
     "--target-out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=DEFAULT_TARGET_OUT,
@@ -126,6 +134,7 @@ def sandbox(
     shared_account: bool,
     legacy: tuple[str, ...],
     strict: bool,
+    iam_policy: str | None,
     target_out: Path,
 ) -> None:
     """Start the sandbox on 127.0.0.1: the seed's four health endpoints behind an API Gateway
@@ -157,7 +166,15 @@ def sandbox(
         clock_skew_s=clock_skew,
         shared_account=shared_account,
         legacy=relaxed,
+        iam_policy=iam_policy,
     )
+    if iam_policy is not None:
+        from ..sandbox.iam import IamPolicy
+
+        try:
+            IamPolicy.load(iam_policy)
+        except SandboxError as exc:
+            raise click.BadParameter(str(exc), param_hint="--iam") from None
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -177,6 +194,8 @@ def sandbox(
                     click.echo(f"  {name}: {RELAXATIONS[name]}")
             else:
                 click.echo("strict: refuses and limits what AWS does (timing: see above)")
+            if iam_policy is not None:
+                click.echo(f"IAM enforcing: callers hold only {iam_policy}")
             for path, route in sorted(sb.routes.items()):
                 click.echo(f"  GET {sb.api_url}{path}  ->  {route.function}:{route.alias}")
             target_out.parent.mkdir(parents=True, exist_ok=True)
