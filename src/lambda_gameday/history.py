@@ -202,15 +202,8 @@ class HistoryStore:
         conn.execute(
             "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?)",
             (
-                run.run_id,
-                run.plan,
-                run.target,
-                run.target_kind,
-                run.environment,
-                run.started_at,
-                run.finished_at,
-                run.verdict,
-                report_dir,
+                run.run_id, run.plan, run.target, run.target_kind, run.environment,
+                run.started_at, run.finished_at, run.verdict, report_dir,
                 json.dumps(run.to_dict(), allow_nan=True),
             ),
         )
@@ -223,36 +216,17 @@ class HistoryStore:
                 conn.execute(
                     "INSERT INTO slo_results VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
-                        run.run_id,
-                        p.name,
-                        s.metric,
-                        s.subject,
-                        s.measured,
-                        s.budget,
-                        s.comparison,
-                        s.unit,
-                        s.samples,
-                        int(s.passed),
-                        s.lower_bound,
-                        s.detail,
+                        run.run_id, p.name, s.metric, s.subject, s.measured, s.budget,
+                        s.comparison, s.unit, s.samples, int(s.passed), s.lower_bound, s.detail,
                     ),
                 )
             for t in p.timelines:
                 conn.execute(
                     "INSERT INTO experiments VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
-                        run.run_id,
-                        p.name,
-                        t.experiment,
-                        t.mttr_s,
-                        t.time_to_detect_s,
-                        t.time_to_rollback_s,
-                        t.time_to_recover_s,
-                        t.budget_s,
-                        t.failed_requests,
-                        t.total_requests,
-                        int(t.passed),
-                        t.broken_phase,
+                        run.run_id, p.name, t.experiment, t.mttr_s, t.time_to_detect_s,
+                        t.time_to_rollback_s, t.time_to_recover_s, t.budget_s,
+                        t.failed_requests, t.total_requests, int(t.passed), t.broken_phase,
                     ),
                 )
                 for i, e in enumerate(t.events):
@@ -272,17 +246,8 @@ class HistoryStore:
             "ON CONFLICT(deployment_id) DO UPDATE SET status=excluded.status, "
             "completed_at=excluded.completed_at, error_code=excluded.error_code",
             (
-                d.deployment_id,
-                d.target,
-                d.application,
-                d.group,
-                d.status,
-                d.created_at,
-                d.completed_at,
-                d.creator,
-                d.rollback_of,
-                d.error_code,
-                run_id,
+                d.deployment_id, d.target, d.application, d.group, d.status, d.created_at,
+                d.completed_at, d.creator, d.rollback_of, d.error_code, run_id,
             ),
         )
 
@@ -321,17 +286,9 @@ class HistoryStore:
             rows = conn.execute(sql, [*args, limit]).fetchall()
         out = [
             RunSummary(
-                run_id=row[0],
-                plan=row[1],
-                target=row[2],
-                started_at=row[3],
-                duration_s=row[4],
-                verdict=row[5],
-                report_dir=row[6],
-                worst_p95_ms=row[7],
-                min_availability=row[8],
-                worst_mttr_s=row[9],
-                slos_failed=row[10],
+                run_id=row[0], plan=row[1], target=row[2], started_at=row[3], duration_s=row[4],
+                verdict=row[5], report_dir=row[6], worst_p95_ms=row[7],
+                min_availability=row[8], worst_mttr_s=row[9], slos_failed=row[10],
                 slos_total=row[11],
             )
             for row in rows
