@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..sandbox.relaxations import DEFAULT_LEGACY, RELAXATIONS
+
 if TYPE_CHECKING:
     from ..sandbox.describe import SandboxFacts
 
@@ -97,9 +99,11 @@ def target_toml(facts: SandboxFacts) -> str:
     "--legacy",
     "legacy",
     multiple=True,
-    metavar="NAME",
-    help="Relax one AWS refusal by name (repeatable; see the list printed at start). "
-    "Default: GAMEDAY_SANDBOX_LEGACY, else the built-in temporary set.",
+    type=click.Choice(sorted(RELAXATIONS)),
+    help="Relax one AWS refusal by name (repeatable; temporary, not as AWS). Default: "
+    "$GAMEDAY_SANDBOX_LEGACY (comma-separated, or 'none'), else "
+    + ", ".join(sorted(DEFAULT_LEGACY))
+    + ".",
 )
 @click.option(
     "--strict",
@@ -141,7 +145,7 @@ def sandbox(
     stage, and an AWS endpoint (moto) for boto3, the aws CLI and chaostoolkit-aws."""
     from ..sandbox import Sandbox, SandboxConfig, SandboxError
     from ..sandbox.describe import describe
-    from ..sandbox.relaxations import RELAXATIONS, legacy_from_env, parse_legacy
+    from ..sandbox.relaxations import legacy_from_env, parse_legacy
 
     if not (len(account_id) == 12 and account_id.isdigit()):
         raise click.BadParameter("an AWS account id is 12 digits", param_hint="--account-id")
