@@ -316,8 +316,8 @@ def stand_in_hook(endpoint_url: str, region: str) -> Handler:
             "codedeploy",
             endpoint_url=endpoint_url,
             region_name=region,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
+            aws_access_key_id="sandbox",  # the functions' execution role (iam.py: exempt)
+            aws_secret_access_key="sandbox",
         )
         client.put_lifecycle_event_hook_execution_status(
             deploymentId=event["DeploymentId"],
