@@ -29,7 +29,7 @@ from werkzeug.wrappers import Response
 
 from ..awsapi import ApiCall, aws_error
 from ..serverless_stack import StackSpec
-from .cloudformation import _HANDLED, QUIET_TYPES, read_cloudformation
+from .cloudformation import HANDLED_TYPES, QUIET_TYPES, read_cloudformation
 from .errors import StackFileError
 from .sam import is_sam, transform_sam
 from .yamlfile import load_yaml
@@ -139,7 +139,7 @@ class CloudFormationTwin:
                 {
                     t
                     for _, t, _ in spec.resources
-                    if t not in _HANDLED and t not in QUIET_TYPES and t not in _OTHERS
+                    if t not in HANDLED_TYPES and t not in QUIET_TYPES and t not in _OTHERS
                 }
                 | {t for _, t, _ in spec.resources if t in _NOT_CREATED}
             )

@@ -39,7 +39,7 @@ from ..serverless_stack import (
 from .errors import StackFileError
 from .intrinsics import Resolver, ResourceValue
 
-__all__ = ["QUIET_TYPES", "read_cloudformation"]
+__all__ = ["HANDLED_TYPES", "QUIET_TYPES", "read_cloudformation"]
 
 QUIET_TYPES = frozenset(
     {
@@ -281,7 +281,7 @@ class _Reader:
             if not self.active(logical):
                 continue
             by_type.setdefault(kind, []).append(logical)
-            if kind not in _HANDLED and kind not in QUIET_TYPES and kind not in unsupported:
+            if kind not in HANDLED_TYPES and kind not in QUIET_TYPES and kind not in unsupported:
                 unsupported.append(kind)
 
         functions: dict[str, _Fn] = {}
@@ -696,7 +696,7 @@ class _Reader:
             fn.routes.append(RouteDef(method.upper(), path, alias, "HTTP"))
 
 
-_HANDLED = frozenset(
+HANDLED_TYPES = frozenset(
     {
         "AWS::Lambda::Function",
         "AWS::Lambda::Version",
