@@ -32,6 +32,7 @@ gets a ConfigurationUpdate history item saying so, and `ControlLoops.warnings` l
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -210,15 +211,31 @@ def _install_cloudformation(sandbox: Sandbox, clients: dict[str, Any]) -> None:
     CloudFormationTwin(sandbox, lambda: clients, create).install()
 
 
-def _clients(sandbox: Sandbox) -> dict[str, Any]:
-    import boto3
+class _Clients(dict[str, Any]):
+    """The platform's boto3 clients, each made on first use (a default sandbox never needs
+    the Lambda, IAM or SQS ones, and each costs a service-model load)."""
 
-    session = boto3.session.Session(
-        aws_access_key_id="sandbox",
-        aws_secret_access_key="sandbox",
-        region_name=sandbox.config.region,
-    )
-    return {
-        name: session.client(name, endpoint_url=sandbox.endpoint_url)
-        for name in ("sns", "cloudwatch", "codedeploy", "lambda", "iam", "sqs")
-    }
+    def __init__(self, sandbox: Sandbox):
+        super().__init__()
+        self._sandbox = sandbox
+        self._lock = threading.Lock()
+        self._session: Any = None
+
+    def __missing__(self, name: str) -> Any:
+        import boto3
+
+        with self._lock:
+            if name not in self:
+                if self._session is None:
+                    self._session = boto3.session.Session(
+                        aws_access_key_id="sandbox",
+                        aws_secret_access_key="sandbox",
+                        region_name=self._sandbox.config.region,
+                    )
+                client = self._session.client(name, endpoint_url=self._sandbox.endpoint_url)
+                self[name] = client
+            return dict.__getitem__(self, name)
+
+
+def _clients(sandbox: Sandbox) -> dict[str, Any]:
+    return _Clients(sandbox)
