@@ -81,6 +81,8 @@ class RunContext:
         self._bound = False  # placed in a run's configuration by a control
         self._by_controls = False  # made by a control (stock `chaos run`), not open_run
         self._holders: set[str] = set()
+        # production granted on the command line (run_experiment); never by a file
+        self.allow_production = False
         self.safety = SafetyState()
         self.traffic: TrafficRecorder | None = None
         self.traffic_log: Path | None = None

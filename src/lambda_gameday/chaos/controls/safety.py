@@ -3,9 +3,11 @@
 Declare it in every experiment's `controls` (provider module
 `lambda_gameday.chaos.controls.safety`). With the stock `chaos run` it:
 
-* before the experiment, refuses a production target unless configuration
-  `gameday_allow_production` is true, and checks every function, alias, alarm and group
-  the experiment names exists — failing before anything is injected;
+* before the experiment, refuses destructive work on a production target — or one with
+  no declared class (see chaos/context.py: the stock run reads GAMEDAY_TARGET) — unless
+  GAMEDAY_ALLOW_PRODUCTION=1 (the experiment's configuration cannot grant it), and
+  checks every function, alias, alarm and group the experiment names exists — failing
+  before anything is injected;
 * watches stop conditions in the background: availability of the traffic control's
   probes below `availability_floor` (after `min_probes`), or any alarm in
   `stop_on_alarms` in ALARM; a tripped condition interrupts the experiment;
@@ -69,10 +71,15 @@ def remove_open_faults(configuration: dict[str, object] | None) -> list[str]:
     """Undo this run's open ledger entries; returns one line per problem (empty: clean)."""
     sc = scope(configuration)
     with shielded():
-        report = cleanup(sc.ledger, run_id=sc.ledger.run_id, clients=sc.clients)
+        try:
+            report = cleanup(sc.ledger, sc.target, run_id=sc.ledger.run_id, clients=sc.clients)
+        except GamedayError as exc:  # the target's identity could not be read
+            return [f"cleanup could not run: {exc.one_line()}"]
     for entry in report.undone:
         logger.warning(f"gameday safety: removed fault left by the run: {entry.description}")
-    return [f"{e.description}: {why}" for e, why in report.failed]
+    for entry, conflict in report.conflicts:
+        logger.warning(f"gameday safety: {entry.description}: {conflict}")
+    return report.left_behind()
 
 
 def _watch(

@@ -58,15 +58,21 @@ def judge_findings(
 
 
 def cleanup_faults(ctx: PhaseContext) -> list[str]:
-    """Remove every fault still open in the chaos ledger (a safety net: the chaos runner
-    already undoes its own). Returns what was removed or could not be."""
-    from ...aws import Clients
+    """Remove every fault still open in the chaos ledger on this target (a safety net: the
+    chaos runner already undoes its own). Entries of other targets are listed, never
+    undone here. Returns what was removed, left alone or could not be removed."""
     from ...chaos.ledger import DEFAULT_LEDGER, Ledger
     from ...chaos.undo import cleanup
 
     if not Path(DEFAULT_LEDGER).exists():
         return []
-    report = cleanup(Ledger(DEFAULT_LEDGER), clients=Clients(ctx.target))
-    return [f"removed {e.description}" for e in report.undone] + [
-        f"could not remove {e.description}: {why}" for e, why in report.failed
-    ]
+    ledger = Ledger(DEFAULT_LEDGER)
+    report = cleanup(ledger, ctx.target)
+    ledger.compact()
+    return (
+        [f"removed {e.description}" for e in report.undone]
+        + [f"could not remove {line}" for line in report.left_behind()]
+        + [f"left alone (another target's): {line}" for line in report.foreign_lines()]
+        + [f"{e.description}: {c}" for e, c in report.conflicts]
+        + list(report.problems)
+    )
