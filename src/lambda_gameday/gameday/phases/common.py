@@ -10,11 +10,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...config import FunctionSpec, Target
+from ...exceptions import ConfigError
 from ...findings import Finding
 from ..model import PhaseResult
 from ..plan import PhaseSpec
 
-__all__ = ["PhaseContext", "PhaseRunner", "cleanup_faults", "judge_findings", "select_functions"]
+__all__ = [
+    "PhaseContext",
+    "PhaseRunner",
+    "artifact_path",
+    "cleanup_faults",
+    "judge_findings",
+    "select_functions",
+]
 
 
 @dataclass
@@ -30,6 +38,20 @@ class PhaseContext:
 
 
 PhaseRunner = Callable[[PhaseSpec, PhaseContext], PhaseResult]
+
+
+def artifact_path(ctx: PhaseContext, filename: str) -> Path:
+    """`filename` (made from a phase name) directly inside the artifacts directory. A name
+    that would reach elsewhere (`../../tmp/x`, an absolute path) is bad input: nothing is
+    created or deleted outside the report directory, whatever the plan's validation let by."""
+    base = ctx.artifacts_dir.resolve()
+    path = (base / filename).resolve()
+    if "/" in filename or "\\" in filename or "\0" in filename or path.parent != base:
+        raise ConfigError(
+            f"{filename!r} would be written outside the report directory {base}; a phase name "
+            "may not contain path separators"
+        )
+    return path
 
 
 def select_functions(target: Target, names: Sequence[str]) -> list[FunctionSpec]:
