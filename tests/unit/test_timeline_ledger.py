@@ -90,7 +90,7 @@ def test_unwritable_ledger_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_journal_redaction_masks_declared_secrets_keys_and_url_passwords() -> None:
-    from lambda_gameday.chaos.redact import REDACTED, redact_journal
+    from lambda_gameday.redact import REDACTED, redact_journal
 
     journal = {
         "experiment": {

@@ -32,11 +32,11 @@ from typing import Any
 from ..config import Target
 from ..content import content_path
 from ..exceptions import ConfigError, GamedayError, VerdictFailed
+from ..redact import RedactingFilter, redact_data, redact_journal
 from .context import clients_for, ledger_for
 from .ledger import DEFAULT_LEDGER
 from .milestones import extension_of, timeline_for_journal
 from .preflight import check_experiment, named_resources
-from .redact import redact, redact_journal
 from .run import open_run
 from .timeline import ProbeRecord, Timeline
 from .undo import cleanup
@@ -178,7 +178,7 @@ def plan(experiment: Mapping[str, Any], configuration: Mapping[str, object]) -> 
         for act in acts:
             provider = act.get("provider", {})
             args = substitute(dict(provider.get("arguments", {}) or {}), dict(configuration), {})
-            args = redact(args, set())
+            args = redact_data(args)
             where = provider.get("func") or provider.get("url") or provider.get("path") or "?"
             lines.append(
                 f"  {act.get('type', '?')} {act.get('name', '?')}: {where}"
@@ -241,9 +241,13 @@ class _DropExpected(logging.Filter):
 
 
 def _quiet_expected_warnings() -> None:
+    """Drop chaoslib's expected warning; redact every chaostoolkit log line (they quote
+    activity arguments and outputs)."""
     log = logging.getLogger("chaostoolkit")
     if not any(isinstance(f, _DropExpected) for f in log.filters):
         log.addFilter(_DropExpected())
+    if not any(isinstance(f, RedactingFilter) for f in log.filters):
+        log.addFilter(RedactingFilter())
 
 
 def run_experiment(

@@ -14,7 +14,7 @@ Declare it in every experiment's `controls` (provider module
 * after the experiment (and again at cleanup, whatever happened), undoes every fault this
   run left open in the ledger. Chaos Toolkit's default rollback strategy skips
   rollbacks of failed or interrupted runs; this does not depend on it.
-* redacts secrets from the journal.
+* redacts secrets from the journal and from chaostoolkit's log lines (lambda_gameday.redact).
 
 Its state (stop flag, watcher, whether cleanup ran) lives on the run's context (run.py),
 so a stop condition tripped in one run never reaches the next.
@@ -124,6 +124,10 @@ def configure_control(
 ) -> None:
     """Join the run's context, remember its configuration and start watching the stop
     conditions."""
+    from ...redact import RedactingFilter
+
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())  # the stock run logs activity arguments too
     run = join_run(configuration, HOLDER)
     run.begin()
     st = run.safety
@@ -202,7 +206,7 @@ def after_experiment_control(
     problems = remove_open_faults(configuration)
     run.safety.cleaned = not problems
     if state is not None:
-        from ..redact import redact_journal
+        from ...redact import redact_journal
 
         gd = state.setdefault("gameday", {})
         if run.aborted_by is not None:
