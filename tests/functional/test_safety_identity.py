@@ -77,6 +77,12 @@ TRIAL = {
 
 @pytest.fixture(scope="module")
 def twins() -> Iterator[dict[str, Sandbox]]:
+    import inspect
+
+    from lambda_gameday.sandbox.awsapi import AwsApi
+
+    if "account_id" not in inspect.signature(AwsApi).parameters:  # until `twin` is merged
+        pytest.skip("needs a twin that serves SandboxConfig.account_id (branch twin)")
     with (
         Sandbox(SandboxConfig(account_id=ACCOUNTS["a"], seed=7)) as a,
         Sandbox(SandboxConfig(account_id=ACCOUNTS["b"], seed=7)) as b,
