@@ -138,6 +138,21 @@ def test_killed_coldstart_leaves_an_entry_and_cleanup_removes_the_touch(
     assert entry.kind == "coldstart" and entry.resource == FN
     variables = snapshot(sandbox_client)[FN]["env"]
     assert "GAMEDAY_COLDSTART" in variables
+    # WHEN the ledger also has a corrupt line, and `cleanup --check` looks first
+    with ledger.open("r+") as f:
+        lines = f.read().splitlines(keepends=True)
+        f.seek(0)
+        f.writelines([lines[0], '{"op": "fault", "id": "zz", "at": \n', *lines[1:]])
+    check = gameday(
+        sandbox, ledger, "cleanup", "--check", "--target", str(target_file),
+        "--ledger", str(ledger), cwd=tmp_path,
+    )  # fmt: skip
+    # THEN it lists the entry, reports the line by number, and touches nothing
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert f"would remove: cold-start touch GAMEDAY_COLDSTART on {FN}" in check.stdout
+    assert f"{ledger}:2: skipped not a ledger record" in check.stderr
+    assert "GAMEDAY_COLDSTART" in snapshot(sandbox_client)[FN]["env"]
+    assert [e.id for e in Ledger(ledger).open_entries()] == [entry.id]
     # WHEN `gameday cleanup` runs against the target
     done = gameday(
         sandbox, ledger, "cleanup", "--target", str(target_file), "--ledger", str(ledger),
