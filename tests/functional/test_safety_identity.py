@@ -5,8 +5,8 @@ chaos run on A SIGKILLed mid-injection, WHEN `gameday cleanup` runs against B TH
 nothing changes on B or on A and A's entries are listed with the target each belongs
 to; WHEN it runs against A THEN A is restored and nothing is left open.
 
-Needs the twin to run under another account id (`SandboxConfig(account_id=...)`: moto's
-per-account state, with every call to a twin's endpoint made in its own account).
+The twins run side by side in this process under their own account ids
+(`SandboxConfig(account_id=...)`: every call to a twin's endpoint is made in its account).
 """
 
 from __future__ import annotations
@@ -77,12 +77,6 @@ TRIAL = {
 
 @pytest.fixture(scope="module")
 def twins() -> Iterator[dict[str, Sandbox]]:
-    import inspect
-
-    from lambda_gameday.sandbox.awsapi import AwsApi
-
-    if "account_id" not in inspect.signature(AwsApi).parameters:  # until `twin` is merged
-        pytest.skip("needs a twin that serves SandboxConfig.account_id (branch twin)")
     with (
         Sandbox(SandboxConfig(account_id=ACCOUNTS["a"], seed=7)) as a,
         Sandbox(SandboxConfig(account_id=ACCOUNTS["b"], seed=7)) as b,
