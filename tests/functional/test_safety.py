@@ -69,6 +69,12 @@ SLOW = {
 }
 
 
+SAFETY_CONTROL = {
+    "name": "gameday-safety",
+    "provider": {"type": "python", "module": "lambda_gameday.chaos.controls.safety"},
+}
+
+
 def gameday(
     sandbox: Sandbox, ledger: Path, *args: str, cwd: Path, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
@@ -278,6 +284,21 @@ def test_one_destructive_run_per_target(
         assert len(second.stderr.strip().splitlines()) == 1
         reports = tmp_path / "reports"
         assert not reports.exists() or list(reports.iterdir()) == []  # no run started
+        # the stock `chaos run` (with the safety control) is refused by the same lock
+        stock = tmp_path / "stock.json"
+        stock.write_text(json.dumps({**SLOW, "controls": [SAFETY_CONTROL]}))
+        environ = env(sandbox, tmp_path / "stock-ledger.jsonl")
+        environ["GAMEDAY_TARGET"] = str(target_file)
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "chaos"), "--no-log-file", "run", str(stock)],
+            env=environ,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert "is busy" in done.stdout + done.stderr, (done.stdout + done.stderr)[-3000:]
+        assert Ledger(tmp_path / "stock-ledger.jsonl").entries() == []
     finally:
         # WHEN the first run is SIGKILLed (its lock and its fault stay behind)
         first.send_signal(signal.SIGKILL)
@@ -299,22 +320,7 @@ def test_stock_chaos_run_refuses_a_production_target_file(
     baseline = snapshot(sandbox_client)
     ledger = tmp_path / "ledger.jsonl"
     experiment = tmp_path / "hold.json"
-    experiment.write_text(
-        json.dumps(
-            {
-                **SLOW,
-                "controls": [
-                    {
-                        "name": "gameday-safety",
-                        "provider": {
-                            "type": "python",
-                            "module": "lambda_gameday.chaos.controls.safety",
-                        },
-                    }
-                ],
-            }
-        )
-    )
+    experiment.write_text(json.dumps({**SLOW, "controls": [SAFETY_CONTROL]}))
     environ = env(sandbox, ledger)
     environ.pop("AWS_ENDPOINT_URL")  # the target file alone says where to go
     environ["GAMEDAY_TARGET"] = str(production_file(sandbox, tmp_path))

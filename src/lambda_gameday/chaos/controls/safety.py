@@ -4,10 +4,11 @@ Declare it in every experiment's `controls` (provider module
 `lambda_gameday.chaos.controls.safety`). With the stock `chaos run` it:
 
 * before the experiment, refuses destructive work on a production target — or one with
-  no declared class (see chaos/context.py: the stock run reads GAMEDAY_TARGET) — unless
-  GAMEDAY_ALLOW_PRODUCTION=1 (the experiment's configuration cannot grant it), and
-  checks every function, alias, alarm and group the experiment names exists — failing
-  before anything is injected;
+  no declared class (chaos/context.py: the stock run reads GAMEDAY_TARGET) — unless
+  GAMEDAY_ALLOW_PRODUCTION=1 (the experiment's configuration cannot grant it); checks
+  every function, alias, alarm and group the experiment names exists; and takes the
+  target's run lock (one destructive run per target, lambda_gameday.lock; released at
+  cleanup) — all before anything is injected;
 * watches stop conditions in the background: availability of the traffic control's
   probes below `availability_floor` (after `min_probes`), or any alarm in
   `stop_on_alarms` in ALARM; a tripped condition interrupts the experiment;
@@ -159,10 +160,16 @@ def before_experiment_control(
     """Production refusal and preflight, before anything is injected."""
     from chaoslib.exceptions import InterruptExecution
 
+    from ...lock import target_lock
+    from ..milestones import extension_of
     from ..preflight import check_experiment
 
     try:
         check_experiment(context, configuration, secrets)
+        if extension_of(context)["destructive"]:
+            sc = scope(configuration)
+            what = f"chaos experiment {context.get('title', '')!r}"
+            sc.run.safety.lock.enter_context(target_lock(sc.target, what, sc.clients))
     except GamedayError as exc:
         raise InterruptExecution(exc.one_line()) from None
 
@@ -227,3 +234,4 @@ def cleanup_control() -> None:
     if st.configured and not st.cleaned:
         for problem in remove_open_faults(st.configuration):
             logger.error(f"gameday safety: could not remove a fault: {problem}")
+    st.lock.close()  # the run lock goes last, once nothing of the run is left
