@@ -85,3 +85,23 @@ def test_a_target_built_without_a_file_fails_closed(monkeypatch: pytest.MonkeyPa
     refuse_unless_allowed(target_from(base), granted, "a fault")
     monkeypatch.setenv("GAMEDAY_ALLOW_PRODUCTION", "1")
     refuse_unless_allowed(target_from(base), RunContext(), "a fault")
+
+
+def test_the_load_phase_is_refused_against_production(tmp_path: Path) -> None:
+    from lambda_gameday.config import FunctionSpec, Target
+    from lambda_gameday.gameday.orchestrator import GameDay
+    from lambda_gameday.gameday.plan import parse_plan
+
+    prod = Target(
+        name="prod",
+        kind="aws",
+        environment="production",
+        region="ap-south-1",
+        api_url="https://api.example.com",
+        functions=(FunctionSpec("fn", "/health"),),
+    )
+    plan = parse_plan({"name": "p", "phases": ["load"]}, "<test>")
+    with pytest.raises(SafetyError, match=r"phase 'load' .*--allow-production"):
+        GameDay(plan, prod, report_parent=tmp_path).run()
+    assert list(tmp_path.iterdir()) == []  # refused before anything was written
+    GameDay(plan, prod, report_parent=None, allow_production=True).check_safety()
