@@ -43,7 +43,7 @@ def cleanup(ledger_path: str, target_file: str | None, check: bool) -> None:
     from ..chaos.undo import CleanupReport
     from ..chaos.undo import cleanup as replay
     from ..config import Target, load_target
-    from ..exceptions import GamedayError
+    from ..exceptions import GamedayError, SafetyError
     from ..lock import target_lock
 
     ledger = Ledger(ledger_path)
@@ -77,7 +77,9 @@ def cleanup(ledger_path: str, target_file: str | None, check: bool) -> None:
                 continue  # recorded without an identity: listed below, never undone
             try:
                 reports.append(run_one(target_from_ref(ref)))
-            except TargetError as exc:
+            except SafetyError:
+                raise  # a run holds that target: say so, exit 5
+            except GamedayError as exc:  # unreachable, or its target file no longer loads
                 unreachable += [(e, exc.one_line()) for e in group]
 
     handled = {e.id for r in reports for e in (*r.undone, *r.pending, *(f for f, _ in r.failed))}
