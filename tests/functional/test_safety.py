@@ -124,7 +124,7 @@ def test_killed_coldstart_leaves_an_entry_and_cleanup_removes_the_touch(
         "--function",
         FN,
         "--warm",
-        "2000",
+        "1000",
         "--ledger",
         str(ledger),
         "--out",

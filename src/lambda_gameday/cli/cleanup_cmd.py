@@ -13,21 +13,16 @@ from __future__ import annotations
 import click
 
 from ..exceptions import TargetError
-from .options import ledger_option
+from .options import ledger_option, target_option_with
 
 __all__ = ["cleanup"]
 
 
 @click.command("cleanup")
 @ledger_option
-@click.option(
-    "--target",
-    "target_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    envvar="GAMEDAY_TARGET",
-    help="Undo only this target's entries (default: each entry's recorded target, if it "
-    "still answers with the recorded identity). Env: GAMEDAY_TARGET.",
+@target_option_with(
+    "Undo only this target's entries (default: each entry's recorded target, if it "
+    "still answers with the recorded identity). Env: GAMEDAY_TARGET."
 )
 @click.option("--check", is_flag=True, help="List what would be undone; change nothing.")
 def cleanup(ledger_path: str, target_file: str | None, check: bool) -> None:

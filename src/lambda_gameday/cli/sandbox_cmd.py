@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .options import PORT, SEED, STAGE, Finite
+
 if TYPE_CHECKING:
     from ..sandbox.describe import SandboxFacts
 
@@ -53,13 +55,21 @@ def target_toml(facts: SandboxFacts) -> str:
 
 
 @click.command("sandbox")
-@click.option("--stage", default="dev", show_default=True, help="Serverless stage name.")
-@click.option("--api-port", type=int, default=0, help="Gateway port (default: any free port).")
-@click.option("--aws-port", type=int, default=0, help="AWS endpoint port (default: any free port).")
 @click.option(
-    "--init-ms", type=float, default=150.0, show_default=True, help="Cold-start init duration."
+    "--stage", type=STAGE, default="dev", show_default=True, help="Serverless stage name."
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seeds routing and faults.")
+@click.option("--api-port", type=PORT, default=0, help="Gateway port (default: any free port).")
+@click.option(
+    "--aws-port", type=PORT, default=0, help="AWS endpoint port (default: any free port)."
+)
+@click.option(
+    "--init-ms",
+    type=Finite(0, 60_000),
+    default=150.0,
+    show_default=True,
+    help="Cold-start init duration.",
+)
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seeds routing and faults.")
 @click.option(
     "--faithful",
     is_flag=True,
@@ -81,7 +91,7 @@ def target_toml(facts: SandboxFacts) -> str:
 )
 @click.option(
     "--clock-skew",
-    type=float,
+    type=Finite(-86_400, 86_400),
     default=0.0,
     show_default=True,
     help="Seconds AWS's clock runs ahead of the local one (negative: behind); applied to "
