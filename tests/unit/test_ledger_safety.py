@@ -105,3 +105,28 @@ def test_the_load_phase_is_refused_against_production(tmp_path: Path) -> None:
         GameDay(plan, prod, report_parent=tmp_path).run()
     assert list(tmp_path.iterdir()) == []  # refused before anything was written
     GameDay(plan, prod, report_parent=None, allow_production=True).check_safety()
+
+
+def test_a_lock_is_stale_when_its_lease_ran_out_or_its_local_holder_is_gone() -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from lambda_gameday.lock import _proc_start, _stale
+
+    now = 1_000.0
+    here, me = socket.gethostname(), os.getpid()
+    mine = {"host": here, "pid": me, "pid_start": _proc_start(me) or "", "lease_until": now + 60}
+    assert not _stale(mine, now)  # alive, within its lease
+    assert _stale({**mine, "lease_until": now - 1}, now)  # lease ran out
+    elsewhere = {"host": "another-machine", "pid": 1, "lease_until": now + 60}
+    assert not _stale(elsewhere, now)  # another machine's holder: only its lease can tell
+    assert _stale({**elsewhere, "lease_until": now - 1}, now)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    assert _stale({**mine, "pid": int(dead.stdout)}, now)  # the holder on this machine is gone
+    if mine["pid_start"]:  # a reused pid is not the holder
+        assert _stale({**mine, "pid_start": "1"}, now)
+    assert not _stale(None, now)  # unreadable: someone's, not ours to judge
