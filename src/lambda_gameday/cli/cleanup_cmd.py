@@ -43,8 +43,10 @@ def cleanup(ledger_path: str, target_file: str | None, check: bool) -> None:
 
     ledger = Ledger(ledger_path)
     entries = ledger.open_entries()
-    for problem in ledger.problems:
+    for problem in ledger.problems[:20]:
         click.echo(f"warning: {problem}", err=True)
+    if len(ledger.problems) > 20:
+        click.echo(f"warning: {len(ledger.problems) - 20} more unreadable lines skipped", err=True)
 
     def run_one(target: Target) -> CleanupReport:
         if check:
