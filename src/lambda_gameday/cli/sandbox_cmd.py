@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..sandbox.relaxations import DEFAULT_LEGACY, RELAXATIONS
 from .options import PORT, SEED, STAGE, Finite
 
 if TYPE_CHECKING:
@@ -107,14 +108,24 @@ def target_toml(facts: SandboxFacts) -> str:
     "--legacy",
     "legacy",
     multiple=True,
-    metavar="NAME",
-    help="Relax one AWS refusal by name (repeatable; see the list printed at start). "
-    "Default: GAMEDAY_SANDBOX_LEGACY, else the built-in temporary set.",
+    type=click.Choice(sorted(RELAXATIONS)),
+    help="Relax one AWS refusal by name (repeatable; temporary, not as AWS). Default: "
+    "$GAMEDAY_SANDBOX_LEGACY (comma-separated, or 'none'), else "
+    + ", ".join(sorted(DEFAULT_LEGACY))
+    + ".",
 )
 @click.option(
     "--strict",
     is_flag=True,
     help="No relaxations: refuse and limit everything AWS does (overrides --legacy).",
+)
+@click.option(
+    "--iam",
+    "iam_policy",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="IAM enforcing mode: callers hold only this identity policy (JSON); a call it "
+    "does not allow gets AccessDeniedException.",
 )
 @click.option(
     "--target-out",
@@ -136,13 +147,14 @@ def sandbox(
     shared_account: bool,
     legacy: tuple[str, ...],
     strict: bool,
+    iam_policy: str | None,
     target_out: Path,
 ) -> None:
     """Start the sandbox on 127.0.0.1: the seed's four health endpoints behind an API Gateway
     stage, and an AWS endpoint (moto) for boto3, the aws CLI and chaostoolkit-aws."""
     from ..sandbox import Sandbox, SandboxConfig, SandboxError
     from ..sandbox.describe import describe
-    from ..sandbox.relaxations import RELAXATIONS, legacy_from_env, parse_legacy
+    from ..sandbox.relaxations import legacy_from_env, parse_legacy
 
     if not (len(account_id) == 12 and account_id.isdigit()):
         raise click.BadParameter("an AWS account id is 12 digits", param_hint="--account-id")
@@ -167,7 +179,15 @@ def sandbox(
         clock_skew_s=clock_skew,
         shared_account=shared_account,
         legacy=relaxed,
+        iam_policy=iam_policy,
     )
+    if iam_policy is not None:
+        from ..sandbox.iam import IamPolicy
+
+        try:
+            IamPolicy.load(iam_policy)
+        except SandboxError as exc:
+            raise click.BadParameter(str(exc), param_hint="--iam") from None
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -187,6 +207,8 @@ def sandbox(
                     click.echo(f"  {name}: {RELAXATIONS[name]}")
             else:
                 click.echo("strict: refuses and limits what AWS does (timing: see above)")
+            if iam_policy is not None:
+                click.echo(f"IAM enforcing: callers hold only {iam_policy}")
             for path, route in sorted(sb.routes.items()):
                 click.echo(f"  GET {sb.api_url}{path}  ->  {route.function}:{route.alias}")
             target_out.parent.mkdir(parents=True, exist_ok=True)

@@ -144,7 +144,7 @@ def _s3_client(endpoint: str, region: str) -> Any:
                 "s3",
                 endpoint_url=endpoint,
                 region_name=region,
-                aws_access_key_id="testing",
+                aws_access_key_id="sandbox",
                 aws_secret_access_key="testing",
                 config=Config(
                     retries={"max_attempts": 1, "mode": "standard"},
