@@ -186,8 +186,9 @@ def same_target(a: TargetRef, b: TargetRef) -> bool:
 def describe_target(ref: TargetRef) -> str:
     """`name (account 123456789012, ap-south-1, http://127.0.0.1:4566)` for messages."""
     where = ref.get("endpoint_url") or "AWS endpoints"
-    account = ref.get("account_id") or "unknown account"
-    return f"{ref.get('name', '?')} (account {account}, {ref.get('region', '?')}, {where})"
+    acct = ref.get("account_id")
+    account = f"account {acct}" if acct else "no account id recorded"
+    return f"{ref.get('name', '?')} ({account}, {ref.get('region', '?')}, {where})"
 
 
 @dataclass
