@@ -380,3 +380,29 @@ def test_a_traversal_phase_name_writes_and_deletes_nothing_outside(
     assert victim.read_text() == "keep me"
     assert sorted(str(p) for p in tmp_path.rglob("*")) == before
     assert os.listdir(reports) == []
+
+
+def test_a_cleanup_that_fails_names_what_is_left_and_how_to_remove_it(
+    sandbox: Sandbox, target_file: Path, tmp_path: Path
+) -> None:
+    from lambda_gameday.chaos.context import identity_of
+    from lambda_gameday.config import load_target
+
+    # GIVEN an open fault of this target whose undo cannot succeed (its function is gone)
+    path = tmp_path / "ledger.jsonl"
+    Ledger(path).record(
+        "concurrency", "hasivu-dev-nope", "reserved concurrency 0 on hasivu-dev-nope",
+        identity_of(load_target(target_file)),
+        [{"op": "restore_concurrency", "function": "hasivu-dev-nope", "reserved": None}],
+    )  # fmt: skip
+    # WHEN cleanup runs
+    done = gameday(
+        sandbox, path, "cleanup", "--target", str(target_file), "--ledger", str(path),
+        cwd=tmp_path,
+    )  # fmt: skip
+    # THEN it fails (exit 3) in one line: what may still be in place, and the manual undo
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "faults may still be in place: reserved concurrency 0 on hasivu-dev-nope" in done.stderr
+    assert "aws lambda delete-function-concurrency --function-name hasivu-dev-nope" in done.stderr
+    assert len(Ledger(path).open_entries()) == 1  # still open: nothing claims it was removed
