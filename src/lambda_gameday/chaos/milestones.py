@@ -68,13 +68,15 @@ def milestones_from_journal(journal: Mapping[str, Any]) -> Milestones:
         if not module.startswith("lambda_gameday.chaos") or run.get("status") != "succeeded":
             continue
         if not isinstance(out, Mapping):
-            if (
-                func in ("remove_faults", "restore_alias", "restore_concurrency", "dependency_up")
-                and out
-            ):
-                # A restore step of the method (a drill): its own start/end are the truth.
+            # A restore step of the method returns what it undid (empty: nothing was left).
+            # Putting an alias back is a rollback; removing any other fault is the harness
+            # undoing its own injection, which is no recovery by the platform.
+            undone = [str(x) for x in out] if isinstance(out, list) else []
+            if func == "restore_alias" and undone:
                 m.setdefault("rollback_started", _iso(run.get("start")))
                 m.setdefault("alias_restored", _iso(run.get("end")))
+            elif func in ("remove_faults", "restore_concurrency", "dependency_up") and undone:
+                m.setdefault("fault_removed_by_harness", _iso(run.get("end")))
             continue
         if "injected_at" in out and "fault_injected" not in m:
             m["fault_injected"] = out["injected_at"]

@@ -65,7 +65,7 @@ def coldstart(
         results = run_cold_starts(
             target, chosen, warm_requests=warm, on_result=writer.write, log_deadline_s=log_deadline
         )
-    console.print(coldstart_table(results))
+    console.print(coldstart_table(results, modelled=target.kind == "sandbox"))
     console.print(f"results: {out}", highlight=False)
     failed = [r for r in results if r.outcome == "failed"]
     if failed:

@@ -126,9 +126,13 @@ def results_table(stats: dict[str, EndpointStats], title: str = "Synthetic check
     return table
 
 
-def coldstart_table(results: Sequence[ColdStartResult | ProvisionedResult]) -> Table:
+def coldstart_table(
+    results: Sequence[ColdStartResult | ProvisionedResult], *, modelled: bool = False
+) -> Table:
+    """`modelled`: the target is the sandbox, whose Init Duration is configured, not measured."""
     table = Table(title="Cold starts (Invoke API on $LATEST; provisioned via the alias)")
-    for col in ("function", "probe", "cold client ms", "Init Duration ms", "warm p50 ms", "result"):
+    init_col = "Init Duration ms (modelled by the sandbox)" if modelled else "Init Duration ms"
+    for col in ("function", "probe", "cold client ms", init_col, "warm p50 ms", "result"):
         table.add_column(col, justify="left" if col in ("function", "probe", "result") else "right")
     for r in results:
         verdict = "[green]ok[/]" if r.outcome == "ok" else f"[red]{r.outcome}[/]: {r.reason}"

@@ -11,10 +11,17 @@ from pathlib import Path
 
 from ...config import FunctionSpec, Target
 from ...findings import Finding
-from ..model import PhaseResult
+from ..model import PhaseResult, PhaseStatus, SLOResult
 from ..plan import PhaseSpec
 
-__all__ = ["PhaseContext", "PhaseRunner", "cleanup_faults", "judge_findings", "select_functions"]
+__all__ = [
+    "PhaseContext",
+    "PhaseRunner",
+    "cleanup_faults",
+    "judge_findings",
+    "select_functions",
+    "status_of",
+]
 
 
 @dataclass
@@ -37,6 +44,16 @@ def select_functions(target: Target, names: Sequence[str]) -> list[FunctionSpec]
     return [target.function(n) for n in names] if names else list(target.functions)
 
 
+def status_of(slos: Sequence[SLOResult], findings: Sequence[Finding] = ()) -> PhaseStatus:
+    """failed when an SLO was breached (or had no data) or a finding is an error;
+    inconclusive when nothing failed but an SLO could not be asserted; else passed."""
+    if any(s.breached for s in slos) or any(f.severity == "error" for f in findings):
+        return "failed"
+    if any(s.inconclusive for s in slos):
+        return "inconclusive"
+    return "passed"
+
+
 def judge_findings(
     spec: PhaseSpec, started: float, findings: Sequence[Finding], fail_on: str
 ) -> PhaseResult:
@@ -57,16 +74,16 @@ def judge_findings(
     )
 
 
-def cleanup_faults(ctx: PhaseContext) -> list[str]:
+def cleanup_faults(ctx: PhaseContext) -> tuple[list[str], list[str]]:
     """Remove every fault still open in the chaos ledger (a safety net: the chaos runner
-    already undoes its own). Returns what was removed or could not be."""
+    already undoes its own). Returns (removed, could not be removed), one line each."""
     from ...aws import Clients
     from ...chaos.ledger import DEFAULT_LEDGER, Ledger
     from ...chaos.undo import cleanup
 
     if not Path(DEFAULT_LEDGER).exists():
-        return []
+        return [], []
     report = cleanup(Ledger(DEFAULT_LEDGER), clients=Clients(ctx.target))
-    return [f"removed {e.description}" for e in report.undone] + [
-        f"could not remove {e.description}: {why}" for e, why in report.failed
+    return [e.description for e in report.undone], [
+        f"{e.description}: {why}" for e, why in report.failed
     ]

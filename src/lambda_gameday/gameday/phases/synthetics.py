@@ -12,9 +12,9 @@ from ...findings import Finding
 from ...synthetics import CheckDefinition, CheckResult, CheckRunner, ResultsWriter, load_checks
 from ...synthetics.definitions import Expectations, LatencyBudget
 from ..measure import Sample, endpoint_stats, latency_slos
-from ..model import PhaseResult, PhaseStatus
+from ..model import PhaseResult
 from ..plan import PhaseSpec, SyntheticsOptions
-from .common import PhaseContext, select_functions
+from .common import PhaseContext, select_functions, status_of
 
 __all__ = ["run_synthetics"]
 
@@ -89,14 +89,18 @@ def run_synthetics(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
         for c in checks
     ]
     slos = latency_slos(stats, ctx.target)
-    status: PhaseStatus = "passed" if all(s.passed for s in slos) else "failed"
+    status = status_of(slos)
+    message = {
+        "failed": f"{sum(s.breached for s in slos)} SLO(s) breached",
+        "inconclusive": f"{sum(s.inconclusive for s in slos)} SLO(s) inconclusive",
+    }.get(status, "")
     return PhaseResult(
         spec.name,
         spec.kind,
         status,
         started,
         time.time(),
-        message="" if status == "passed" else f"{sum(not s.passed for s in slos)} SLO(s) breached",
+        message=message,
         slos=tuple(slos),
         endpoints=tuple(stats),
         findings=_failure_findings([r for rs in results.values() for r in rs]),
