@@ -38,7 +38,7 @@ from .phases.lint import run_lint
 from .phases.load import run_load
 from .phases.synthetics import run_synthetics
 from .plan import ChaosOptions, PhaseKind, PhaseSpec, Plan
-from .reachability import unreachable
+from .reachability import TargetGone, unreachable
 
 __all__ = [
     "PHASES",
@@ -219,7 +219,7 @@ class GameDay:
                 try:
                     why = unreachable(self.target) if first else None
                     if why is not None:
-                        result = _unusable(spec, t0, why, first)
+                        result = _unusable(spec, t0, why, first=True)
                     else:
                         result = run_phase(spec, ctx)
                 except KeyboardInterrupt:
@@ -233,7 +233,12 @@ class GameDay:
                         message="interrupted (Ctrl-C / SIGTERM); faults removed",
                     )
                 except TargetError as exc:
-                    result = _unusable(spec, t0, exc.one_line(), first)
+                    # Gone mid-phase, or refused from the start (credentials, a missing
+                    # resource) in the first phase that touched it
+                    # (the pre-check connected, so a network failure now means it went away)
+                    gone = isinstance(exc, TargetGone) or not first
+                    gone = gone or unreachable(self.target, timeout_s=1.0) is not None
+                    result = _unusable(spec, t0, exc.one_line(), first=not gone)
                 except GamedayError as exc:
                     result = PhaseResult(
                         spec.name, spec.kind, "error", t0, time.time(), message=exc.one_line()
@@ -255,7 +260,7 @@ class GameDay:
                     # Did the platform fail, or did the target go away under the phase?
                     why = unreachable(self.target)
                     if why is not None:
-                        result = _unusable(spec, t0, why, first, keep=result)
+                        result = _unusable(spec, t0, why, first=False, keep=result)
                 unusable = result.status == "unusable"
                 results.append(result)
                 progress.update(

@@ -13,8 +13,13 @@ import socket
 from urllib.parse import urlsplit
 
 from ..config import Target
+from ..exceptions import TargetError
 
-__all__ = ["unreachable"]
+__all__ = ["TargetGone", "unreachable"]
+
+
+class TargetGone(TargetError):
+    """A target that answered before stopped answering in the middle of a phase."""
 
 
 def _endpoint_problem(what: str, url: str, timeout_s: float) -> str | None:

@@ -3,8 +3,10 @@ against the target's budget."""
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,21 +62,74 @@ def _timeline(
     )
 
 
+@contextmanager
+def _chaos_log_to(path: Path) -> Iterator[None]:
+    """Chaos Toolkit's log goes to a file in the report directory for the phase: the game
+    day's terminal shows its own verdict, one line per problem, not chaoslib's log."""
+    log = logging.getLogger("chaostoolkit")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    saved = (log.propagate, log.level)
+    log.addHandler(handler)
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+        log.propagate, log.level = saved[0], saved[1]
+
+
 def run_chaos(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
     """Each experiment through the chaos runner (rollbacks always, ledger, preflight);
     its MTTR timeline judged against the target's budget; journals kept."""
-    from ...chaos.controls import traffic
-    from ...chaos.faults import ABORT, abort_reason
-    from ...chaos.runner import Interrupted, run_experiment
-
     opts = spec.options
     assert isinstance(opts, ChaosOptions)
     started = time.time()
-    budget = ctx.target.slos.mttr_s
     timelines: list[Timeline] = []
     slos: list[SLOResult] = []
     artifacts: list[str] = []
     not_removed: list[str] = []
+    journals = ctx.artifacts_dir / "journals"
+    log_file = journals / "chaostoolkit.log"
+    with _chaos_log_to(log_file):
+        _run_all(spec, ctx, opts, timelines, slos, artifacts, not_removed)
+    if log_file.exists():
+        artifacts.append(str(log_file.relative_to(ctx.artifacts_dir)))
+    status = status_of(slos)
+    if any(not t.passed for t in timelines) or not_removed:
+        status = "failed"
+    message = f"{len(not_removed)} fault(s) could not be removed" if not_removed else ""
+    return PhaseResult(
+        spec.name,
+        spec.kind,
+        status,
+        started,
+        time.time(),
+        message=message,
+        slos=tuple(slos),
+        timelines=tuple(timelines),
+        artifacts=tuple(artifacts),
+        faults_not_removed=tuple(dict.fromkeys(not_removed)),
+    )
+
+
+def _run_all(
+    spec: PhaseSpec,
+    ctx: PhaseContext,
+    opts: ChaosOptions,
+    timelines: list[Timeline],
+    slos: list[SLOResult],
+    artifacts: list[str],
+    not_removed: list[str],
+) -> None:
+    from ...chaos.controls import traffic
+    from ...chaos.faults import ABORT, abort_reason
+    from ...chaos.runner import Interrupted, run_experiment
+
+    budget = ctx.target.slos.mttr_s
     journals = ctx.artifacts_dir / "journals"
     for name in opts.experiments:
         if ctx.stop.is_set():
@@ -146,19 +201,3 @@ def run_chaos(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
                 )
             )
         not_removed += result.cleanup_problems
-    status = status_of(slos)
-    if any(not t.passed for t in timelines) or not_removed:
-        status = "failed"
-    message = f"{len(not_removed)} fault(s) could not be removed" if not_removed else ""
-    return PhaseResult(
-        spec.name,
-        spec.kind,
-        status,
-        started,
-        time.time(),
-        message=message,
-        slos=tuple(slos),
-        timelines=tuple(timelines),
-        artifacts=tuple(artifacts),
-        faults_not_removed=tuple(dict.fromkeys(not_removed)),
-    )

@@ -7,6 +7,7 @@ import time
 from ..measure import load_stats, threshold_slo
 from ..model import PhaseResult, PhaseStatus
 from ..plan import LoadOptions, PhaseSpec
+from ..reachability import TargetGone, unreachable
 from .common import PhaseContext
 
 __all__ = ["run_load"]
@@ -25,10 +26,19 @@ def run_load(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
     started = time.time()
     out = ctx.artifacts_dir / f"{spec.name}-results.json"
 
+    checked = [0.0]
+
     def progress(elapsed: float, requests: int) -> None:
         ctx.progress(f"{elapsed:.0f}/{opts.duration_s:.0f} s, {requests:,} requests")
         if ctx.stop.is_set():
             raise KeyboardInterrupt
+        if elapsed - checked[0] >= 2.0:
+            # Locust counts a refused connection as a failed request: a target that went
+            # away mid-run must end the phase as unusable, not as users' failures.
+            checked[0] = elapsed
+            why = unreachable(ctx.target, timeout_s=1.0)
+            if why is not None:
+                raise TargetGone(why)
 
     report = run_locust(
         ctx.target,

@@ -14,6 +14,7 @@ from ...synthetics.definitions import Expectations, LatencyBudget
 from ..measure import Sample, endpoint_stats, latency_slos
 from ..model import PhaseResult
 from ..plan import PhaseSpec, SyntheticsOptions
+from ..reachability import TargetGone, unreachable
 from .common import PhaseContext, select_functions, status_of
 
 __all__ = ["run_synthetics"]
@@ -74,12 +75,19 @@ def run_synthetics(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
                 break
             if i % 25 == 0:
                 ctx.progress(f"round {i + 1}/{opts.probes} of {len(checks)} endpoints")
+            answered = False
             for check in checks:  # interleaved, so a transient fault hits every endpoint alike
                 if ctx.stop.is_set():
                     raise KeyboardInterrupt
                 result = runner.run(check)
                 writer.write(result)
                 results[check.name].append(result)
+                answered = answered or result.status_code is not None
+            if not answered:
+                # A whole round without one HTTP answer: a dead target, or a broken one?
+                why = unreachable(ctx.target)
+                if why is not None:
+                    raise TargetGone(why)
     stats = [
         endpoint_stats(
             c.endpoint if c.endpoint.startswith("/") else c.name,
