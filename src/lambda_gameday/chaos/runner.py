@@ -54,9 +54,28 @@ TRAFFIC = "lambda_gameday.chaos.controls.traffic"
 
 
 class Interrupted(GamedayError):
-    """The run was interrupted by a signal; faults were removed."""
+    """The run was interrupted (a signal, or a stop condition); faults were removed.
+    `by_signal`: Ctrl-C or SIGTERM, never a verdict on the platform."""
 
     exit_code = 130
+
+    def __init__(self, message: str, *, by_signal: bool = True) -> None:
+        super().__init__(message)
+        self.by_signal = by_signal
+
+
+# chaoslib's own SIGTERM handler (chaoslib.exit) replaces ours while an experiment runs and
+# raises InterruptExecution with this text inside whatever activity was running: the
+# activity then reads as failed and the safety control as a stop condition. The journal
+# keeps the text, which is how a SIGTERM is told apart from a platform failure.
+_CHAOSLIB_SIGTERM = "SIGTERM signal received"
+
+
+def _sigterm_in(journal: Mapping[str, Any]) -> bool:
+    for run in list(journal.get("run", []) or []) + list(journal.get("rollbacks", []) or []):
+        if any(_CHAOSLIB_SIGTERM in str(line) for line in run.get("exception", []) or []):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -262,19 +281,20 @@ def run_experiment(
     settings: dict[str, Any] = {"runtime": {"rollbacks": {"strategy": "always"}}}
     ledger = ledger_for(conf)
     journal: dict[str, Any] = {}
-    interrupted = False
+    interrupted = signalled = False
     problems: list[str] = []
     try:
         with _signals_as_interrupt() as seen, Runner(Strategy.DEFAULT) as runner:
             try:
                 journal = runner.run(copy.deepcopy(experiment), settings=settings)
             except KeyboardInterrupt:
-                interrupted = True
+                interrupted = signalled = True
             stopped = journal.get("gameday", {}).get("stopped_by")
             by_signal = journal.get("status") == "interrupted" and not stopped
-            interrupted = interrupted or bool(seen) or by_signal
+            signalled = bool(seen) or _sigterm_in(journal)
+            interrupted = interrupted or signalled or by_signal
     except KeyboardInterrupt:
-        interrupted = True
+        interrupted = signalled = True
     finally:
         with _ignoring_signals():
             report = cleanup(ledger, run_id=run_id, clients=clients_for(target))
@@ -304,7 +324,8 @@ def run_experiment(
     if interrupted:
         raise Interrupted(
             f"experiment {title!r} interrupted; faults removed"
-            + (f" except: {'; '.join(problems)}" if problems else "")
+            + (f" except: {'; '.join(problems)}" if problems else ""),
+            by_signal=signalled or not journal.get("gameday", {}).get("stopped_by"),
         )
     return result
 

@@ -149,7 +149,7 @@ def _run_all(
                 )
             load_note = loaded.note()
         except Interrupted as exc:
-            if not ABORT.is_set():  # a signal (Ctrl-C / SIGTERM), not a stop condition
+            if exc.by_signal or not ABORT.is_set():  # Ctrl-C / SIGTERM, not a stop condition
                 raise KeyboardInterrupt from None
             # A stop condition tripped: the experiment failed safely (faults removed).
             stem = Path(name).stem
