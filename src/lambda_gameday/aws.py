@@ -7,6 +7,7 @@ ResourceNotFound with a one-line reason, so no caller ever shows a botocore trac
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -55,7 +56,11 @@ _NOT_FOUND_CODES = {
 
 
 class Clients:
-    """Builds boto3 clients for one target; cached per service."""
+    """Builds boto3 clients for one target; cached per service. Safe to share between
+    threads (the chaos safety watcher polls alarms while activities run): the session
+    and each client are made once, under a lock. boto3 documents clients as thread-safe
+    once made, sessions as not (boto3 guide, "Session": multithreading or
+    multiprocessing with sessions; "Low-level clients": multithreading)."""
 
     def __init__(self, target: Target, *, max_attempts: int = 5, read_timeout: float = 30.0):
         self.target = target
@@ -66,6 +71,7 @@ class Clients:
             read_timeout=read_timeout,
         )
         self._cache: dict[str, Any] = {}
+        self._lock = threading.Lock()
 
     @cached_property
     def session(self) -> boto3.session.Session:
@@ -85,13 +91,18 @@ class Clients:
             ) from None
 
     def client(self, service: str) -> Any:
-        if service not in self._cache:
-            self._cache[service] = self.session.client(
-                service,  # type: ignore[call-overload]
-                endpoint_url=self.target.endpoint_url,
-                config=self._config,
-            )
-        return self._cache[service]
+        found = self._cache.get(service)
+        if found is not None:
+            return found
+        with self._lock:
+            if service not in self._cache:
+                # session is a cached_property: it is also first made under the lock
+                self._cache[service] = self.session.client(
+                    service,  # type: ignore[call-overload]
+                    endpoint_url=self.target.endpoint_url,
+                    config=self._config,
+                )
+            return self._cache[service]
 
     def lambda_(self) -> LambdaClient:
         return self.client("lambda")  # type: ignore[no-any-return]

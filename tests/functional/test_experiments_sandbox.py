@@ -27,7 +27,6 @@ import pytest
 from sandbox_helpers import env, wait_until
 from sandbox_helpers import snapshot as function_snapshot
 
-from lambda_gameday.chaos.controls import traffic
 from lambda_gameday.chaos.ledger import Ledger
 from lambda_gameday.chaos.runner import ExperimentResult, run_experiment
 from lambda_gameday.config import Target, sandbox_target
@@ -159,9 +158,7 @@ def test_throttling_is_seen_by_users_counted_and_restored(
     assert tl is not None and tl.broken_phase is None
     m = tl.milestones
     assert m.fault_injected is not None and m.alias_restored is not None
-    statuses = {
-        r.status for r in traffic.recorded() if m.fault_injected <= r.sent_at < m.alias_restored
-    }
+    statuses = {r.status for r in result.probes if m.fault_injected <= r.sent_at < m.alias_restored}
     assert 500 in statuses
     assert tl.time_to_recover is not None and tl.time_to_recover < target.slos.mttr_s
     cw = sandbox_client("cloudwatch")
@@ -208,7 +205,7 @@ def test_dependency_outage_fails_readiness_and_recovers(
     down = truth_at(sandbox, "dependency", "database", m.fault_injected - 5, state="down")
     up = truth_at(sandbox, "dependency", "database", down, state="up")
     # AND only readiness requests sent while the database was down failed
-    failed = [r for r in traffic.recorded() if not r.ok]
+    failed = [r for r in result.probes if not r.ok]
     assert len(failed) >= 3 and {r.path for r in failed} == {"/health/ready"}
     assert all(down <= r.sent_at <= up for r in failed), (down, up, failed)
     assert tl.first_sustained_success is not None and tl.first_sustained_success >= up - 0.2
@@ -231,7 +228,7 @@ def test_timeout_regression_gives_502s_then_is_rolled_back(
     m = tl.milestones
     assert m.alarm == ERROR_ALARM and m.faulty_version is not None
     assert m.fault_injected is not None and m.alias_restored is not None
-    bad = [r for r in traffic.recorded() if not r.ok]
+    bad = [r for r in result.probes if not r.ok]
     assert bad and {r.status for r in bad} == {502}
     assert all(r.sent_at < m.alias_restored for r in bad)
     assert tl.time_to_recover is not None and tl.time_to_recover < target.slos.mttr_s
@@ -304,7 +301,7 @@ def test_latency_canary_is_not_detected_by_the_seeds_duration_alarm(
     assert "phase detect broke" in result.failure()
     m = result.timeline.milestones
     assert m.fault_injected is not None and m.faulty_version is not None
-    slow = [r for r in traffic.recorded() if r.sent_at >= m.fault_injected and not r.ok]
+    slow = [r for r in result.probes if r.sent_at >= m.fault_injected and not r.ok]
     assert slow and all(r.done_at - r.sent_at >= 1.5 for r in slow)
     assert not [
         e

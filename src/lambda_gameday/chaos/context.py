@@ -8,6 +8,8 @@ Configuration keys (all optional):
     gameday_endpoint_url  AWS endpoint                  (env AWS_ENDPOINT_URL)
     gameday_stage      stage of the seed's names, "dev" (env GAMEDAY_STAGE)
     gameday_ledger     fault ledger file               (env GAMEDAY_LEDGER)
+    gameday_run_id     the run's id in the ledger      (env GAMEDAY_RUN_ID; a run without
+                       one gets a fresh id from its run context, see run.py)
 
 Without a target file, an endpoint URL makes a target of kind sandbox (the seed's
 functions, alarms and groups); no endpoint makes an AWS target using the default
@@ -31,6 +33,7 @@ __all__ = [
     "api_url",
     "clients_for",
     "ledger_for",
+    "run_id_from",
     "target_from",
     "target_ref",
 ]
@@ -90,10 +93,15 @@ def api_url(configuration: Configuration) -> str:
     return url
 
 
+def run_id_from(configuration: Configuration) -> str | None:
+    """The run id the configuration (or GAMEDAY_RUN_ID) names, if any."""
+    return _get(configuration, "gameday_run_id", "GAMEDAY_RUN_ID")
+
+
 def ledger_for(configuration: Configuration) -> Ledger:
     """The run's ledger; one object per path so every activity shares its run id."""
     path = _get(configuration, "gameday_ledger", "GAMEDAY_LEDGER") or DEFAULT_LEDGER
-    run_id = _get(configuration, "gameday_run_id", "GAMEDAY_RUN_ID")
+    run_id = run_id_from(configuration)
     with _lock:
         key = f"{path}\0{run_id}"
         if key not in _ledgers:

@@ -5,7 +5,6 @@ Also the typed results activities return (they end up in the Chaos Toolkit journ
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import TypedDict, TypeVar
 
@@ -13,10 +12,10 @@ from ..aws import Clients
 from ..config import Target
 from .context import Configuration, clients_for, ledger_for, target_from, target_ref
 from .ledger import FaultKind, Ledger, LedgerEntry, UndoStep
+from .run import RunContext, run_of
 from .undo import undo_entry
 
 __all__ = [
-    "ABORT",
     "FaultResult",
     "Scope",
     "check_abort",
@@ -28,35 +27,11 @@ __all__ = [
 
 T = TypeVar("T")
 
-# Set by the safety control when a stop condition trips; long waits check it. It stays set
-# after the run (the game day reads it) but only interrupts while a run is in progress, so
-# an activity called directly from Python after a stopped run is not refused.
-ABORT = threading.Event()
-IN_RUN = threading.Event()
-_abort_reason: list[str] = []
 
-
-def request_abort(reason: str) -> None:
-    if not ABORT.is_set():
-        _abort_reason.append(reason)
-        ABORT.set()
-
-
-def abort_reason() -> str:
-    return _abort_reason[0] if _abort_reason else ""
-
-
-def reset_abort() -> None:
-    ABORT.clear()
-    _abort_reason.clear()
-
-
-def check_abort() -> None:
-    """Raise chaoslib's InterruptExecution if a stop condition tripped in the current run."""
-    if ABORT.is_set() and IN_RUN.is_set():
-        from chaoslib.exceptions import InterruptExecution
-
-        raise InterruptExecution(f"stop condition: {abort_reason()}")
+def check_abort(configuration: Configuration) -> None:
+    """Raise chaoslib's InterruptExecution if a stop condition tripped in the activity's
+    run while it is in progress (see RunContext.check_abort)."""
+    run_of(configuration).check_abort()
 
 
 class FaultResult(TypedDict):
@@ -79,10 +54,11 @@ def fault_result(entry: LedgerEntry, injected_at: float) -> FaultResult:
 
 
 class Scope:
-    """Target, clients and ledger for one activity call."""
+    """Target, clients, ledger and run context for one activity call."""
 
     def __init__(self, configuration: Configuration):
         self.configuration = configuration
+        self.run: RunContext = run_of(configuration)
         self.target: Target = target_from(configuration)
         self.clients: Clients = clients_for(self.target)
         self.ledger: Ledger = ledger_for(configuration)
@@ -103,7 +79,7 @@ def inject(
 ) -> tuple[LedgerEntry, T, float]:
     """Ledger first, then the change; returns the entry, the action's result and the
     instant the change completed on the target."""
-    check_abort()
+    sc.run.check_abort()
     entry = sc.ledger.record(kind, resource, description, target_ref(sc.target), undo, **extra)
     result = action()
     at = sc.ledger.mark_injected(entry.id)

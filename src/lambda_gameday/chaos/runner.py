@@ -36,7 +36,8 @@ from .ledger import DEFAULT_LEDGER
 from .milestones import extension_of, timeline_for_journal
 from .preflight import check_experiment, named_resources
 from .redact import redact, redact_journal
-from .timeline import Timeline
+from .run import open_run
+from .timeline import ProbeRecord, Timeline
 from .undo import cleanup
 
 __all__ = [
@@ -54,14 +55,14 @@ TRAFFIC = "lambda_gameday.chaos.controls.traffic"
 
 
 class Interrupted(GamedayError):
-    """The run was interrupted (a signal, or a stop condition); faults were removed.
-    `by_signal`: Ctrl-C or SIGTERM, never a verdict on the platform."""
+    """The run was interrupted; faults were removed. `aborted_by` names the stop condition
+    that tripped in the run, if one did (None: a signal)."""
 
     exit_code = 130
 
-    def __init__(self, message: str, *, by_signal: bool = True) -> None:
+    def __init__(self, message: str, aborted_by: str | None = None):
         super().__init__(message)
-        self.by_signal = by_signal
+        self.aborted_by = aborted_by
 
 
 # chaoslib's own SIGTERM handler (chaoslib.exit) replaces ours while an experiment runs and
@@ -87,6 +88,8 @@ class ExperimentResult:
     journal: dict[str, Any]
     journal_path: Path | None
     cleanup_problems: tuple[str, ...]
+    aborted_by: str | None = None  # the stop condition that tripped in this run, if any
+    probes: tuple[ProbeRecord, ...] = ()  # the background traffic of this run
 
     @property
     def ok(self) -> bool:
@@ -107,7 +110,7 @@ class ExperimentResult:
                 break
         if self.deviated:
             parts.append("the steady state deviated after the method")
-        stopped = self.journal.get("gameday", {}).get("stopped_by")
+        stopped = self.aborted_by or self.journal.get("gameday", {}).get("stopped_by")
         if stopped:
             parts.append(f"stopped: {stopped}")
         return "; ".join(parts) or f"experiment {self.status}"
@@ -283,29 +286,33 @@ def run_experiment(
     journal: dict[str, Any] = {}
     interrupted = signalled = False
     problems: list[str] = []
-    try:
-        with _signals_as_interrupt() as seen, Runner(Strategy.DEFAULT) as runner:
-            try:
-                journal = runner.run(copy.deepcopy(experiment), settings=settings)
-            except KeyboardInterrupt:
-                interrupted = signalled = True
-            stopped = journal.get("gameday", {}).get("stopped_by")
-            by_signal = journal.get("status") == "interrupted" and not stopped
-            signalled = bool(seen) or _sigterm_in(journal)
-            interrupted = interrupted or signalled or by_signal
-    except KeyboardInterrupt:
-        interrupted = signalled = True
-    finally:
-        with _ignoring_signals():
-            report = cleanup(ledger, run_id=run_id, clients=clients_for(target))
-            problems = [f"{e.description}: {why}" for e, why in report.failed]
-            from .controls import traffic
+    from .controls.traffic import stop_traffic
 
-            traffic.cleanup_control()
+    # This run's context: the controls join it, the activities reach it through the
+    # configuration; the stop reason and probes are read from it afterwards.
+    with open_run(run_id) as run:
+        try:
+            with _signals_as_interrupt() as seen, Runner(Strategy.DEFAULT) as runner:
+                try:
+                    journal = runner.run(copy.deepcopy(experiment), settings=settings)
+                except KeyboardInterrupt:
+                    interrupted = signalled = True
+                by_signal = journal.get("status") == "interrupted" and run.aborted_by is None
+                signalled = signalled or bool(seen) or _sigterm_in(journal)
+                interrupted = interrupted or signalled or by_signal
+        except KeyboardInterrupt:
+            interrupted = signalled = True
+        finally:
+            with _ignoring_signals():
+                run.end()
+                report = cleanup(ledger, run_id=run_id, clients=clients_for(target))
+                problems = [f"{e.description}: {why}" for e, why in report.failed]
+                stop_traffic(run)
     problems += list(journal.get("gameday", {}).get("cleanup_problems", []))
+    probes = tuple(run.recorded())
     timeline = None
     if journal:
-        timeline = timeline_for_journal(journal, traffic.recorded(), conf)
+        timeline = timeline_for_journal(journal, list(probes), conf)
         journal.setdefault("gameday", {})["timeline"] = timeline.to_dict()
         redact_journal(journal, experiment.get("secrets"))
     if journal_path is not None and journal:
@@ -320,12 +327,14 @@ def run_experiment(
         journal,
         Path(journal_path) if journal_path else None,
         tuple(problems),
+        run.aborted_by,
+        probes,
     )
     if interrupted:
         raise Interrupted(
             f"experiment {title!r} interrupted; faults removed"
             + (f" except: {'; '.join(problems)}" if problems else ""),
-            by_signal=signalled or not journal.get("gameday", {}).get("stopped_by"),
+            aborted_by=None if signalled else run.aborted_by,
         )
     return result
 

@@ -112,6 +112,12 @@ class Telemetry:
                         {"timestamp": int(at * 1000), "message": message}
                     )
                 for (group, stream), events in by_stream.items():
+                    # PutLogEvents refuses a batch that is not in chronological order
+                    # (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html),
+                    # and so does moto: the whole batch would be lost and the flusher
+                    # thread would die. Buffer order is not time order if the wall clock
+                    # steps back; a stable sort keeps START/END/REPORT of one instant in order.
+                    events.sort(key=lambda event: event["timestamp"])
                     if (group, stream) not in self._streams:
                         logs_backend.ensure_log_group(group)
                         if stream not in logs_backend.groups[group].streams:

@@ -14,7 +14,7 @@ from typing import Literal, TypedDict
 
 from ...aws import aws_errors
 from ...exceptions import ConfigError, GamedayError
-from ..faults import FaultResult, Scope, check_abort, fault_result, inject, scope, undo_faults
+from ..faults import FaultResult, Scope, fault_result, inject, scope, undo_faults
 from ..ledger import UndoStep
 from ..undo import wait_function_updated
 
@@ -207,7 +207,7 @@ def _wait_alias_routes(
     at once when the deployment meant to shift it ends without doing so."""
     deadline = time.monotonic() + timeout_s
     while True:
-        check_abort()
+        sc.run.check_abort()
         current, weights = _alias_state(sc, function, alias)
         if current == version or weights.get(version, 0.0) > 0:
             return time.time()
@@ -451,7 +451,7 @@ def manual_rollback(
     sc = scope(configuration)
     lam = sc.clients.lambda_()
     started = time.time()
-    check_abort()
+    sc.run.check_abort()
     with aws_errors(f"listing versions of {function_name}"):
         versions: list[str] = []
         for page in lam.get_paginator("list_versions_by_function").paginate(

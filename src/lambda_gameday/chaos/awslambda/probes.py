@@ -8,7 +8,8 @@ from typing import TypedDict
 
 from ...aws import aws_errors
 from ...exceptions import GamedayError
-from ..faults import check_abort, scope
+from ..faults import scope
+from ..run import run_of
 
 __all__ = [
     "AliasState",
@@ -77,9 +78,10 @@ def wait_for_alias_version(
         raise GamedayError(
             f"no version given and no canary of {function_name}:{alias} in this run's ledger"
         )
+    run = run_of(configuration)
     deadline = time.monotonic() + timeout_s
     while True:
-        check_abort()
+        run.check_abort()
         state = alias_routing(function_name, alias, configuration)
         if state["version"] == wanted and not any(state["weights"].values()):
             return state
@@ -91,14 +93,16 @@ def wait_for_alias_version(
         time.sleep(0.1)
 
 
-def observed_split(path: str | None = None, since: float | None = None) -> TrafficSplit:
+def observed_split(
+    path: str | None = None,
+    since: float | None = None,
+    configuration: dict[str, object] | None = None,
+) -> TrafficSplit:
     """The traffic split users actually saw: X-Amz-Executed-Version of the background
-    traffic control's probes (optionally one path, since an epoch time)."""
-    from ..controls.traffic import recorded
-
+    traffic control's probes in this run (optionally one path, since an epoch time)."""
     probes = [
         p
-        for p in recorded()
+        for p in run_of(configuration).recorded()
         if (path is None or p.path == path) and (since is None or p.sent_at >= since)
     ]
     counts = Counter(p.version or "unknown" for p in probes)

@@ -11,7 +11,7 @@ from typing import Literal, TypedDict
 
 from ...aws import Clients, aws_errors
 from ...exceptions import GamedayError, ResourceNotFound
-from ..faults import Scope, check_abort, scope
+from ..faults import Scope, scope
 
 __all__ = [
     "AlarmTransition",
@@ -65,11 +65,6 @@ def _history_transition(
     return None
 
 
-# The last transition this process reported per alarm: waiting for OK after ALARM must
-# find the OK that follows it, not an earlier one.
-_seen: dict[str, float] = {}
-
-
 def _default_after(sc: Scope, alarm: str, state: str) -> float:
     injected = [
         e.injected_at
@@ -77,8 +72,9 @@ def _default_after(sc: Scope, alarm: str, state: str) -> float:
         if e.run_id == sc.ledger.run_id and e.injected_at is not None
     ]
     candidates = [max(injected)] if injected else [time.time()]
-    if alarm in _seen:
-        candidates.append(_seen[alarm])
+    seen = sc.run.seen_alarms.get(alarm)  # waiting for OK after ALARM: the OK after it
+    if seen is not None:
+        candidates.append(seen)
     return max(candidates)
 
 
@@ -105,19 +101,19 @@ def wait_for_alarm_state(
     since = after if after is not None else _default_after(sc, alarm_name, state)
     deadline = time.monotonic() + timeout_s
     while True:
-        check_abort()
+        sc.run.check_abort()
         alarm = _describe(sc.clients, alarm_name)
         if alarm["StateValue"] == state:
             found = _history_transition(sc.clients, alarm_name, state, since)
             if found is not None:
-                _seen[alarm_name] = found[0]
+                sc.run.seen_alarms[alarm_name] = found[0]
                 return AlarmTransition(
                     alarm=alarm_name, state=state, at=found[0], source="history", reason=found[1]
                 )
             stamp = alarm.get("StateTransitionedTimestamp") or alarm.get("StateUpdatedTimestamp")
             at = stamp.timestamp() if isinstance(stamp, datetime) else time.time()
             if at >= since - 1:
-                _seen[alarm_name] = at
+                sc.run.seen_alarms[alarm_name] = at
                 return AlarmTransition(
                     alarm=alarm_name,
                     state=state,
@@ -142,7 +138,7 @@ def wait_for_alarm_quiet(
     sc = scope(configuration)
     deadline = time.monotonic() + timeout_s
     while True:
-        check_abort()
+        sc.run.check_abort()
         state = str(_describe(sc.clients, alarm_name)["StateValue"])
         if state != "ALARM":
             return state

@@ -67,7 +67,7 @@ def wait_for_deployment(
     wanted = set(statuses or _FINAL)
     deadline = time.monotonic() + timeout_s
     while True:
-        check_abort()
+        check_abort(configuration)
         out = _get(configuration, deployment_id)
         if out["status"] in wanted:
             return out
@@ -106,7 +106,7 @@ def wait_for_rollback(
     deployment_id = deployment_id or _run_deployment(configuration)
     deadline = time.monotonic() + timeout_s
     while True:
-        check_abort()
+        check_abort(configuration)
         out = _get(configuration, deployment_id)
         rb = out["rollback_deployment_id"]
         if rb:

@@ -13,6 +13,9 @@ Declare it in every experiment's `controls` (provider module
   run left open in the ledger. Chaos Toolkit's default rollback strategy skips
   rollbacks of failed or interrupted runs; this does not depend on it.
 * redacts secrets from the journal.
+
+Its state (stop flag, watcher, whether cleanup ran) lives on the run's context (run.py),
+so a stop condition tripped in one run never reaches the next.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from ...exceptions import GamedayError
-from ..faults import ABORT, IN_RUN, check_abort, request_abort, reset_abort, scope
+from ..faults import scope
+from ..run import RunContext, join_run, leave_run, run_of
 from ..undo import cleanup
 
 __all__ = [
@@ -40,7 +44,7 @@ __all__ = [
 
 logger = logging.getLogger("chaostoolkit")
 
-_state: dict[str, Any] = {}
+HOLDER = "gameday-safety"
 
 
 @contextmanager
@@ -72,33 +76,32 @@ def remove_open_faults(configuration: dict[str, object] | None) -> list[str]:
 
 
 def _watch(
+    run: RunContext,
     configuration: dict[str, object] | None,
     floor: float | None,
     min_probes: int,
     alarms: list[str],
     interval_s: float,
-    stop: threading.Event,
 ) -> None:
     from ..cloudwatch.probes import alarm_state
-    from .traffic import recorded
 
-    while not stop.wait(interval_s):
+    while not run.safety.stop.wait(interval_s):
         try:
             if floor is not None:
-                probes = recorded()
+                probes = run.recorded()
                 if len(probes) >= min_probes:
                     ok = sum(1 for p in probes if p.ok) / len(probes)
                     if ok < floor:
-                        request_abort(
+                        run.request_abort(
                             f"availability {ok:.1%} below the floor {floor:.1%}"
                             f" over {len(probes)} probes"
                         )
             for alarm in alarms:
                 if alarm_state(alarm, configuration) == "ALARM":
-                    request_abort(f"alarm {alarm} is in ALARM")
+                    run.request_abort(f"alarm {alarm} is in ALARM")
         except GamedayError as exc:
             logger.warning(f"gameday safety: stop-condition check failed: {exc.one_line()}")
-        if ABORT.is_set():
+        if run.aborted_by is not None:
             return
 
 
@@ -112,30 +115,28 @@ def configure_control(
     check_interval_s: float = 1.0,
     fail_fast: bool = True,
 ) -> None:
-    """Remember the run's configuration and start watching the stop conditions."""
-    reset_abort()
-    IN_RUN.set()
-    stop = threading.Event()
-    _state.clear()
-    _state.update(
-        configuration=configuration, stop=stop, secrets=secrets, cleaned=False, fail_fast=fail_fast
-    )
+    """Join the run's context, remember its configuration and start watching the stop
+    conditions."""
+    run = join_run(configuration, HOLDER)
+    run.begin()
+    st = run.safety
+    st.configured, st.configuration, st.secrets = True, configuration, secrets
+    st.cleaned, st.fail_fast = False, fail_fast
     if availability_floor is not None or stop_on_alarms:
-        thread = threading.Thread(
+        st.watcher = threading.Thread(
             target=_watch,
             daemon=True,
             name="gameday-safety",
             args=(
+                run,
                 configuration,
                 availability_floor,
                 min_probes,
                 list(stop_on_alarms or []),
                 check_interval_s,
-                stop,
             ),
         )
-        thread.start()
-        _state["thread"] = thread
+        st.watcher.start()
 
 
 def before_experiment_control(
@@ -155,31 +156,33 @@ def before_experiment_control(
         raise InterruptExecution(exc.one_line()) from None
 
 
-def before_rollback_control(context: Any, **_: object) -> None:
+def before_rollback_control(
+    context: Any, configuration: dict[str, object] | None = None, **_: object
+) -> None:
     """From here on nothing interrupts: rollbacks must all run."""
-    _state["in_rollbacks"] = True
+    run_of(configuration).safety.in_rollbacks = True
 
 
 def after_activity_control(
     context: dict[str, Any],
     state: dict[str, Any] | None = None,
     experiment: dict[str, Any] | None = None,
+    configuration: dict[str, object] | None = None,
     **_: object,
 ) -> None:
     """Interrupt the method once a stop condition tripped, or (with `fail_fast`) once one of
     its activities failed: later phases cannot hold when an earlier one broke, and waiting
     out their deadlines only keeps the fault in front of users longer."""
-    if _state.get("in_rollbacks"):
+    run = run_of(configuration)
+    if run.safety.in_rollbacks:
         return
     method = {a.get("name") for a in (experiment or {}).get("method", []) or []}
     if context.get("name") not in method:
         return
-    if ABORT.is_set():
-        check_abort()
-    if _state.get("fail_fast") and state is not None and state.get("status") == "failed":
-        reason = f"activity {context.get('name')!r} failed"
-        request_abort(reason)
-        check_abort()
+    run.check_abort()
+    if run.safety.fail_fast and state is not None and state.get("status") == "failed":
+        run.request_abort(f"activity {context.get('name')!r} failed")
+        run.check_abort()
 
 
 def after_experiment_control(
@@ -188,26 +191,28 @@ def after_experiment_control(
     configuration: dict[str, object] | None = None,
     **_: object,
 ) -> None:
+    run = run_of(configuration)
     problems = remove_open_faults(configuration)
-    _state["cleaned"] = not problems
+    run.safety.cleaned = not problems
     if state is not None:
         from ..redact import redact_journal
 
         gd = state.setdefault("gameday", {})
-        if ABORT.is_set():
-            from ..faults import abort_reason
-
-            gd["stopped_by"] = abort_reason()
+        if run.aborted_by is not None:
+            gd["stopped_by"] = run.aborted_by
         gd["cleanup_problems"] = problems
-        redact_journal(state, _state.get("secrets"))
+        redact_journal(state, run.safety.secrets)
 
 
 def cleanup_control() -> None:
-    """Last resort: whatever happened above, remove this run's open faults."""
-    IN_RUN.clear()
-    stop = _state.get("stop")
-    if isinstance(stop, threading.Event):
-        stop.set()
-    if "configuration" in _state and not _state.get("cleaned"):
-        for problem in remove_open_faults(_state["configuration"]):
+    """Last resort: whatever happened above, remove this run's open faults. chaoslib
+    passes no arguments here: the run is the one this thread is running."""
+    run = leave_run(HOLDER)
+    if run is None:
+        return
+    run.end()
+    st = run.safety
+    st.stop.set()
+    if st.configured and not st.cleaned:
+        for problem in remove_open_faults(st.configuration):
             logger.error(f"gameday safety: could not remove a fault: {problem}")

@@ -5,7 +5,8 @@ Declare it in an experiment's `controls` (provider module
 probes the API paths round-robin every `interval_s`, and stops at cleanup — or by itself
 after `max_duration_s` or `max_probes`. After the experiment it builds the MTTR timeline
 from these probes and the milestones in the journal and adds it to the journal under
-`gameday.timeline`.
+`gameday.timeline`. The recorder belongs to the run's context (run.py), so the next
+experiment in the process starts with no probes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any
 
 import httpx
 
-from ..context import api_url
+from ..context import Configuration, api_url
+from ..run import RunContext, join_run, leave_run, run_of
 from ..timeline import ProbeRecord
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "cleanup_control",
     "configure_control",
     "recorded",
+    "stop_traffic",
 ]
 
 
@@ -106,13 +109,12 @@ class TrafficRecorder:
                 self._stop.wait(max(0.0, next_at - time.monotonic()))
 
 
-_current: list[TrafficRecorder] = []
-_log_path: list[Path] = []
+HOLDER = "gameday-traffic"
 
 
-def recorded() -> list[ProbeRecord]:
-    """The probes of the running (or last) experiment in this process."""
-    return _current[-1].records() if _current else []
+def recorded(configuration: Configuration = None) -> list[ProbeRecord]:
+    """The probes of the run `configuration` belongs to (see run.run_of)."""
+    return run_of(configuration).recorded()
 
 
 def configure_control(
@@ -127,6 +129,7 @@ def configure_control(
 ) -> None:
     """Start background traffic against the target's API (paths default to /health):
     `concurrency` users each sending one request every `interval_s`."""
+    run = join_run(configuration, HOLDER)
     recorder = TrafficRecorder(
         api_url(configuration),
         paths or ["/health"],
@@ -136,11 +139,10 @@ def configure_control(
         max_probes=max_probes,
         concurrency=concurrency,
     )
-    _current.clear()
-    _current.append(recorder)
-    _log_path.clear()
-    if log_path:
-        _log_path.append(Path(log_path))
+    if run.traffic is not None:  # configured twice in one run: one traffic only
+        run.traffic.stop()
+    run.traffic = recorder
+    run.traffic_log = Path(log_path) if log_path else None
     recorder.start()
 
 
@@ -151,22 +153,33 @@ def after_experiment_control(
     **_: object,
 ) -> None:
     """Attach the MTTR timeline to the journal (`gameday.timeline`)."""
-    if state is None or not _current:
+    run = run_of(configuration)
+    if state is None or run.traffic is None:
         return
     from ..milestones import timeline_for_journal
 
-    timeline = timeline_for_journal(state, recorded(), configuration)
+    timeline = timeline_for_journal(state, run.recorded(), configuration)
     state.setdefault("gameday", {})["timeline"] = timeline.to_dict()
     state["gameday"]["timeline_text"] = timeline.render()
 
 
-def cleanup_control() -> None:
-    """Stop the traffic; write the probes as JSON Lines when `log_path` was given."""
-    for recorder in _current:
-        recorder.stop()
-    if _log_path and _current:
-        path = _log_path[0]
+def stop_traffic(run: RunContext) -> None:
+    """Stop the run's traffic; write its probes as JSON Lines once, when `log_path` was
+    given. Safe to call more than once."""
+    if run.traffic is None:
+        return
+    run.traffic.stop()
+    if run.traffic_log is not None and not run.traffic_written:
+        run.traffic_written = True
+        path = run.traffic_log
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="utf-8") as out:
-            for rec in _current[-1].records():
+            for rec in run.traffic.records():
                 out.write(json.dumps(rec.__dict__) + "\n")
+
+
+def cleanup_control() -> None:
+    """Stop this thread's run's traffic (chaoslib passes no arguments here)."""
+    run = leave_run(HOLDER)
+    if run is not None:
+        stop_traffic(run)

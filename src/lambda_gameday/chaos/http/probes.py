@@ -9,7 +9,7 @@ import httpx
 
 from ...exceptions import GamedayError
 from ..context import api_url
-from ..faults import check_abort
+from ..run import run_of
 
 __all__ = [
     "EndpointCheck",
@@ -77,12 +77,13 @@ def wait_for_sustained_success(
 ) -> float:
     """Wait for `consecutive` good answers in a row; returns when the run began."""
     url = api_url(configuration).rstrip("/") + path
+    run = run_of(configuration)
     deadline = time.monotonic() + timeout_s
     run_start: float | None = None
     streak = 0
     with httpx.Client(timeout=2.0, headers={"Cache-Control": "no-cache"}) as client:
         while time.monotonic() < deadline:
-            check_abort()
+            run.check_abort()
             sent = time.time()
             try:
                 good = 200 <= client.get(url).status_code < 400
@@ -108,10 +109,11 @@ def wait_for_failure(
     """Wait until a user request fails (non-2xx/3xx or no answer); returns when it was
     sent. How a fault no alarm watches is 'caught': from the user's side."""
     url = api_url(configuration).rstrip("/") + path
+    run = run_of(configuration)
     deadline = time.monotonic() + timeout_s
     with httpx.Client(timeout=2.0, headers={"Cache-Control": "no-cache"}) as client:
         while time.monotonic() < deadline:
-            check_abort()
+            run.check_abort()
             sent = time.time()
             try:
                 if not 200 <= client.get(url).status_code < 400:
@@ -133,16 +135,15 @@ def wait_for_user_impact(
     started; returns when the first of them was sent. Holding a fault until the users'
     traffic saw it keeps a fast restore from ending the fault before the timeline could
     measure its impact."""
-    from ..controls.traffic import recorded
-
+    run = run_of(configuration)
     started = time.time()
     deadline = time.monotonic() + timeout_s
     seen: list[float] = []
     while time.monotonic() < deadline:
-        check_abort()
+        run.check_abort()
         seen = [
             r.sent_at
-            for r in recorded()
+            for r in run.recorded()
             if r.sent_at >= started and not r.ok and (path is None or r.path == path)
         ]
         if len(seen) >= failures:
@@ -165,15 +166,14 @@ def wait_for_user_recovery(
     recorded `consecutive` successful requests in a row (on `path`, when given) sent since
     this probe started; returns when the first of them was sent. The timeline judges
     recovery on that traffic, so the experiment must not end before the traffic saw it."""
-    from ..controls.traffic import recorded
-
+    run = run_of(configuration)
     started = time.time()
     deadline = time.monotonic() + timeout_s
     streak: list[float] = []
     while time.monotonic() < deadline:
-        check_abort()
+        run.check_abort()
         streak = []
-        for r in recorded():
+        for r in run.recorded():
             if r.sent_at < started or (path is not None and r.path != path):
                 continue
             streak = [*streak, r.sent_at] if r.ok else []
@@ -197,11 +197,12 @@ def wait_for_health_check(
     """Wait until the application/health+json body at `path` reports `component`
     (a `checks` key `component:measurement`) with `status`; returns the check's output."""
     url = api_url(configuration).rstrip("/") + path
+    run = run_of(configuration)
     deadline = time.monotonic() + timeout_s
     seen = "no answer"
     with httpx.Client(timeout=5.0, headers={"Cache-Control": "no-cache"}) as client:
         while time.monotonic() < deadline:
-            check_abort()
+            run.check_abort()
             try:
                 body = client.get(url).json()
             except (httpx.HTTPError, ValueError):

@@ -10,7 +10,8 @@ from typing import TypedDict
 
 from ...aws import aws_errors
 from ...exceptions import GamedayError, ResourceNotFound
-from ..faults import Scope, check_abort, inject, scope, undo_faults
+from ..faults import Scope, inject, scope, undo_faults
+from ..run import run_of
 
 __all__ = [
     "AlarmMessage",
@@ -54,9 +55,6 @@ def topic_arn(sc: Scope, topic: str) -> str:
     raise ResourceNotFound(f"topic {topic!r} does not exist on {sc.target.name}")
 
 
-_subscriptions: dict[str, Subscription] = {}
-
-
 def subscribe_queue(topic: str, configuration: dict[str, object] | None = None) -> Subscription:
     """Create a temporary SQS queue and subscribe it to the topic (raw delivery off, so
     messages keep SNS's Notification envelope). Undo: `remove_subscription`."""
@@ -95,7 +93,7 @@ def subscribe_queue(topic: str, configuration: dict[str, object] | None = None) 
         subscription_arn=made["sub"],
         ledger_id=entry.id,
     )
-    _subscriptions[arn] = result
+    sc.run.subscriptions[arn] = result
     return result
 
 
@@ -108,7 +106,7 @@ def force_alarm_state(
     """`set-alarm-state`, the documented way to test an alarm's actions. The alarm's own
     evaluation sets it back at its next evaluation. Returns when the call completed."""
     sc = scope(configuration)
-    check_abort()
+    sc.run.check_abort()
     with aws_errors(f"setting alarm {alarm_name} to {state}"):
         sc.clients.cloudwatch().set_alarm_state(
             AlarmName=alarm_name,
@@ -127,13 +125,13 @@ def wait_for_alarm_message(
 ) -> AlarmMessage:
     """Wait until the drill queue receives the alarm's notification for `state`."""
     sc = scope(configuration)
-    subs = [s for arn, s in _subscriptions.items() if topic is None or arn.endswith(topic)]
+    subs = [s for arn, s in sc.run.subscriptions.items() if topic is None or arn.endswith(topic)]
     if not subs:
         raise GamedayError("no drill subscription in this run: call subscribe_queue first")
     sqs = sc.clients.sqs()
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        check_abort()
+        sc.run.check_abort()
         with aws_errors("receiving from the drill queue"):
             got = sqs.receive_message(
                 QueueUrl=subs[-1]["queue_url"], MaxNumberOfMessages=10, WaitTimeSeconds=1
@@ -161,5 +159,5 @@ def wait_for_alarm_message(
 
 def remove_subscription(configuration: dict[str, object] | None = None) -> list[str]:
     """Rollback: unsubscribe and delete the drill queue."""
-    _subscriptions.clear()
+    run_of(configuration).subscriptions.clear()
     return undo_faults(scope(configuration), kind="subscription")

@@ -125,8 +125,6 @@ def _run_all(
     artifacts: list[str],
     not_removed: list[str],
 ) -> None:
-    from ...chaos.controls import traffic
-    from ...chaos.faults import ABORT, abort_reason
     from ...chaos.runner import Interrupted, run_experiment
 
     budget = ctx.target.slos.mttr_s
@@ -149,13 +147,13 @@ def _run_all(
                 )
             load_note = loaded.note()
         except Interrupted as exc:
-            if exc.by_signal or not ABORT.is_set():  # Ctrl-C / SIGTERM, not a stop condition
+            if exc.aborted_by is None:  # a signal (Ctrl-C / SIGTERM), not a stop condition
                 raise KeyboardInterrupt from None
             # A stop condition tripped: the experiment failed safely (faults removed).
             stem = Path(name).stem
             timelines.append(
                 Timeline(
-                    stem, (), budget, passed=False, broken_phase=f"stop condition: {abort_reason()}"
+                    stem, (), budget, passed=False, broken_phase=f"stop condition: {exc.aborted_by}"
                 )
             )
             slos.append(
@@ -168,7 +166,7 @@ def _run_all(
                     "s",
                     0,
                     label="MTTR",
-                    detail=f"aborted by a stop condition ({abort_reason()}); {exc.one_line()}",
+                    detail=f"aborted by a stop condition ({exc.aborted_by}); {exc.one_line()}",
                 )
             )
             if journal.exists():
@@ -177,7 +175,7 @@ def _run_all(
         for kept in (journal, journals / f"{Path(name).stem}-load.json"):
             if kept.exists():
                 artifacts.append(str(kept.relative_to(ctx.artifacts_dir)))
-        t = _timeline(Path(name).stem, result, budget, traffic.recorded())
+        t = _timeline(Path(name).stem, result, budget, list(result.probes))
         timelines.append(t)
         # No platform MTTR to judge when the harness removed its own fault (the row says why)
         if t.mttr_claimed:
