@@ -342,3 +342,37 @@ def test_an_unreachable_slack_webhook_is_a_warning_and_exit_0(tmp_path: Path) ->
     assert "Slack webhook at 127.0.0.1" in warnings[0]
     md = next(reports.glob("*/report.md")).read_text()
     assert "## Warnings" in md and "notification not sent" in md
+
+
+# --- one lint ---------------------------------------------------------------------------------
+
+
+def test_gameday_lint_and_the_lint_phase_agree_and_name_their_experiments(
+    tmp_path: Path,
+) -> None:
+    plan = tmp_path / "plan.yml"
+    plan.write_text(
+        "name: lint-only\nphases:\n  - phase: lint\n    fail_on: never\n"
+        "    experiments: [faulty-canary, throttling]\n"
+    )
+    reports = tmp_path / "reports"
+    phase, _ = run_gameday(
+        "run", "--plan", str(plan), "--report-dir", str(reports), "--no-history", cwd=tmp_path
+    )
+    assert phase.returncode == 0, phase.stdout[-2000:] + phase.stderr
+    (lint,) = report_of(reports)["phases"]  # type: ignore[misc]
+    cli, _ = run_gameday(
+        "lint", "--experiment", "faulty-canary", "--experiment", "throttling", cwd=tmp_path
+    )
+    # THEN the same findings, and both say what they covered
+    lines = cli.stdout.strip().splitlines()
+    summary = lines[-1]
+    assert "of 2 experiment(s) (faulty-canary, throttling)" in summary
+    assert lint["message"] == summary
+    from_phase = sorted(f"{f['resource']}: {f['message']}" for f in lint["findings"])
+    from_cli = sorted(line.split(" ", 2)[2].split(" Fix: ")[0] for line in lines[:-1])
+    assert from_cli == from_phase and from_phase
+    # AND without --experiment the command covers every experiment, and says so
+    every, _ = run_gameday("lint", cwd=tmp_path)
+    count = len(list((Path(__file__).resolve().parents[2] / "experiments").glob("*.json")))
+    assert f"of {count} experiment(s)" in every.stdout.strip().splitlines()[-1]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..content import content_path
 from ..exceptions import VerdictFailed
 from .options import target_option
 
@@ -21,6 +22,13 @@ __all__ = ["lint"]
     show_default=True,
     type=click.Path(file_okay=False),
     help="Experiments whose faults are checked.",
+)
+@click.option(
+    "--experiment",
+    "names",
+    multiple=True,
+    help="Lint only this experiment (a name in --experiments or a path; repeatable), e.g."
+    " the ones a game day's plan runs. Default: every experiment in --experiments.",
 )
 @click.option(
     "--template",
@@ -45,41 +53,36 @@ __all__ = ["lint"]
 def lint(
     target_file: str | None,
     experiments_dir: str,
+    names: tuple[str, ...],
     templates: tuple[str, ...],
     stage: str,
     budget_s: float | None,
 ) -> None:
     """Read the target's alarms, deployment groups and the experiments' faults, and say what
-    cannot work. Exit 1 when there is an error-level finding."""
-    from ..chaos.context import clients_for
-    from ..chaos.lint import LintInputs
-    from ..chaos.lint import lint as run_lint
-    from ..chaos.lint_reader import alarms_from_template, faults_from_experiments, read_target
+    cannot work. Exit 1 when there is an error-level finding.
+
+    The game day's lint phase runs the same lint over the experiments its plan runs; the
+    summary line names the experiments covered, so the two can be compared
+    (`gameday lint --experiment faulty-canary` is what the default game day lints)."""
+    from ..chaos.runner import resolve_experiment
+    from ..gameday.phases.lint import lint_target
     from .options import open_target
 
+    if names:
+        paths = [resolve_experiment(n, experiments_dir) for n in names]
+    else:
+        directory = content_path(experiments_dir)
+        paths = sorted(directory.glob("*.json")) if directory.is_dir() else []
     with open_target(target_file) as target:
-        alarms, groups = read_target(clients_for(target), target)
-        for t in templates:
-            alarms += alarms_from_template(Path(t), {"self:provider.stage": stage})
-        paths = (
-            sorted(Path(experiments_dir).glob("*.json")) if Path(experiments_dir).is_dir() else []
+        report = lint_target(
+            target,
+            paths,
+            templates=[Path(t) for t in templates],
+            stage=stage,
+            budget_s=budget_s,
         )
-        readiness = next((f.name for f in target.functions if f.path == "/health/ready"), None)
-        inputs = LintInputs(
-            alarms=alarms,
-            groups=groups,
-            faults=faults_from_experiments(paths, readiness),
-            function_alarms={f.name: f.alarms for f in target.functions},
-            budget_s=budget_s if budget_s is not None else target.slos.mttr_s,
-            on_aws=target.kind == "aws",
-        )
-        findings = run_lint(inputs)
-    for f in findings:
+    for f in report.findings:
         click.echo(f.line())
-    errors = sum(f.severity == "error" for f in findings)
-    click.echo(
-        f"{len(alarms)} alarms, {len(groups)} deployment groups, {len(inputs.faults)} faults:"
-        f" {errors} errors, {len(findings) - errors} warnings"
-    )
-    if errors:
-        raise VerdictFailed(f"lint found {errors} error(s)")
+    click.echo(report.summary())
+    if report.errors:
+        raise VerdictFailed(f"lint found {report.errors} error(s)")
