@@ -63,9 +63,10 @@ def synth(
       1  a check failed, or the monitor's per-time-point availability is below the SLO
       2  bad input (check path, interval, output file); a malformed check *file* is
          recorded as a failed check instead, so the other checks still run
-      3  the target cannot be used
+      3  the target cannot be used: no check got an HTTP answer and the target's API or
+         AWS endpoint refuses connections or does not resolve
     """
-    from ..exceptions import ConfigError, VerdictFailed
+    from ..exceptions import ConfigError, TargetError, VerdictFailed
     from ..synthetics.availability import Monitor, availability_report
     from ..synthetics.definitions import CheckDefinition, Expectations, load_checks
     from ..synthetics.engine import CheckRunner, definition_failure
@@ -126,6 +127,14 @@ def synth(
             sent = publish_metrics(target, results)
             console.print(f"published {sent} datapoints to CloudWatchSynthetics", highlight=False)
     console.print(f"results: {out}", highlight=False)
+    probed = [r for r in results if r.url]  # not the definitions that failed to load
+    if probed and all(r.status_code is None for r in probed):
+        # Not one HTTP answer: judge the target's reachability before its checks
+        from ..gameday.reachability import unreachable
+
+        why = unreachable(target)
+        if why is not None:
+            raise TargetError(f"target unusable: {why}")
     failed = [r for r in results if r.outcome == "failed"]
     if watch:
         console.print(availability_table(report))
