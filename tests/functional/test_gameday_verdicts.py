@@ -376,3 +376,32 @@ def test_gameday_lint_and_the_lint_phase_agree_and_name_their_experiments(
     every, _ = run_gameday("lint", cwd=tmp_path)
     count = len(list((Path(__file__).resolve().parents[2] / "experiments").glob("*.json")))
     assert f"of {count} experiment(s)" in every.stdout.strip().splitlines()[-1]
+
+
+# --- housekeeping ----------------------------------------------------------------------------
+
+
+def test_a_full_game_day_leaves_nothing_outside_dot_gameday(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    clone = tmp_path / "clone"
+    subprocess.run(
+        ["git", "clone", "--quiet", str(root), str(clone)], check=True, capture_output=True
+    )
+    # WHEN the README's first command runs in a clean clone (the default plan, every phase)
+    proc, _ = run_gameday("run", cwd=clone, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    # THEN everything it wrote is under .gameday/ (reports, history, ledger, journals,
+    # chaostoolkit.log), which git ignores
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    outside = [line for line in status if not line[3:].startswith(".gameday/")]
+    assert outside == [], outside
+    written = {p.name for p in (clone / ".gameday").rglob("*") if p.is_file()}
+    assert {"report.json", "chaostoolkit.log", "history.sqlite3"} <= written

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from ..measure import load_stats, threshold_slo
 from ..model import PhaseResult, PhaseStatus
@@ -56,6 +57,12 @@ def run_load(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
         progress=progress,
     )
     slos = [threshold_slo(r) for r in report.thresholds]
+    warm = report.results
+    if warm.warmup_s > 0:
+        # Say what the gate did not see: requests in the warm-up (cold starts, connection
+        # set-up) are in the totals and the latency table, not in the thresholds.
+        note = f"warm-up: first {warm.warmup_s:g} s ({warm.warmup_count:,} requests) not gated"
+        slos = [replace(x, detail="; ".join(d for d in (x.detail, note) if d)) for x in slos]
     status = _LOAD_STATUS[report.verdict]
     message = ""
     if report.results.aborted is not None:
