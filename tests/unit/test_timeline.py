@@ -160,3 +160,23 @@ def test_an_expected_milestone_never_seen_breaks_the_run() -> None:
     tl = build_timeline(probes("..xxx" + "." * 8), Milestones(fault_injected=T0), sustain=5)
     assert tl.broken_phase == "detect"
     assert "alarm ALARM (?): not seen" in "\n".join(tl.render())
+
+
+def test_a_notification_drill_shows_its_own_milestones_and_breaks_without_the_message() -> None:
+    drill = {
+        "expect_alarm": False,
+        "expect_rollback": False,
+        "expect_impact": False,
+        "expect_notification": True,
+    }
+    seen = Milestones(alarm="a", alarm_forced=T0, notification_received=T0 + 0.5, alarm_ok=T0 + 3)
+    tl = build_timeline(probes("." * 10), seen, sustain=1, **drill)  # type: ignore[arg-type]
+    text = "\n".join(tl.render())
+    assert tl.broken_phase is None
+    assert "+0.000s  alarm set to ALARM by the drill (a)" in text
+    assert "+0.500s  notification received" in text and "+3.000s  alarm OK" in text
+    # WHEN the message never arrives THEN the run breaks at notify, naming it
+    lost = Milestones(alarm="a", alarm_forced=T0, alarm_ok=T0 + 3)
+    tl = build_timeline(probes("." * 10), lost, sustain=1, **drill)  # type: ignore[arg-type]
+    assert tl.broken_phase == "notify"
+    assert "notification received: not seen" in "\n".join(tl.render())

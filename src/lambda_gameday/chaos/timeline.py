@@ -42,6 +42,7 @@ Phase = Literal[
     "rollback_finish",
     "recover",
     "alarm_clear",
+    "notify",
     "budget",
 ]
 
@@ -54,6 +55,7 @@ _PHASE_TEXT: dict[Phase, str] = {
     "rollback_finish": "the alias was never restored to the stable version",
     "recover": "users never saw a sustained run of successful requests",
     "alarm_clear": "the alarm never returned to OK",
+    "notify": "the alarm notification never reached the subscriber",
     "budget": "recovery took longer than the MTTR budget",
 }
 
@@ -85,6 +87,10 @@ class Milestones:
     # the experiment's method undid its own fault (restore_concurrency, dependency_up, ...):
     # recovery after this instant is the harness's doing, not the platform's
     fault_removed_by_harness: float | None = None
+    # a notification drill: when the alarm was set to ALARM by hand, and when its
+    # notification reached the drill's subscriber
+    alarm_forced: float | None = None
+    notification_received: float | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,8 @@ class TimelineDict(TypedDict):
     time_to_roll_back_s: float | None
     time_to_recover_s: float | None
     fault_removed_by_harness: float | None
+    alarm_forced: float | None
+    notification_received: float | None
     recovered_by: str
     mttr_s: float | None
     mttr_budget_s: float
@@ -128,6 +136,7 @@ class Timeline:
     expect_alarm: bool = True
     expect_rollback: bool = True
     expect_impact: bool = True
+    expect_notification: bool = False
 
     @property
     def recovered_by_harness(self) -> bool:
@@ -192,6 +201,8 @@ class Timeline:
             time_to_roll_back_s=self.time_to_roll_back,
             time_to_recover_s=self.time_to_recover,
             fault_removed_by_harness=m.fault_removed_by_harness,
+            alarm_forced=m.alarm_forced,
+            notification_received=m.notification_received,
             recovered_by=self.recovered_by,
             mttr_s=self.mttr,
             mttr_budget_s=self.budget_s,
@@ -215,6 +226,12 @@ class Timeline:
             ("first failed user request", self.first_failed_request, self.expect_impact),
             (f"alarm ALARM ({m.alarm or '?'})", m.alarm_fired, self.expect_alarm),
         ]
+        if m.alarm_forced is not None:
+            rows.append(
+                (f"alarm set to ALARM by the drill ({m.alarm or '?'})", m.alarm_forced, True)
+            )
+        if self.expect_notification or m.notification_received is not None:
+            rows.append(("notification received", m.notification_received, True))
         if m.rollback_started is not None or (
             self.expect_rollback and not self.recovered_by_harness
         ):
@@ -225,13 +242,15 @@ class Timeline:
             rows.append(("fault removed by harness rollback", m.fault_removed_by_harness, True))
         rows += [
             ("first sustained success", self.first_sustained_success, self.expect_impact),
-            ("alarm OK", m.alarm_ok, self.expect_alarm),
+            ("alarm OK", m.alarm_ok, self.expect_alarm or m.alarm_forced is not None),
         ]
         return rows
 
     def render(self) -> list[str]:
-        """Human-readable lines, times relative to the injection."""
-        t0 = self.milestones.fault_injected
+        """Human-readable lines, times relative to the injection (or, in a drill without
+        one, to the first milestone)."""
+        m = self.milestones
+        t0 = m.fault_injected if m.fault_injected is not None else m.alarm_forced
         lines = []
         for label, at, applicable in self.rows():
             if at is None:
@@ -296,6 +315,7 @@ def build_timeline(
     expect_alarm: bool = True,
     expect_rollback: bool = True,
     expect_impact: bool = True,
+    expect_notification: bool = False,
 ) -> Timeline:
     """Assemble the timeline and say which phase, if any, broke.
 
@@ -346,7 +366,9 @@ def build_timeline(
         broke("recover", f"need {sustain} consecutive good probes")
     if expect_alarm and milestones.alarm_fired is not None and milestones.alarm_ok is None:
         broke("alarm_clear", milestones.alarm or "")
-    flags = (expect_alarm, expect_rollback, expect_impact)
+    if expect_notification and milestones.notification_received is None:
+        broke("notify", milestones.alarm or "")
+    flags = (expect_alarm, expect_rollback, expect_impact, expect_notification)
     timeline = Timeline(milestones, first_fail, recovered, blast, budget_s, tuple(problems), *flags)
     ttr = timeline.mttr
     if ttr is not None and ttr > budget_s:

@@ -41,7 +41,12 @@ def _timeline(
         "fault removed by harness rollback": "harness",
     }
     events = tuple(
-        TimelineEvent(label, at, sources.get(label, "target"), applicable)
+        TimelineEvent(
+            label,
+            at,
+            "harness" if label.startswith("alarm set to ALARM") else sources.get(label, "target"),
+            applicable,
+        )
         for label, at, applicable in tl.rows()
     )
     passed = result.ok and (tl.within_budget or not tl.mttr_claimed)
