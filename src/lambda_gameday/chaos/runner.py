@@ -218,6 +218,30 @@ def _signals_as_interrupt() -> Iterator[list[int]]:
 
 
 @contextmanager
+def _recording_chaoslib_sigterm(seen: list[int]) -> Iterator[None]:
+    """chaoslib installs its own SIGTERM handler for the run (`chaoslib.exit`), which raises
+    InterruptExecution in whatever code runs at that instant — code that may swallow it, so
+    the experiment can even "complete". Wrap that handler so the signal is always recorded:
+    a SIGTERM ends `gameday chaos` with 130, whatever chaoslib made of it."""
+    from chaoslib import exit as ctk_exit
+
+    original = getattr(ctk_exit, "_terminate_now", None)
+    if original is None:  # another chaoslib: the journal check below still applies
+        yield
+        return
+
+    def recording(signum: int, frame: FrameType | None = None) -> None:
+        seen.append(signum)
+        original(signum, frame)
+
+    ctk_exit._terminate_now = recording
+    try:
+        yield
+    finally:
+        ctk_exit._terminate_now = original
+
+
+@contextmanager
 def _ignoring_signals() -> Iterator[None]:
     old = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -292,7 +316,11 @@ def run_experiment(
     # configuration; the stop reason and probes are read from it afterwards.
     with open_run(run_id) as run:
         try:
-            with _signals_as_interrupt() as seen, Runner(Strategy.DEFAULT) as runner:
+            with (
+                _signals_as_interrupt() as seen,
+                _recording_chaoslib_sigterm(seen),
+                Runner(Strategy.DEFAULT) as runner,
+            ):
                 try:
                     journal = runner.run(copy.deepcopy(experiment), settings=settings)
                 except KeyboardInterrupt:
