@@ -405,3 +405,37 @@ def test_a_full_game_day_leaves_nothing_outside_dot_gameday(tmp_path: Path) -> N
     assert outside == [], outside
     written = {p.name for p in (clone / ".gameday").rglob("*") if p.is_file()}
     assert {"report.json", "chaostoolkit.log", "history.sqlite3"} <= written
+
+
+def test_gameday_chaos_on_a_target_killed_mid_experiment_exits_3_and_names_the_faults(
+    tmp_path: Path, cli_sandbox: CliSandbox
+) -> None:
+    ledger = tmp_path / ".gameday" / "ledger.jsonl"
+    proc = subprocess.Popen(
+        [
+            *GAMEDAY,
+            "chaos",
+            "faulty-canary",
+            "--target",
+            str(cli_sandbox.target_file),
+            "--ledger",
+            str(ledger),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(_nonempty(".gameday/ledger.jsonl", tmp_path), proc, "the fault was injected")
+        cli_sandbox.kill()
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+    assert proc.returncode == 3, out[-3000:] + err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("gameday: target became unusable during faulty-canary:"), err
+    assert "faults NOT removed:" in last and "gameday cleanup --ledger" in last
+    assert last.count("faults NOT removed") == 1
+    assert "broken:" not in out  # no verdict on the platform from connection errors

@@ -233,9 +233,9 @@ class GameDay:
                         message="interrupted (Ctrl-C / SIGTERM); faults removed",
                     )
                 except TargetError as exc:
-                    # Gone mid-phase, or refused from the start (credentials, a missing
+                    # Gone mid-phase (the pre-check connected, so a network failure now means
+                    # it went away), or refused from the start (credentials, a missing
                     # resource) in the first phase that touched it
-                    # (the pre-check connected, so a network failure now means it went away)
                     gone = isinstance(exc, TargetGone) or not first
                     gone = gone or unreachable(self.target, timeout_s=1.0) is not None
                     result = _unusable(spec, t0, exc.one_line(), first=not gone)
@@ -279,7 +279,8 @@ class GameDay:
             removed, not_removed = self._cleanup(ctx)
             if removed:
                 notes.append("faults removed at the end: " + "; ".join(removed))
-        if not not_removed:  # no ledger to sweep: what the phases themselves could not undo
+        if not not_removed and not removed:
+            # no ledger to sweep: what the phases themselves could not undo
             not_removed = [f for r in results for f in r.faults_not_removed]
         not_removed = list(dict.fromkeys(not_removed))
         run = RunResult(
