@@ -439,3 +439,34 @@ def test_gameday_chaos_on_a_target_killed_mid_experiment_exits_3_and_names_the_f
     assert "faults NOT removed:" in last and "gameday cleanup --ledger" in last
     assert last.count("faults NOT removed") == 1
     assert "broken:" not in out  # no verdict on the platform from connection errors
+
+
+# --- signals -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_ends_the_synthetic_monitor_with_130_after_its_report(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    out_file = tmp_path / "synth.jsonl"
+    proc = subprocess.Popen(
+        [*GAMEDAY, "synth", "--watch", "--interval", "0.2", "--duration", "0"]
+        + ["--out", str(out_file)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        # WHEN the unbounded monitor has written results (it is ticking), it is signalled
+        wait_for(_nonempty("synth.jsonl", tmp_path), proc, "the monitor ticked")
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # THEN it prints what it saw and exits 130, never a verdict on the platform
+    assert proc.returncode == 130, out[-2000:] + err
+    assert "Availability" in out
+    assert err.strip().splitlines()[-1] == "gameday: interrupted"

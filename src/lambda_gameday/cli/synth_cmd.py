@@ -65,6 +65,7 @@ def synth(
          recorded as a failed check instead, so the other checks still run
       3  the target cannot be used: no check got an HTTP answer and the target's API or
          AWS endpoint refuses connections or does not resolve
+      130  interrupted (Ctrl-C or SIGTERM); the monitor still prints what it saw
     """
     from ..exceptions import ConfigError, TargetError, VerdictFailed
     from ..synthetics.availability import Monitor, availability_report
@@ -90,6 +91,7 @@ def synth(
         if not checks and not errors:
             raise ConfigError(f"no checks found in {', '.join(map(str, paths))}")
         stop = threading.Event()
+        interrupted = False
         with (
             ResultsWriter(out) as writer,
             CheckRunner(target, fresh_connections=fresh_connections, stop=stop) as runner,
@@ -118,8 +120,9 @@ def synth(
                 )
                 try:
                     report = monitor.run()
-                except KeyboardInterrupt:
+                except KeyboardInterrupt:  # Ctrl-C / SIGTERM: report what was seen, then 130
                     stop.set()
+                    interrupted = True
                     report = availability_report(monitor.ticks, monitor.target)
                 results += [r for t in monitor.ticks for r in t.results]
         console.print(results_table(summarize(results)))
@@ -139,6 +142,8 @@ def synth(
     if watch:
         console.print(availability_table(report))
         console.print(report.sentence(), highlight=False)
+        if interrupted:
+            raise KeyboardInterrupt  # exit 130: the report above covers the ticks seen
         if errors:
             raise VerdictFailed(f"{len(errors)} check definition(s) invalid: {errors[0].reason}")
         if report.time_points and report.per_time_point < report.target:
