@@ -450,8 +450,17 @@ def test_a_signal_ends_the_synthetic_monitor_with_130_after_its_report(
 ) -> None:
     out_file = tmp_path / "synth.jsonl"
     proc = subprocess.Popen(
-        [*GAMEDAY, "synth", "--watch", "--interval", "0.2", "--duration", "0"]
-        + ["--out", str(out_file)],
+        [
+            *GAMEDAY,
+            "synth",
+            "--watch",
+            "--interval",
+            "0.2",
+            "--duration",
+            "0",
+            "--out",
+            str(out_file),
+        ],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
