@@ -140,3 +140,21 @@ def test_a_warning_is_in_the_report_and_not_in_the_verdict() -> None:
     result = replace(run(), warnings=("notification not sent: Slack webhook at h: ConnectError",))
     assert result.verdict == "pass"
     assert "## Warnings" in render_markdown(result)
+
+
+def test_tables_wrap_at_80_columns_instead_of_cutting_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rich.console import Console
+
+    from lambda_gameday.gameday import view
+
+    def shown() -> str:
+        console = Console(width=80, record=True, color_system=None)
+        view.print_run(console, run())
+        return console.export_text()
+
+    assert "…" not in shown()
+    # (rich's default cuts cells with an ellipsis at this width: the check can fail)
+    monkeypatch.setattr(view, "wrapping", lambda table: table)
+    assert "…" in shown()

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from ..aws import Clients, aws_errors
 from ..config import Target
+from ..console import wrapping
 from ..findings import Finding
 from .availability import AvailabilityReport
 from .coldstart import ColdStartResult, ProvisionedResult
@@ -123,7 +124,7 @@ def results_table(stats: dict[str, EndpointStats], title: str = "Synthetic check
             _ms(lat.p99),
             _ms(lat.max),
         )
-    return table
+    return wrapping(table)
 
 
 def coldstart_table(
@@ -150,7 +151,7 @@ def coldstart_table(
             table.add_row(
                 r.function, f"provisioned ({r.alias}, {r.declared})", "-", "-", "-", verdict
             )
-    return table
+    return wrapping(table)
 
 
 def findings_table(findings: Sequence[Finding]) -> Table:
@@ -160,7 +161,7 @@ def findings_table(findings: Sequence[Finding]) -> Table:
     colour = {"pass": "green", "fail": "red", "error": "yellow"}
     for f in findings:
         table.add_row(f.rule, f.resource, f"[{colour[f.status]}]{f.status}[/]", f.message, f.fix)
-    return table
+    return wrapping(table)
 
 
 def availability_table(report: AvailabilityReport) -> Table:
@@ -183,4 +184,4 @@ def availability_table(report: AvailabilityReport) -> Table:
     ]
     for k, v in rows:
         table.add_row(k, v)
-    return table
+    return wrapping(table)
