@@ -10,6 +10,7 @@ import click
 from rich.table import Table
 
 from ..console import make_console, wrapping
+from .options import NameType
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -54,8 +55,10 @@ def trend(name: str, values: list[float | None], fmt: str, lower_is_better: bool
     default=None,
     help="History database. Env: GAMEDAY_DB. Default: .gameday/history.sqlite3.",
 )
-@click.option("--target-name", default=None, help="Only runs against this target name.")
-@click.option("--plan", "plan_name", default=None, help="Only runs of this plan.")
+@click.option(
+    "--target-name", type=NameType(), default=None, help="Only runs against this target name."
+)
+@click.option("--plan", "plan_name", type=NameType(), default=None, help="Only runs of this plan.")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 def history(

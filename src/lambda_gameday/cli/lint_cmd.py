@@ -8,9 +8,23 @@ import click
 
 from ..content import content_path
 from ..exceptions import VerdictFailed
-from .options import target_option
+from .options import STAGE, Finite, target_option
 
 __all__ = ["lint"]
+
+
+def _experiment_files(directory: str) -> list[Path]:
+    return sorted(Path(directory).glob("*.json")) if Path(directory).is_dir() else []
+
+
+def _experiments_dir(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A directory given on purpose must hold experiments (`--experiments /etc` is a typo,
+    not a clean bill of health); the default may be absent (then no faults are linted)."""
+    given = ctx.get_parameter_source(param.name or "") is not click.core.ParameterSource.DEFAULT
+    if given and not _experiment_files(value):
+        why = "is not a directory" if not Path(value).is_dir() else "holds no *.json experiments"
+        raise click.BadParameter(f"{value} {why}", ctx, param)
+    return value
 
 
 @click.command("lint")
@@ -21,7 +35,8 @@ __all__ = ["lint"]
     default="experiments",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Experiments whose faults are checked.",
+    callback=_experiments_dir,
+    help="Experiments whose faults are checked (a directory holding *.json experiments).",
 )
 @click.option(
     "--experiment",
@@ -34,19 +49,20 @@ __all__ = ["lint"]
     "--template",
     "templates",
     multiple=True,
-    type=click.Path(dir_okay=False),
+    type=click.Path(exists=True, dir_okay=False),
     help="Also lint alarms in a CloudFormation template or serverless.yml.",
 )
 @click.option(
     "--stage",
     default="dev",
     show_default=True,
+    type=STAGE,
     help="Value of ${self:provider.stage} in templates.",
 )
 @click.option(
     "--budget",
     "budget_s",
-    type=float,
+    type=Finite(0, 86_400, low_open=True),
     default=None,
     help="MTTR budget in seconds (default: the target's SLO, 120).",
 )
@@ -66,13 +82,15 @@ def lint(
     (`gameday lint --experiment faulty-canary` is what the default game day lints)."""
     from ..chaos.runner import resolve_experiment
     from ..gameday.phases.lint import lint_target
+    from ..validate.experiment import load_experiment_file
     from .options import open_target
 
     if names:
         paths = [resolve_experiment(n, experiments_dir) for n in names]
     else:
-        directory = content_path(experiments_dir)
-        paths = sorted(directory.glob("*.json")) if directory.is_dir() else []
+        paths = _experiment_files(str(content_path(experiments_dir)))
+    for experiment in paths:
+        load_experiment_file(experiment)  # bad input is refused before anything starts
     with open_target(target_file) as target:
         report = lint_target(
             target,
