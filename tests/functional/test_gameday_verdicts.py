@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import boto3
@@ -101,12 +102,17 @@ def one_error_line(stderr: str) -> str:
 def test_an_unreachable_target_exits_3_within_10_s_and_no_slo_reads_pass(
     tmp_path: Path, host: str
 ) -> None:
-    if host == "refused":
+    if host == "refused":  # a sandbox target whose twin is not running
         api, aws = f"http://127.0.0.1:{closed_port()}/dev", f"http://127.0.0.1:{closed_port()}"
-    else:  # .invalid never resolves (RFC 6761)
-        api, aws = "http://gameday-no-such-host.invalid/dev", "http://gameday-aws.invalid"
+        spec = sandbox_target(api, aws, region=REGION)
+    else:  # an AWS target whose API host never resolves (.invalid, RFC 6761)
+        spec = replace(
+            sandbox_target("https://gameday-no-such-host.invalid/dev", "", region=REGION),
+            kind="aws",
+            endpoint_url=None,
+        )
     target = tmp_path / "target.toml"
-    target.write_text(target_toml(sandbox_target(api, aws, region=REGION)))
+    target.write_text(target_toml(spec))
     reports = tmp_path / "reports"
 
     proc, took = run_gameday(

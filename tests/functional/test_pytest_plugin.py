@@ -149,6 +149,7 @@ def test_an_unusable_target_stops_the_session_with_exit_3_and_one_line(
         ".toml",
         gone=(
             'name = "gone"\nkind = "aws"\nenvironment = "dev"\nregion = "ap-south-1"\n'
+            "allow_loopback = true\n"
             f'api_url = "{api}"\n[[functions]]\nname = "f"\npath = "/health"\n'
             '[[functions]]\nname = "g"\npath = "/health/live"\n'
         ),
