@@ -191,7 +191,7 @@ def run(
     if written:
         console.print(f"report: {written[-1]}", highlight=False)
     for p in problems:
-        console.print(f"[yellow]warning:[/] {p}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(p)}", highlight=False)
 
     detail = "; ".join(result.failures()[:3])
     if result.verdict == "interrupted":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..console import wrapping
@@ -51,8 +52,8 @@ def print_run(console: Console, run: RunResult) -> None:
                 low = e.availability_lower or 0.0
                 avail = f"{e.availability * 100:.2f} % ({low * 100:.2f} %)"
             t.add_row(
-                phase,
-                e.path,
+                escape(phase),
+                escape(e.path),
                 f"{e.samples:,}",
                 f"{e.failures:,}",
                 f"{e.p50_ms:.1f}",
@@ -73,13 +74,13 @@ def print_run(console: Console, run: RunResult) -> None:
         for s in slos:
             t.add_row(
                 f"[{MARK_STYLE[s.mark]}]{s.mark}[/]",
-                s.phase,
-                s.label,
-                s.subject,
+                escape(s.phase),
+                escape(s.label),
+                escape(s.subject),
                 slo_value_text(s, s.measured),
                 f"{s.comparison} {slo_value_text(s, s.budget)}",
                 f"{s.samples:,}",
-                s.detail,
+                escape(s.detail),
             )
         console.print(wrapping(t))
     timelines = [(p.name, tl) for p in run.phases for tl in p.timelines]
@@ -91,8 +92,8 @@ def print_run(console: Console, run: RunResult) -> None:
         for phase, tl in timelines:
             t.add_row(
                 "[green]PASS[/]" if tl.passed else "[red]FAIL[/]",
-                phase,
-                tl.experiment,
+                escape(phase),
+                escape(tl.experiment),
                 _secs(tl.mttr_s) if tl.mttr_claimed else tl.recovered_by,
                 _secs(tl.time_to_detect_s),
                 _secs(tl.time_to_rollback_s),
@@ -100,7 +101,7 @@ def print_run(console: Console, run: RunResult) -> None:
                 f"{tl.failed_requests:,}/{tl.total_requests:,}",
             )
         console.print(wrapping(t))
-    console.print(f"[bold {_VERDICT_STYLE[run.verdict]}]{run.headline()}[/]")
+    console.print(f"[bold {_VERDICT_STYLE[run.verdict]}]{escape(run.headline())}[/]")
     for line in run.failures():
         console.print(f"  - {line}", markup=False, highlight=False)
     for line in run.unasserted():
@@ -116,4 +117,4 @@ def print_run(console: Console, run: RunResult) -> None:
                 highlight=False,
             )
     for warning in run.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
