@@ -485,3 +485,44 @@ def test_a_signal_ends_the_synthetic_monitor_with_130_after_its_report(
     assert proc.returncode == 130, out[-2000:] + err
     assert "Availability" in out
     assert err.strip().splitlines()[-1] == "gameday: interrupted"
+
+
+def test_sigterm_during_the_chaos_phase_is_an_interruption_with_faults_removed(
+    tmp_path: Path,
+) -> None:
+    from lambda_gameday.chaos.ledger import Ledger
+
+    plan = tmp_path / "plan.yml"
+    plan.write_text(
+        "name: chaos-only\nphases:\n  - phase: chaos\n    experiments: [faulty-canary]\n"
+    )
+    reports = tmp_path / "reports"
+    ledger = tmp_path / ".gameday" / "ledger.jsonl"
+    proc = subprocess.Popen(
+        [*GAMEDAY, "run", "--plan", str(plan), "--report-dir", str(reports), "--no-history"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        # WHEN a cancelled CI job sends SIGTERM while the canary's fault is in place
+        wait_for(
+            lambda: ledger.exists() and any(e.injected_at for e in Ledger(ledger).entries()),
+            proc,
+            "the fault was injected",
+        )
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # THEN exit 130, the report says interrupted (not a failed experiment), no fault is open
+    assert proc.returncode == 130, out[-3000:] + err
+    assert err.strip().splitlines()[-1] == "gameday: interrupted"
+    doc = report_of(reports)
+    assert doc["verdict"] == "interrupted"
+    phases = doc["phases"]
+    assert isinstance(phases, list) and phases[0]["status"] == "interrupted"
+    assert Ledger(ledger).open_entries() == []
