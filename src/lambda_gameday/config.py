@@ -83,6 +83,10 @@ class Target:
     alert_topic: str | None = None
     slos: SLOs = field(default_factory=SLOs)
     source: str = "<built-in>"
+    # where an HTTP answer says which function version served it: "header:NAME" or
+    # "json:FIELD" (API Gateway passes no version header of its own); None: unknown
+    version_source: str | None = None
+    chaos_layer: str | None = None  # the chaos-lambda-extension layer ARN in `region`
 
     @property
     def is_production(self) -> bool:
@@ -145,6 +149,7 @@ def sandbox_target(
         deployment_groups=tuple(f.deployment_group for f in functions if f.deployment_group),
         alert_topic=f"{service}-{stage}-alerts",
         slos=slos or SLOs(),
+        version_source="json:releaseId",  # the stand-in health handlers' health+json field
     )
 
 
@@ -164,6 +169,8 @@ _TOP_KEYS = {
     "alert_topic": "an SNS topic name or ARN",
     "slo": "a table of SLOs",
     "functions": "an array of [[functions]] tables",
+    "version_source": "'header:<name>' or 'json:<field>' (where answers name their version)",
+    "chaos_layer": "a Lambda layer version ARN in the target's region",
 }
 _SLO_KEYS = {
     "health_latency_ms": "a positive number (milliseconds)",
@@ -321,7 +328,18 @@ def parse_target(data: Mapping[str, object], source: str) -> Target:
         alert_topic=r.string("alert_topic"),
         slos=_parse_slos(source, r.table_of("slo")),
         source=source,
+        version_source=_version_source(r),
+        chaos_layer=r.string("chaos_layer"),
     )
+
+
+def _version_source(r: _Reader) -> str | None:
+    value = r.string("version_source")
+    if value is not None:
+        kind, _, name = value.partition(":")
+        if kind not in ("header", "json") or not name:
+            raise r._fail("version_source", value)
+    return value
 
 
 def load_target(path: str | os.PathLike[str]) -> Target:

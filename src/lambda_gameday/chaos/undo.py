@@ -37,7 +37,7 @@ def wait_function_updated(clients: Clients, function: str, timeout_s: float = 30
             raise GamedayError(
                 f"{function}: configuration update still in progress after {timeout_s:g}s"
             )
-        time.sleep(0.2)
+        time.sleep(clients.poll_interval(0.2))  # paced: Lambda's control plane is 15 req/s
 
 
 def apply_undo(clients: Clients, step: UndoStep) -> None:
