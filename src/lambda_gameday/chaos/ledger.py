@@ -73,6 +73,7 @@ class UndoStep(TypedDict):
     stop_deployment: deployment_id
     unsubscribe: subscription_arn, or topic_arn + queue_name (every subscription of the queue)
     delete_queue: queue_url or queue_name
+    restore_queue_policy: queue_name, policy (None = no policy)
     """
 
     op: Literal[
@@ -83,6 +84,7 @@ class UndoStep(TypedDict):
         "stop_deployment",
         "unsubscribe",
         "delete_queue",
+        "restore_queue_policy",
     ]
     function: NotRequired[str]
     environment: NotRequired[dict[str, str] | None]
@@ -100,6 +102,7 @@ class UndoStep(TypedDict):
     topic_arn: NotRequired[str]
     queue_url: NotRequired[str]
     queue_name: NotRequired[str]
+    policy: NotRequired[str | None]
 
 
 @dataclass

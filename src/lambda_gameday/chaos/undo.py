@@ -123,6 +123,17 @@ def apply_undo(clients: Clients, step: UndoStep) -> None:
                     sns.unsubscribe(SubscriptionArn=arn)
             except ResourceNotFound:
                 pass
+    elif op == "restore_queue_policy":
+        sqs = clients.sqs()
+        try:
+            with aws_errors(f"restoring the policy of queue {step['queue_name']}"):
+                url = sqs.get_queue_url(QueueName=step["queue_name"])["QueueUrl"]
+                # an empty Policy removes it (SQS SetQueueAttributes)
+                sqs.set_queue_attributes(
+                    QueueUrl=url, Attributes={"Policy": step.get("policy") or ""}
+                )
+        except ResourceNotFound:
+            pass
     elif op == "delete_queue":
         sqs = clients.sqs()
         try:

@@ -107,8 +107,10 @@ def observed_split(
     since: float | None = None,
     configuration: dict[str, object] | None = None,
 ) -> TrafficSplit:
-    """The traffic split users actually saw: X-Amz-Executed-Version of the background
-    traffic control's probes in this run (optionally one path, since an epoch time)."""
+    """The traffic split users actually saw: the serving version each answer of the
+    background traffic named itself (the target's `version_source`; "unknown" when it
+    names none — API Gateway passes no version header), in this run (optionally one path,
+    since an epoch time)."""
     probes = [
         p
         for p in run_of(configuration).recorded()
