@@ -68,7 +68,7 @@ def lint(
         inputs = LintInputs(
             alarms=alarms,
             groups=groups,
-            faults=faults_from_experiments(paths, readiness),
+            faults=faults_from_experiments(paths, readiness, target),
             function_alarms={f.name: f.alarms for f in target.functions},
             budget_s=budget_s if budget_s is not None else target.slos.mttr_s,
             on_aws=target.kind == "aws",

@@ -34,7 +34,7 @@ def run_lint(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
         LintInputs(
             alarms=alarms,
             groups=groups,
-            faults=faults_from_experiments(paths, readiness),
+            faults=faults_from_experiments(paths, readiness, ctx.target),
             function_alarms={f.name: f.alarms for f in ctx.target.functions},
             budget_s=ctx.target.slos.mttr_s,
             on_aws=ctx.target.kind == "aws",
