@@ -109,8 +109,8 @@ class Pacer:
             now = self._clock()
             bucket = self._buckets.get((account, name))
             if bucket is None:
-                # a full second's worth to start with: a burst at start never exceeds the quota
-                bucket = self._buckets[(account, name)] = Bucket(rate, max(1.0, rate), rate, now)
+                # no saved-up burst: any one-second window sees at most rate + 1 calls
+                bucket = self._buckets[(account, name)] = Bucket(rate, 1.0, 1.0, now)
             wait = bucket.reserve(now)
             self.calls[name] = self.calls.get(name, 0) + 1
             self.waited_s += wait

@@ -14,6 +14,7 @@ from typing import Any, Literal, TypedDict
 
 from ...aws import Throttled, aws_errors
 from ...exceptions import ConfigError, GamedayError
+from ..failure_lambda import canary_parameter
 from ..faults import FaultResult, Scope, fault_result, inject, scope, undo_faults
 from ..ledger import UndoStep
 from ..undo import wait_function_updated
@@ -291,7 +292,7 @@ def deploy_canary(
     lam = sc.clients.lambda_()
     stable, weights = _alias_state(sc, function_name, alias)
     config_undo, env, layers, _, arch = _config_and_arch(sc, function_name)
-    param = f"/gameday/{function_name}/canary-failure"
+    param = canary_parameter(function_name)
     new_env = dict(env)
     new_layers = list(layers)
     undo: list[UndoStep] = []
