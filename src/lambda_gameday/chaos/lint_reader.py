@@ -228,6 +228,7 @@ _OUR_FAULTS: dict[str, FaultType] = {
     "throttle": "throttle",
     "dependency_down": "dependency",
     "dependency_slow": "dependency",
+    "deny_hosts": "dependency",
     "add_latency": "latency",  # chaostoolkit-aws
     "add_error": "error_body",
 }

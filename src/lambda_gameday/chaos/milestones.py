@@ -69,7 +69,14 @@ def milestones_from_journal(journal: Mapping[str, Any]) -> Milestones:
             continue
         if not isinstance(out, Mapping):
             if (
-                func in ("remove_faults", "restore_alias", "restore_concurrency", "dependency_up")
+                func
+                in (
+                    "remove_faults",
+                    "restore_alias",
+                    "restore_concurrency",
+                    "dependency_up",
+                    "allow_hosts",
+                )
                 and out
             ):
                 # A restore step of the method (a drill): its own start/end are the truth.
