@@ -26,7 +26,7 @@ from botocore.config import Config
 
 from .config import Target
 from .exceptions import ResourceNotFound, TargetError
-from .pacing import PACER, Pacer
+from .pacing import PACER, SANDBOX_SHARE, Pacer
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -212,7 +212,8 @@ class Clients:
         if model is not None:
             service = model.service_model.endpoint_prefix
             service = {"monitoring": "cloudwatch"}.get(service, service)
-            self.pacer.acquire(self._account, service, model.name)
+            share = SANDBOX_SHARE if self.target.kind == "sandbox" else None
+            self.pacer.acquire(self._account, service, model.name, share)
 
     def _stamp_sent(self, **_: Any) -> None:
         self._sent.at = time.time()  # must return None: a value here replaces the response

@@ -6,7 +6,9 @@ counted), CloudWatch, CodeDeploy and SSM have per-API TPS quotas. A harness that
 every 50 ms takes the whole quota and gets `TooManyRequestsException` /
 `ThrottlingException`. So every call the harness makes through `aws.Clients` first takes a
 token from a process-wide bucket for its (endpoint, quota) pair, filled at a *share* of
-the documented default (half, so deploy pipelines and other teams keep the rest). A
+the documented default (half on AWS, so deploy pipelines and other teams keep the rest;
+`SANDBOX_SHARE` on the sandbox, where nobody else calls but the twin enforces the same
+quotas). A
 throttle that still happens is retried by botocore's adaptive mode, and pollers treat a
 throttle that outlives the retries as "not yet", never as a failure (`aws.Throttled`).
 
@@ -29,9 +31,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_SHARE", "PACER", "Bucket", "Pacer", "quota_for"]
+__all__ = ["DEFAULT_SHARE", "PACER", "SANDBOX_SHARE", "Bucket", "Pacer", "quota_for"]
 
 DEFAULT_SHARE = 0.5
+SANDBOX_SHARE = 0.9
 
 # (service, operation or "*") -> (quota name, requests per second)
 _QUOTAS: dict[tuple[str, str], tuple[str, float]] = {
@@ -98,13 +101,16 @@ class Pacer:
         q = quota_for(service, operation)
         return None if q is None else q[1] * self.share
 
-    def acquire(self, account: str, service: str, operation: str) -> float:
-        """Block until the call may be sent; returns the seconds waited."""
+    def acquire(
+        self, account: str, service: str, operation: str, share: float | None = None
+    ) -> float:
+        """Block until the call may be sent; returns the seconds waited. `share` (default:
+        the pacer's) is fixed by the first call for an account."""
         q = quota_for(service, operation)
         if q is None:
             return 0.0
         name, per_s = q
-        rate = per_s * self.share
+        rate = per_s * (share or self.share)
         with self._lock:
             now = self._clock()
             bucket = self._buckets.get((account, name))

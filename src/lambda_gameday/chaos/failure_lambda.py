@@ -112,7 +112,7 @@ def _role_documents(sc: Scope, role_name: str) -> list[Mapping[str, Any]]:
 def check_failure_lambda(sc: Scope, activity: str, function: str) -> None:
     """Raise TargetError with the fix when `function` cannot take a failure-lambda canary."""
     with aws_errors(f"{activity}: reading {function}'s configuration"):
-        cfg = sc.clients.lambda_().get_function_configuration(FunctionName=function)
+        cfg = sc.clients.lambda_().get_function(FunctionName=function)["Configuration"]
     env = cfg.get("Environment", {}).get("Variables", {})
     if not any(env.get(k) for k in _SOURCES):
         raise TargetError(

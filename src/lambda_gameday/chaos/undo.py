@@ -24,7 +24,8 @@ def wait_function_updated(clients: Clients, function: str, timeout_s: float = 30
     lam = clients.lambda_()
     while True:
         with aws_errors(f"reading {function}'s configuration"):
-            cfg = lam.get_function_configuration(FunctionName=function)
+            # GetFunction has its own quota (100/s), apart from the 15/s control plane
+            cfg = lam.get_function(FunctionName=function)["Configuration"]
         status = cfg.get("LastUpdateStatus", "Successful")
         if status != "InProgress":
             if status == "Failed":

@@ -70,7 +70,8 @@ def _config_and_arch(
     sc: Scope, function: str
 ) -> tuple[UndoStep, dict[str, str], list[str], int, Literal["x86_64", "arm64"]]:
     with aws_errors(f"reading {function}'s configuration"):
-        cfg = sc.clients.lambda_().get_function_configuration(FunctionName=function)
+        # GetFunction: its own 100/s quota, not the 15/s control plane (same configuration)
+        cfg = sc.clients.lambda_().get_function(FunctionName=function)["Configuration"]
     env = dict(cfg.get("Environment", {}).get("Variables", {}))
     layers = [layer["Arn"] for layer in cfg.get("Layers", [])]
     timeout = int(cfg.get("Timeout", 3))

@@ -31,7 +31,7 @@ def _resource(dependency: str) -> str:
 
 def _function_env(sc: Scope, function: str) -> dict[str, str]:
     with aws_errors(f"reading {function}'s configuration"):
-        cfg = sc.clients.lambda_().get_function_configuration(FunctionName=function)
+        cfg = sc.clients.lambda_().get_function(FunctionName=function)["Configuration"]
     return dict(cfg.get("Environment", {}).get("Variables", {}))
 
 
