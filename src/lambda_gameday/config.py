@@ -5,18 +5,27 @@ URL), the functions behind the health paths, the alarms and deployment groups to
 and the SLOs. The embedded sandbox needs no file: `sandbox_target()` builds one.
 
 Settings precedence is explicit argument > environment variable > file > default.
+A file must declare its `environment`; a sandbox target names its loopback endpoint, and an
+aws target points at loopback only with `allow_loopback = true` (never a silent fallback
+to the default AWS endpoints).
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal, cast
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from .exceptions import ConfigError
+from .validate.documents import read_document
+from .validate.limits import MAX_ITEMS, MAX_NAME_CHARS
+from .validate.models import Name, Region, StrictModel, Url, validate_model
+from .validate.text import shown
+from .validate.values import is_loopback_url
 
 __all__ = [
     "ENV_CLASSES",
@@ -90,7 +99,8 @@ class Target:
 
     @property
     def is_production(self) -> bool:
-        return self.environment == "production"
+        # Fails closed: anything but a declared dev or staging class is production.
+        return self.environment not in ("dev", "staging")
 
     def function(self, name_or_path: str) -> FunctionSpec:
         """The function with this name, short name (`health-liveness`) or path (`/health/live`)."""
@@ -116,8 +126,12 @@ def sandbox_target(
     stage: str = "dev",
     region: str = "us-east-1",
     slos: SLOs | None = None,
+    environment: EnvClass = "dev",
 ) -> Target:
-    """The target for a running sandbox: the seed's four health functions, alarms and groups."""
+    """The target for a running sandbox: the seed's four health functions, alarms and groups,
+    with its environment class declared (dev unless said otherwise). The file rules (a
+    sandbox names a loopback endpoint) apply to target *files*; chaos/context.py also uses
+    this as the seed's layout for targets built from Chaos Toolkit configuration."""
     service = "hasivu"
     functions = tuple(
         FunctionSpec(
@@ -139,7 +153,7 @@ def sandbox_target(
     return Target(
         name=f"sandbox-{stage}",
         kind="sandbox",
-        environment="dev",
+        environment=environment,
         region=region,
         api_url=api_url,
         endpoint_url=endpoint_url,
@@ -154,209 +168,147 @@ def sandbox_target(
 
 
 # --- loading -----------------------------------------------------------------------------
+# The file's schema. Each field's description is what an error says was expected.
 
-_TOP_KEYS = {
-    "name": "a string",
-    "kind": "one of " + ", ".join(KINDS),
-    "environment": "one of " + ", ".join(ENV_CLASSES),
-    "region": "an AWS region name such as 'ap-south-1'",
-    "profile": "an AWS profile name",
-    "endpoint_url": "an http(s) URL",
-    "api_url": "an http(s) URL",
-    "application": "a CodeDeploy application name",
-    "alarms": "a list of alarm names",
-    "deployment_groups": "a list of deployment group names",
-    "alert_topic": "an SNS topic name or ARN",
-    "slo": "a table of SLOs",
-    "functions": "an array of [[functions]] tables",
-    "version_source": "'header:<name>' or 'json:<field>' (where answers name their version)",
-    "chaos_layer": "a Lambda layer version ARN in the target's region",
-}
-_SLO_KEYS = {
-    "health_latency_ms": "a positive number (milliseconds)",
-    "cold_start_ms": "a positive number (milliseconds)",
-    "availability": "a fraction between 0 and 1, such as 0.995",
-    "mttr_s": "a positive number (seconds)",
-    "deployment_success": "a fraction between 0 and 1, such as 0.95",
-}
-_FN_KEYS = {
-    "name": "the Lambda function name",
-    "path": "the HTTP path, starting with '/'",
-    "alias": "the alias that serves traffic",
-    "aliases": "a list of alias names",
-    "critical": "true or false",
-    "provisioned_concurrency": "a whole number >= 0",
-    "alarms": "a list of alarm names",
-    "deployment_group": "a CodeDeploy deployment group name",
-}
+_PositiveMs = Annotated[float, Field(gt=0, le=3_600_000)]
+_Fraction = Annotated[float, Field(gt=0, le=1)]
 
 
-class _Reader:
-    """Typed access to a TOML table that reports errors as `file: key: problem`."""
-
-    def __init__(
-        self, source: str, table: Mapping[str, object], prefix: str, allowed: dict[str, str]
-    ):
-        self.source, self.table, self.prefix = source, table, prefix
-        for key in table:
-            if key not in allowed:
-                raise ConfigError(
-                    f"{source}: unknown key {prefix}{key}; allowed: {', '.join(sorted(allowed))}"
-                )
-        self.allowed = allowed
-
-    def _fail(self, key: str, value: object) -> ConfigError:
-        where = f"{self.source}: {self.prefix}{key}"
-        return ConfigError(f"{where} = {value!r} is invalid; expected {self.allowed[key]}")
-
-    def string(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
-        value = self.table.get(key, default)
-        if value is None:
-            if required:
-                raise ConfigError(
-                    f"{self.source}: missing key {self.prefix}{key} ({self.allowed[key]})"
-                )
-            return None
-        if not isinstance(value, str) or not value:
-            raise self._fail(key, value)
-        return value
-
-    def choice(self, key: str, choices: Sequence[str], default: str) -> str:
-        value = self.string(key, default)
-        if value is None or value not in choices:
-            raise self._fail(key, value)
-        return value
-
-    def url(self, key: str, *, required: bool = False) -> str | None:
-        value = self.string(key, required=required)
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise self._fail(key, value)
-        return value
-
-    def strings(self, key: str) -> tuple[str, ...]:
-        value = self.table.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise self._fail(key, value)
-        return tuple(cast(list[str], value))
-
-    def number(self, key: str, default: float, *, low: float, high: float) -> float:
-        value = self.table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not low < value <= high:
-            raise self._fail(key, value)
-        return float(value)
-
-    def integer(self, key: str, default: int) -> int:
-        value = self.table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise self._fail(key, value)
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.table.get(key, default)
-        if not isinstance(value, bool):
-            raise self._fail(key, value)
-        return value
-
-    def table_of(self, key: str) -> Mapping[str, object]:
-        value = self.table.get(key, {})
-        if not isinstance(value, dict):
-            raise self._fail(key, value)
-        return cast(Mapping[str, object], value)
-
-
-def _parse_slos(source: str, table: Mapping[str, object]) -> SLOs:
-    r = _Reader(source, table, "slo.", _SLO_KEYS)
-    inf = float("inf")
-    return SLOs(
-        health_latency_ms=r.number("health_latency_ms", 100.0, low=0, high=inf),
-        cold_start_ms=r.number("cold_start_ms", 500.0, low=0, high=inf),
-        availability=r.number("availability", 0.995, low=0, high=1),
-        mttr_s=r.number("mttr_s", 120.0, low=0, high=inf),
-        deployment_success=r.number("deployment_success", 0.95, low=0, high=1),
+class _SLOFile(StrictModel):
+    health_latency_ms: _PositiveMs = Field(100.0, description="a positive number (milliseconds)")
+    cold_start_ms: _PositiveMs = Field(500.0, description="a positive number (milliseconds)")
+    availability: _Fraction = Field(0.995, description="a fraction between 0 and 1, such as 0.995")
+    mttr_s: Annotated[float, Field(gt=0, le=86_400)] = Field(
+        120.0, description="a positive number (seconds, at most a day)"
+    )
+    deployment_success: _Fraction = Field(
+        0.95, description="a fraction between 0 and 1, such as 0.95"
     )
 
 
-def _parse_function(source: str, index: int, table: object) -> FunctionSpec:
-    if not isinstance(table, dict):
-        raise ConfigError(f"{source}: functions[{index}] must be a table")
-    r = _Reader(source, cast(Mapping[str, object], table), f"functions[{index}].", _FN_KEYS)
-    name = cast(str, r.string("name", required=True))
-    path = cast(str, r.string("path", required=True))
-    if not path.startswith("/"):
-        raise r._fail("path", path)
-    aliases = r.strings("aliases") or ("production", "canary")
-    alias = cast(str, r.string("alias", "production"))
-    return FunctionSpec(
-        name=name,
-        path=path,
-        alias=alias,
-        aliases=aliases,
-        critical=r.boolean("critical", False),
-        provisioned_concurrency=r.integer("provisioned_concurrency", 0),
-        alarms=r.strings("alarms"),
-        deployment_group=r.string("deployment_group"),
+_Names = Annotated[list[Name], Field(max_length=MAX_ITEMS)]
+
+
+class _FunctionFile(StrictModel):
+    name: Name = Field(description="the Lambda function name")
+    path: Annotated[str, Field(pattern=r"^/[^\s]*$", max_length=MAX_NAME_CHARS)] = Field(
+        description="the HTTP path, starting with '/'"
     )
+    alias: Name = Field("production", description="the alias that serves traffic")
+    aliases: _Names = Field(["production", "canary"], description="a list of alias names")
+    critical: bool = Field(False, description="true or false")
+    provisioned_concurrency: Annotated[int, Field(ge=0, le=10_000)] = Field(
+        0, description="a whole number from 0 to 10000"
+    )
+    alarms: _Names = Field([], description="a list of alarm names")
+    deployment_group: Name | None = Field(None, description="a CodeDeploy deployment group name")
+
+
+class _TargetFile(StrictModel):
+    name: Name = Field(description="a string")
+    kind: TargetKind = Field("aws", description="one of " + ", ".join(KINDS))
+    environment: EnvClass = Field(
+        description="one of " + ", ".join(ENV_CLASSES) + "; every target file declares its class"
+    )
+    region: Region = Field(description="an AWS Region code such as 'ap-south-1'")
+    profile: Name | None = Field(None, description="an AWS profile name")
+    endpoint_url: Url | None = Field(None, description="an http(s) URL")
+    api_url: Url = Field(description="an http(s) URL")
+    allow_loopback: bool = Field(
+        False, description="true or false (an aws target may point at loopback only if true)"
+    )
+    application: Name | None = Field(None, description="a CodeDeploy application name")
+    alarms: _Names = Field([], description="a list of alarm names")
+    deployment_groups: _Names = Field([], description="a list of deployment group names")
+    alert_topic: Annotated[str, Field(min_length=1, max_length=1024)] | None = Field(
+        None, description="an SNS topic name or ARN"
+    )
+    slo: _SLOFile = Field(default_factory=_SLOFile, description="a table of SLOs")
+    version_source: (
+        Annotated[str, Field(pattern=r"^(header|json):[A-Za-z0-9_.\-]{1,200}$")] | None
+    ) = Field(
+        None, description="'header:<name>' or 'json:<field>' (where answers name their version)"
+    )
+    chaos_layer: (
+        Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[\w-]+:\d+$")]
+        | None
+    ) = Field(None, description="a Lambda layer version ARN in the target's region")
+    functions: Annotated[list[_FunctionFile], Field(min_length=1, max_length=MAX_ITEMS)] = Field(
+        description="a non-empty array of [[functions]] tables"
+    )
+
+
+def _check_endpoints(t: _TargetFile, source: str) -> None:
+    """Where the target points must match its kind; the harness never falls back to AWS."""
+    if t.kind == "sandbox":
+        if t.endpoint_url is None:
+            raise ConfigError(
+                f"{source}: kind = 'sandbox' needs endpoint_url (the sandbox's AWS endpoint,"
+                " http://127.0.0.1:PORT); without it the harness would talk to real AWS"
+            )
+        for key, url in (("endpoint_url", t.endpoint_url), ("api_url", t.api_url)):
+            if not is_loopback_url(url):
+                raise ConfigError(
+                    f"{source}: {key} = {shown(url)} is not loopback; a sandbox target "
+                    "listens on 127.0.0.1 only"
+                )
+        return
+    if t.allow_loopback:
+        return
+    for key, maybe in (("endpoint_url", t.endpoint_url), ("api_url", t.api_url)):
+        if maybe is not None and is_loopback_url(maybe):
+            raise ConfigError(
+                f"{source}: {key} = {shown(maybe)} is loopback but kind = 'aws'; use kind ="
+                " 'sandbox' for the twin, or set allow_loopback = true if this is intended"
+            )
 
 
 def parse_target(data: Mapping[str, object], source: str) -> Target:
     """Build a Target from parsed TOML; every problem names `source` and the key."""
-    r = _Reader(source, data, "", _TOP_KEYS)
-    kind = cast(TargetKind, r.choice("kind", KINDS, "aws"))
-    raw_functions = data.get("functions", [])
-    if not isinstance(raw_functions, list) or not raw_functions:
-        raise ConfigError(f"{source}: functions must be a non-empty array of [[functions]] tables")
-    functions = tuple(_parse_function(source, i, t) for i, t in enumerate(raw_functions))
+    t = validate_model(_TargetFile, data, source)
     seen: set[str] = set()
-    for fn in functions:
+    for fn in t.functions:
         if fn.path in seen:
             raise ConfigError(f"{source}: two functions serve path {fn.path!r}")
         seen.add(fn.path)
-    endpoint_url = r.url("endpoint_url")
-    return Target(
-        name=cast(str, r.string("name", required=True)),
-        kind=kind,
-        environment=cast(EnvClass, r.choice("environment", ENV_CLASSES, "dev")),
-        region=cast(str, r.string("region", required=True)),
-        profile=r.string("profile"),
-        endpoint_url=endpoint_url,
-        api_url=cast(str, r.url("api_url", required=True)),
-        functions=functions,
-        application=r.string("application"),
-        alarms=r.strings("alarms") or tuple(a for f in functions for a in f.alarms),
-        deployment_groups=r.strings("deployment_groups")
-        or tuple(f.deployment_group for f in functions if f.deployment_group),
-        alert_topic=r.string("alert_topic"),
-        slos=_parse_slos(source, r.table_of("slo")),
-        source=source,
-        version_source=_version_source(r),
-        chaos_layer=r.string("chaos_layer"),
+    _check_endpoints(t, source)
+    functions = tuple(
+        FunctionSpec(
+            name=f.name,
+            path=f.path,
+            alias=f.alias,
+            aliases=tuple(f.aliases) or ("production", "canary"),
+            critical=f.critical,
+            provisioned_concurrency=f.provisioned_concurrency,
+            alarms=tuple(f.alarms),
+            deployment_group=f.deployment_group,
+        )
+        for f in t.functions
     )
-
-
-def _version_source(r: _Reader) -> str | None:
-    value = r.string("version_source")
-    if value is not None:
-        kind, _, name = value.partition(":")
-        if kind not in ("header", "json") or not name:
-            raise r._fail("version_source", value)
-    return value
+    return Target(
+        name=t.name,
+        kind=t.kind,
+        environment=t.environment,
+        region=t.region,
+        profile=t.profile,
+        endpoint_url=t.endpoint_url,
+        api_url=t.api_url,
+        functions=functions,
+        application=t.application,
+        alarms=tuple(t.alarms) or tuple(a for f in functions for a in f.alarms),
+        deployment_groups=tuple(t.deployment_groups)
+        or tuple(f.deployment_group for f in functions if f.deployment_group),
+        alert_topic=t.alert_topic,
+        slos=SLOs(**t.slo.model_dump()),
+        source=source,
+        version_source=t.version_source,
+        chaos_layer=t.chaos_layer,
+    )
 
 
 def load_target(path: str | os.PathLike[str]) -> Target:
     """Read and validate a target file. Raises ConfigError with a one-line reason."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: target file not found") from None
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read target file ({exc.strerror})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML ({exc})") from None
-    target = parse_target(data, str(p))
-    env_endpoint = os.environ.get("AWS_ENDPOINT_URL")
-    if target.endpoint_url is None and env_endpoint and target.kind == "sandbox":
-        target = replace(target, endpoint_url=env_endpoint)
-    return target
+    data = read_document(p, "target file", "toml")
+    assert isinstance(data, dict)  # tomllib returns a table
+    return parse_target(data, str(p))

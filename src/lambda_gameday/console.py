@@ -2,6 +2,9 @@
 
 When output is not a terminal (CI logs, pipes), rich assumes 80 columns and elides table
 cells; reports in CI must stay readable, so non-terminals get a wide console instead.
+Automatic highlighting is off: its regexes are quadratic in a long unbroken token, so a
+100 000-character name from a target file took 40 s to print (issue 16). Styles the code
+writes with markup (`[bold]`) still apply.
 """
 
 from __future__ import annotations
@@ -16,5 +19,5 @@ __all__ = ["make_console"]
 def make_console(*, stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     if stream.isatty():
-        return Console(stderr=stderr)
-    return Console(stderr=stderr, width=200, soft_wrap=False)
+        return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, width=200, soft_wrap=False, highlight=False)

@@ -15,12 +15,13 @@ throttle that outlives the retries as "not yet", never as a failure (`aws.Thrott
 Defaults used (Service Quotas defaults, adjustable per account):
 * Lambda: control plane 15/s; GetFunction 100/s (Lambda developer guide, "Lambda quotas",
   API request rates).
-* CloudWatch: DescribeAlarms 9/s, DescribeAlarmHistory 3/s (modelled), SetAlarmState 3/s,
-  PutMetricAlarm 3/s, GetMetricData 50/s, others 10/s (modelled). CloudWatch user guide,
+* CloudWatch: DescribeAlarms(ForMetric) 9/s; PutMetricAlarm, DeleteAlarms, SetAlarmState,
+  DescribeAlarmHistory 3/s; GetMetricData 50/s; ListMetrics 25/s; GetMetricStatistics
+  400/s; PutMetricData 500/s; anything else 3/s (modelled). CloudWatch user guide,
   "CloudWatch service quotas".
-* CodeDeploy: no per-API number is published; 5/s (modelled, conservative).
-* SSM: GetParameter 40/s, PutParameter 3/s (Systems Manager endpoints and quotas,
-  standard throughput).
+* CodeDeploy: no per-API number is published; 10/s (modelled).
+* SSM: GetParameter(s)(ByPath) share 40/s, PutParameter 3/s (modelled) (Systems Manager
+  endpoints and quotas, Parameter Store standard throughput).
 * SNS / SQS: 30/s (modelled; their quotas are far higher).
 """
 
@@ -42,13 +43,21 @@ _QUOTAS: dict[tuple[str, str], tuple[str, float]] = {
     ("lambda", "Invoke"): ("lambda:Invoke", 1000.0),  # not a control-plane call
     ("lambda", "*"): ("lambda:control-plane", 15.0),
     ("cloudwatch", "DescribeAlarms"): ("cloudwatch:DescribeAlarms", 9.0),
+    ("cloudwatch", "DescribeAlarmsForMetric"): ("cloudwatch:DescribeAlarmsForMetric", 9.0),
     ("cloudwatch", "DescribeAlarmHistory"): ("cloudwatch:DescribeAlarmHistory", 3.0),
     ("cloudwatch", "SetAlarmState"): ("cloudwatch:SetAlarmState", 3.0),
     ("cloudwatch", "PutMetricAlarm"): ("cloudwatch:PutMetricAlarm", 3.0),
+    ("cloudwatch", "DeleteAlarms"): ("cloudwatch:DeleteAlarms", 3.0),
     ("cloudwatch", "GetMetricData"): ("cloudwatch:GetMetricData", 50.0),
-    ("cloudwatch", "*"): ("cloudwatch:other", 10.0),
-    ("codedeploy", "*"): ("codedeploy", 5.0),
-    ("ssm", "GetParameter"): ("ssm:GetParameter", 40.0),
+    ("cloudwatch", "ListMetrics"): ("cloudwatch:ListMetrics", 25.0),
+    ("cloudwatch", "GetMetricStatistics"): ("cloudwatch:GetMetricStatistics", 400.0),
+    ("cloudwatch", "PutMetricData"): ("cloudwatch:PutMetricData", 500.0),
+    ("cloudwatch", "*"): ("cloudwatch:other", 3.0),  # modelled: the lowest listed
+    ("codedeploy", "*"): ("codedeploy", 10.0),  # modelled: no rate is published
+    # Parameter Store, standard throughput: the Get* calls share 40 TPS
+    ("ssm", "GetParameter"): ("ssm:get", 40.0),
+    ("ssm", "GetParameters"): ("ssm:get", 40.0),
+    ("ssm", "GetParametersByPath"): ("ssm:get", 40.0),
     ("ssm", "PutParameter"): ("ssm:PutParameter", 3.0),
     ("ssm", "*"): ("ssm:other", 10.0),
     ("logs", "*"): ("logs", 5.0),

@@ -28,12 +28,21 @@ from lambda_gameday.chaos.undo import apply_undo
 from lambda_gameday.config import Target, sandbox_target
 from lambda_gameday.deployments import collect_deployments
 from lambda_gameday.exceptions import ConfigError, TargetError
-from lambda_gameday.sandbox import Sandbox
+from lambda_gameday.sandbox import Sandbox, SandboxConfig
+from lambda_gameday.sandbox.shared_account import FOREIGN_ALARM_IN_ALARM, TEAM
 from lambda_gameday.synthetics.conformance import run_conformance
 
 Client = Callable[[str], Any]
 FN = "hasivu-dev-health-startup"
-FOREIGN = "other-team-orders-queue-depth"
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    """A strict twin in an account shared with another team (the `orders-prod` functions,
+    110 alarms — one in ALARM — and deployment groups)."""
+    config = SandboxConfig(init_duration_ms=100.0, seed=7, shared_account=True, legacy=frozenset())
+    with Sandbox(config) as sb:
+        yield sb
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +180,8 @@ def test_experiment_names_come_from_the_target_file(
 ) -> None:
     path = tmp_path / "t.toml"
     path.write_text(
-        f'name = "team"\nkind = "sandbox"\nregion = "{sandbox.config.region}"\n'
+        f'name = "team"\nkind = "sandbox"\nenvironment = "dev"\n'
+        f'region = "{sandbox.config.region}"\n'
         f'endpoint_url = "{sandbox.endpoint_url}"\napi_url = "{sandbox.api_url}"\n'
         'application = "hasivu-dev"\nalert_topic = "hasivu-dev-alerts"\n'
         '[[functions]]\nname = "hasivu-dev-health-liveness"\npath = "/health/live"\n'
@@ -197,32 +207,8 @@ def test_experiment_names_come_from_the_target_file(
         resolve_names(c)
 
 
-@pytest.fixture(scope="module")
-def shared_account(sandbox_client: Client) -> Iterator[None]:
-    """Other teams in the same account: 120 alarms (more than a page of DescribeAlarms),
-    one of them in ALARM; another application with a deployment group."""
-    cw, cd = sandbox_client("cloudwatch"), sandbox_client("codedeploy")
-    names = [f"other-team-alarm-{i:03d}" for i in range(119)] + [FOREIGN]
-    for name in names:
-        cw.put_metric_alarm(
-            AlarmName=name,
-            Namespace="AWS/SQS",
-            MetricName="ApproximateNumberOfMessagesVisible",
-            Dimensions=[{"Name": "QueueName", "Value": "orders"}],
-            Statistic="Maximum",
-            Period=7,  # invalid on AWS: a lint of the whole account would flag it
-            EvaluationPeriods=1,
-            Threshold=100,
-            ComparisonOperator="GreaterThanThreshold",
-        )
-    cw.set_alarm_state(AlarmName=FOREIGN, StateValue="ALARM", StateReason="their problem")
-    cd.create_application(applicationName="other-team", computePlatform="Lambda")
-    yield
-    cw.delete_alarms(AlarmNames=names)
-
-
 def test_foreign_resources_do_not_reach_lint_conformance_or_deployments(
-    target: Target, shared_account: None, sandbox_client: Client
+    target: Target, sandbox_client: Client
 ) -> None:
     cw = sandbox_client("cloudwatch")
     every = [
@@ -230,11 +216,15 @@ def test_foreign_resources_do_not_reach_lint_conformance_or_deployments(
         for p in cw.get_paginator("describe_alarms").paginate()
         for a in p["MetricAlarms"]
     ]
-    assert FOREIGN in every and len(every) > 100  # the account really is shared
+    assert FOREIGN_ALARM_IN_ALARM in every and len(every) > 100  # the account is shared
+    assert (
+        cw.describe_alarms(AlarmNames=[FOREIGN_ALARM_IN_ALARM])["MetricAlarms"][0]["StateValue"]
+        == "ALARM"
+    )
     clients = Clients(target)
     alarms, groups = read_target(clients, target)
     assert {a.name for a in alarms} <= set(target.alarms) | {n for g in groups for n in g.alarms}
-    assert alarms and not any(a.name.startswith("other-team") for a in alarms)
+    assert alarms and not any(a.name.startswith(TEAM) for a in alarms)
     findings = lint(
         LintInputs(
             alarms=alarms,
@@ -245,14 +235,14 @@ def test_foreign_resources_do_not_reach_lint_conformance_or_deployments(
             on_aws=False,
         )
     )
-    assert not any("other-team" in f.line() for f in findings)
+    assert not any(TEAM in f.line() for f in findings)
     conformance = run_conformance(target, clients=clients)
-    assert not any("other-team" in f.line() for f in conformance)
+    assert not any(TEAM in f.line() for f in conformance)
     assert all(r.application == "hasivu-dev" for r in collect_deployments(clients))
 
 
 def test_a_target_without_a_deployment_group_list_reads_only_its_application(
-    target: Target, shared_account: None
+    target: Target,
 ) -> None:
     bare = replace(target, deployment_groups=())
     _, groups = read_target(Clients(bare), bare)

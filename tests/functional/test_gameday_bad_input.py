@@ -90,3 +90,44 @@ def test_corrupt_database_is_refused_and_left_untouched(tmp_path: Path) -> None:
     assert_one_line(result, 2, str(db), "not a valid SQLite database")
     assert_one_line(gameday("history", "--db", str(db)), 2, "not a valid SQLite database")
     assert db.read_bytes() == before
+
+
+TARGET = """\
+name = "unreachable"
+kind = "aws"
+environment = "dev"
+region = "ap-south-1"
+allow_loopback = true
+endpoint_url = "http://127.0.0.1:9"
+api_url = "http://127.0.0.1:9/dev"
+[[functions]]
+name = "hasivu-dev-health-liveness"
+path = "/health/live"
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "needles"),
+    [
+        # issue 16: these failed only when their phase ran (exit 4), after the others ran
+        ("phases:\n  - lint\n  - {phase: chaos, experiments: [gone]}\n", ("no experiment 'gone'",)),
+        ("phases:\n  - phase: load\n    thresholds: ['p95<<100']\n", ("bad threshold",)),
+        ("phases:\n  - phase: load\n    duration_s: .inf\n", ("duration_s = inf is invalid",)),
+        # issue 13: a plan cannot grant itself production
+        ("phases:\n  - {phase: chaos, allow_production: true}\n", ("only the command line",)),
+    ],
+)
+def test_plan_problems_are_refused_before_any_phase(
+    tmp_path: Path, text: str, needles: tuple[str, ...]
+) -> None:
+    plan = tmp_path / "plan.yml"
+    plan.write_text(text)
+    target = tmp_path / "t.toml"
+    target.write_text(TARGET)
+    reports = tmp_path / "reports"
+    result = gameday(
+        "run", "--plan", str(plan), "--target", str(target), "--no-history",
+        "--report-dir", str(reports),
+    )  # fmt: skip
+    assert_one_line(result, 2, str(plan), *needles)
+    assert not reports.exists()  # nothing ran, so no report directory either

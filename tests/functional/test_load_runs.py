@@ -191,7 +191,8 @@ def gameday(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def target_file(tmp_path: Path, url: str) -> Path:
     path = tmp_path / "target.toml"
     path.write_text(
-        f'name = "fast"\nkind = "aws"\nregion = "us-east-1"\napi_url = "{url}"\n'
+        f'name = "fast"\nkind = "aws"\nenvironment = "dev"\nregion = "us-east-1"\n'
+        f'allow_loopback = true\napi_url = "{url}"\n'
         '[[functions]]\nname = "fast-health"\npath = "/health"\n'
     )
     return path

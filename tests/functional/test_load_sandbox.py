@@ -235,7 +235,7 @@ def test_a_two_second_stall_shows_in_the_corrected_p99_of_a_paced_run(
         run_time_s=6,
         mix="/health/live=1",
         pace_ms=50,
-        thresholds=("p95<100", "corrected_p99<1000"),
+        thresholds=("p95<1000", "corrected_p99<1000"),
         out=out,
     )
     with ThreadPoolExecutor(1) as pool:
@@ -275,14 +275,17 @@ def test_a_two_second_stall_shows_in_the_corrected_p99_of_a_paced_run(
         f"lag p99 {lag.percentile_ms(99):.0f}; n={raw.count}"
     )
     # THEN the raw (closed-loop view) p95 hides the stall: each of the 4 users saw it
-    # once, 4 samples in ~460 (the raw p99 may show the catch-up burst's cold starts) ...
+    # once, 4 samples in ~460, so it stays far below the 2 s the stall held every user
+    # (bounds relative to the stall, not to how fast a busy machine serves) ...
     assert raw.max_ms >= 1900
-    assert raw.percentile_ms(95) < 100
+    assert raw.percentile_ms(95) < 1000
     # ... while timing from the intended send time shows it: ~a third of the intended
     # sends fell in the stall, so the corrected p95 is ~1.7 s and p99 ~2 s (theory), and
     # the schedule lag says the sends were held back by the target
-    assert 1500 <= corrected.percentile_ms(95) <= 2100
-    assert 1800 <= corrected.percentile_ms(99) <= 2200
+    assert corrected.percentile_ms(95) >= 1500
+    assert corrected.percentile_ms(99) >= 1800
     assert lag.percentile_ms(99) >= 1500
+    # per request corrected = lag + raw, so no corrected value exceeds the two maxima
+    assert corrected.max_ms <= lag.max_ms + raw.max_ms + 1
     by_expr = {r.threshold.expression: r.outcome for r in report.thresholds}
-    assert by_expr == {"p95<100": "pass", "corrected_p99<1000": "fail"}
+    assert by_expr == {"p95<1000": "pass", "corrected_p99<1000": "fail"}

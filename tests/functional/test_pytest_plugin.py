@@ -61,6 +61,7 @@ name = "prod"
 kind = "aws"
 environment = "production"
 region = "ap-south-1"
+allow_loopback = true
 api_url = "http://127.0.0.1:9"
 [[functions]]
 name = "hasivu-production-health-liveness"

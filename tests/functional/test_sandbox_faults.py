@@ -15,6 +15,7 @@ import pytest
 from sandbox_helpers import make_function, wait_until
 
 from lambda_gameday.sandbox import Sandbox
+from lambda_gameday.sandbox.public_layers import chaos_extension_layer
 
 
 def _ok(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -47,13 +48,19 @@ def test_chaostoolkit_add_error_swaps_the_body_and_errors_do_not_move(
     for key, value in sandbox.env().items():
         monkeypatch.setenv(key, value)
     since = datetime.now(UTC)
-    add_error("ft-error", probability=1.0, configuration={"aws_region": sandbox.config.region})
+    layer = chaos_extension_layer(sandbox.config.region)  # its default is us-east-1's
+    add_error(
+        "ft-error",
+        probability=1.0,
+        layer=layer,
+        configuration={"aws_region": sandbox.config.region},
+    )
     r = httpx.get(sandbox.api_url + "/error")
     # chaostoolkit's default body is a proxy response with statusCode 500
     assert r.status_code == 500 and r.text == "Greeting from Chaos Toolkit"
     wait_until(lambda: _sum(cw, "Invocations", [("FunctionName", "ft-error")], since) == 1.0)
     assert _sum(cw, "Errors", [("FunctionName", "ft-error")], since) == 0.0
-    remove_error("ft-error", configuration={"aws_region": sandbox.config.region})
+    remove_error("ft-error", layer=layer, configuration={"aws_region": sandbox.config.region})
     assert httpx.get(sandbox.api_url + "/error").status_code == 200
     changes = [
         e.detail["value"] is None

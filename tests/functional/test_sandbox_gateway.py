@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -54,8 +53,12 @@ def test_health_endpoints_follow_the_seed_contract(
     # THEN it answers health+json with every check's status, served by version 1 of the function
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/health+json"
-    assert r.headers["x-amz-executed-version"] == "1"
+    # API Gateway passes no version header: the function names its version (releaseId)
+    assert "x-amz-executed-version" not in r.headers or sandbox.config.relaxed(
+        "executed-version-header"
+    )
     body = r.json()
+    assert body["releaseId"] == "1"
     assert body["status"] == "pass"
     assert body["serviceId"] == sandbox.function_name(function)
     assert set(body["checks"]) == checks
@@ -115,33 +118,33 @@ def test_malformed_proxy_response_and_exception_are_502(
         r = http.get(path)
         assert r.status_code == 502
         assert r.json() == INTERNAL
-        assert r.headers["x-amz-executed-version"] == "1"
 
 
 def test_past_the_integration_timeout_is_504_and_the_function_runs_on(
     sandbox: Sandbox, sandbox_client: Callable[[str], Any], http: httpx.Client
 ) -> None:
     assert sandbox.dataplane is not None
-    finished = threading.Event()
+    release, finished = threading.Event(), threading.Event()
 
     def slow(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        time.sleep(0.6)
+        release.wait(10)  # runs until the test has its answer: order, not a timed window
         finished.set()
         return {"statusCode": 200, "body": "late"}
 
-    make_function(sandbox, sandbox_client("lambda"), "gw-slow", slow, path="/slow", timeout=5)
+    make_function(sandbox, sandbox_client("lambda"), "gw-slow", slow, path="/slow", timeout=15)
     gateway = sandbox.dataplane.gateway
     original = gateway.integration_timeout_s
     gateway.integration_timeout_s = 0.3  # stands in for API Gateway's 29 s
     try:
-        start = time.monotonic()
         r = http.get("/slow")
-        elapsed = time.monotonic() - start
+        # THEN API Gateway gave up while the function was still running
+        still_running = not finished.is_set()
     finally:
         gateway.integration_timeout_s = original
+        release.set()
     assert r.status_code == 504
     assert r.json() == {"message": "Endpoint request timed out"}
-    assert 0.3 <= elapsed < 0.6
+    assert still_running
     assert finished.wait(5), "the function keeps running after API Gateway gives up"
 
 

@@ -36,7 +36,7 @@ def sends(pacer: Pacer, t: FakeTime, n: int, service: str, op: str) -> list[floa
         ("lambda", "GetAlias", 15.0),
         ("lambda", "GetFunction", 100.0),
         ("cloudwatch", "DescribeAlarms", 9.0),
-        ("codedeploy", "GetDeployment", 5.0),
+        ("codedeploy", "GetDeployment", 10.0),
     ],
 )
 def test_no_one_second_window_exceeds_the_share_of_the_quota(

@@ -123,19 +123,11 @@ def resolve_experiment(name_or_path: str, directory: str | Path = "experiments")
 
 
 def load_experiment(path: Path) -> dict[str, Any]:
-    """Load and validate with chaoslib; errors are one line."""
-    from chaoslib.exceptions import ChaosException
-    from chaoslib.experiment import ensure_experiment_is_valid
-    from chaoslib.loader import load_experiment as ctk_load
+    """Load and validate (shape, chaoslib, argument types: validate.experiment); errors are
+    one line."""
+    from ..validate.experiment import load_experiment_file
 
-    try:
-        experiment: dict[str, Any] = ctk_load(str(path))
-        ensure_experiment_is_valid(experiment)
-    except ChaosException as exc:
-        raise ConfigError(f"{path}: {' '.join(str(exc).split())}") from None
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path}: cannot load experiment ({exc})") from None
-    return experiment
+    return load_experiment_file(path)
 
 
 def target_configuration(target: Target) -> dict[str, object]:

@@ -7,38 +7,15 @@ after a rollback already did part of the work, or twice.
 from __future__ import annotations
 
 import contextlib
-import time
 from dataclasses import dataclass
 
 from ..aws import Clients, aws_errors
 from ..exceptions import GamedayError, ResourceNotFound
+from ..lambda_wait import wait_function_updated
 from .context import clients_for, target_from_ref
 from .ledger import Ledger, LedgerEntry, UndoStep
 
 __all__ = ["CleanupReport", "apply_undo", "cleanup", "undo_entry", "wait_function_updated"]
-
-
-def wait_function_updated(clients: Clients, function: str, timeout_s: float = 30.0) -> None:
-    """Wait for LastUpdateStatus to leave InProgress, as AWS requires before the next change."""
-    deadline = time.monotonic() + timeout_s
-    lam = clients.lambda_()
-    while True:
-        with aws_errors(f"reading {function}'s configuration"):
-            # GetFunction has its own quota (100/s), apart from the 15/s control plane
-            cfg = lam.get_function(FunctionName=function)["Configuration"]
-        status = cfg.get("LastUpdateStatus", "Successful")
-        if status != "InProgress":
-            if status == "Failed":
-                raise GamedayError(
-                    f"{function}: the last configuration update failed "
-                    f"({cfg.get('LastUpdateStatusReason', 'no reason given')})"
-                )
-            return
-        if time.monotonic() > deadline:
-            raise GamedayError(
-                f"{function}: configuration update still in progress after {timeout_s:g}s"
-            )
-        time.sleep(clients.poll_interval(0.2))  # paced: Lambda's control plane is 15 req/s
 
 
 def apply_undo(clients: Clients, step: UndoStep) -> None:

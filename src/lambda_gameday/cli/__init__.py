@@ -1,15 +1,24 @@
 """`gameday`: the command line. Errors become one line and an exit code here, and only here.
 
 Exit codes: 0 pass; 1 an SLO or threshold was breached; 2 bad input (target file, plan,
-experiment, check, threshold); 3 the target can't be used (unreachable, credentials,
-throttled); 4 the run failed; 5 refused for safety; 130 interrupted (faults removed).
+experiment, check, threshold, option value); 3 the target can't be used (unreachable,
+credentials, throttled); 4 the run failed, or the harness itself failed (an unexpected
+exception: one line here, the traceback in a log under .gameday/logs/); 5 refused for
+safety; 130 interrupted (faults removed). Exit 1 is never a crash.
 Subcommands live in their own modules and are imported only when invoked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
+import os
 import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
 from typing import Any
 
 import click
@@ -68,6 +77,7 @@ def main(argv: list[str] | None = None) -> Any:
 
         sandbox_errors = (SandboxError,)
 
+    _tolerant_streams()
     try:
         return cli.main(args=argv, standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -87,3 +97,41 @@ def main(argv: list[str] | None = None) -> Any:
     except KeyboardInterrupt:
         click.echo("gameday: interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # the boundary: a bug is exit 4 with a log, never a traceback
+        log = _write_traceback(exc)
+        what = " ".join(f"{type(exc).__name__}: {exc}".split())
+        if len(what) > 300:
+            what = what[:300] + "…"
+        where = f"traceback in {log}" if log else "no log could be written"
+        click.echo(f"gameday: harness error: {what} ({where})", err=True)
+        sys.exit(4)
+
+
+LOG_DIR = Path(".gameday") / "logs"
+
+
+def _write_traceback(exc: BaseException) -> Path | None:
+    """The traceback in .gameday/logs/ (or the temp dir if the working dir is read-only)."""
+    text = "".join(traceback.format_exception(exc))
+    name = f"harness-error-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
+    for folder in (LOG_DIR, Path(tempfile.gettempdir()) / "gameday-logs"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / name
+            path.write_text(
+                f"gameday {' '.join(sys.argv[1:])[:2000]}\n{text}",
+                encoding="utf-8",
+                errors="backslashreplace",
+            )
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def _tolerant_streams() -> None:
+    """Text that cannot be encoded (a lone surrogate from a file) prints escaped, not crash."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            with contextlib.suppress(ValueError, io.UnsupportedOperation):
+                stream.reconfigure(errors="backslashreplace")

@@ -7,20 +7,31 @@ from pathlib import Path
 import click
 
 from ..exceptions import GamedayError
-from .options import ledger_option, open_target, target_option
+from .options import (
+    allow_production_option,
+    ledger_option,
+    open_target,
+    target_option,
+    writes_outputs,
+)
 
 __all__ = ["chaos"]
 
 
 @click.command("chaos")
+@writes_outputs(
+    ("journal_path", "--journal"),
+    ("load_out", "--load-out"),
+    derived=lambda kw: (
+        [(_load_out(Path(kw["experiment"]), kw["journal_path"]), "load results (--load-out)")]
+        if kw["load_users"] and not kw["dry_run"] and kw["load_out"] is None
+        else []
+    ),
+)
 @click.argument("experiment")
 @target_option
 @click.option("--dry-run", is_flag=True, help="Print what would be done; touch nothing.")
-@click.option(
-    "--allow-production",
-    is_flag=True,
-    help="Allow destructive experiments against a production target.",
-)
+@allow_production_option("destructive experiments against a production target")
 @ledger_option
 @click.option(
     "--journal",
@@ -40,7 +51,7 @@ __all__ = ["chaos"]
     "--load-users",
     default=0,
     show_default=True,
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, 10_000),
     help="Drive this many Locust users through the experiment (0: none); the requests and"
     " failures under load are printed after the timeline.",
 )
@@ -71,8 +82,10 @@ def chaos(
     """
     from ..chaos.runner import raise_for, resolve_experiment, run_experiment
     from ..load.during import background_load
+    from ..validate.experiment import load_experiment_file
 
     path = resolve_experiment(experiment, experiments_dir)
+    load_experiment_file(path)  # bad input is refused before a sandbox starts
     users = 0 if dry_run else load_users
     out = Path(load_out) if load_out else _load_out(path, journal_path)
     with open_target(target_file) as target, background_load(target, users, out) as loaded:

@@ -5,21 +5,14 @@ from __future__ import annotations
 import click
 
 from ..exceptions import TargetError
-from .options import ledger_option
+from .options import ledger_option, target_option_with
 
 __all__ = ["cleanup"]
 
 
 @click.command("cleanup")
 @ledger_option
-@click.option(
-    "--target",
-    "target_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    envvar="GAMEDAY_TARGET",
-    help="Target file to use instead of the one each entry recorded.",
-)
+@target_option_with("Target file to use instead of the one each entry recorded.")
 def cleanup(ledger_path: str, target_file: str | None) -> None:
     """Replay the undo of every ledger entry not marked undone, newest first."""
     from ..chaos.context import clients_for

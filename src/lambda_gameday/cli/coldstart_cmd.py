@@ -7,35 +7,36 @@ from pathlib import Path
 import click
 
 from ..console import make_console
-from .options import open_target, target_option
+from .options import Finite, NameType, open_target, out_option, target_option, writes_outputs
 
 __all__ = ["coldstart"]
 
 
 @click.command()
+@writes_outputs(("out", "--out"))
 @target_option
 @click.option(
     "--function",
     "functions",
     multiple=True,
+    type=NameType(),
     help="Function name, short name or path (repeatable). Default: every target function.",
 )
 @click.option(
-    "--warm", type=int, default=5, show_default=True, help="Warm invocations after the cold one."
+    "--warm",
+    type=click.IntRange(0, 1000),
+    default=5,
+    show_default=True,
+    help="Warm invocations after the cold one.",
 )
 @click.option(
     "--log-deadline",
-    type=float,
+    type=Finite(0, 600, low_open=True),
     default=30.0,
     show_default=True,
     help="Seconds to wait for REPORT lines.",
 )
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("gameday-coldstart.jsonl"),
-    show_default=True,
-)
+@out_option(".gameday/coldstart.jsonl", "Results, one JSON object per line.")
 def coldstart(
     target_file: str | None,
     functions: tuple[str, ...],
@@ -52,13 +53,11 @@ def coldstart(
     Exit codes: 0 all within budget; 1 a cold start over budget, not observed, or
     provisioned concurrency not serving warm; 2 bad input; 3 target unusable.
     """
-    from ..exceptions import ConfigError, VerdictFailed
+    from ..exceptions import VerdictFailed
     from ..synthetics.coldstart import run_cold_starts
     from ..synthetics.publish import coldstart_table
     from ..synthetics.results import ResultsWriter
 
-    if warm < 0:
-        raise ConfigError("--warm must be >= 0")
     console = make_console()
     with open_target(target_file) as target, ResultsWriter(out) as writer:
         chosen = [target.function(f) for f in functions] if functions else None

@@ -7,19 +7,15 @@ from pathlib import Path
 import click
 
 from ..console import make_console
-from .options import open_target, target_option
+from .options import open_target, out_option, target_option, writes_outputs
 
 __all__ = ["conformance"]
 
 
 @click.command()
+@writes_outputs(("out", "--out"))
 @target_option
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("gameday-conformance.jsonl"),
-    show_default=True,
-)
+@out_option(".gameday/conformance.jsonl", "Findings, one JSON object per line.")
 def conformance(target_file: str | None, out: Path) -> None:
     """Check published versions, production/canary aliases, provisioned concurrency,
     error and duration alarms wired to the alert topic, and a confirmed subscription.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..console import make_console
-from .options import open_target, target_option
+from .options import DASHBOARD_NAME, open_target, target_option
 
 __all__ = ["dashboard"]
 
@@ -17,6 +17,7 @@ __all__ = ["dashboard"]
     "put_name",
     default=None,
     metavar="NAME",
+    type=DASHBOARD_NAME,
     help="Also create/replace the dashboard NAME on the target (put_dashboard).",
 )
 @click.option(
@@ -41,7 +42,7 @@ def dashboard(
     """
     from ..dashboard import dashboard_json, put_dashboard
 
-    if not (put_name or publish_deployments):
+    if put_name is None and not publish_deployments:
         if target_file is None:
             from ..config import sandbox_target
 

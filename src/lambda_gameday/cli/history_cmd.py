@@ -9,6 +9,7 @@ import click
 from rich.table import Table
 
 from ..console import make_console
+from .options import NameType
 
 __all__ = ["history"]
 
@@ -48,7 +49,9 @@ def trend(name: str, values: list[float | None], fmt: str, lower_is_better: bool
     default=None,
     help="History database. Env: GAMEDAY_DB. Default: .gameday/history.sqlite3.",
 )
-@click.option("--target-name", default=None, help="Only runs against this target name.")
+@click.option(
+    "--target-name", type=NameType(), default=None, help="Only runs against this target name."
+)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 def history(db: str | None, target_name: str | None, limit: int, as_json: bool) -> None:

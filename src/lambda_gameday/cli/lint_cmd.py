@@ -7,9 +7,23 @@ from pathlib import Path
 import click
 
 from ..exceptions import VerdictFailed
-from .options import target_option
+from .options import STAGE, Finite, target_option
 
 __all__ = ["lint"]
+
+
+def _experiment_files(directory: str) -> list[Path]:
+    return sorted(Path(directory).glob("*.json")) if Path(directory).is_dir() else []
+
+
+def _experiments_dir(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A directory given on purpose must hold experiments (`--experiments /etc` is a typo,
+    not a clean bill of health); the default may be absent (then no faults are linted)."""
+    given = ctx.get_parameter_source(param.name or "") is not click.core.ParameterSource.DEFAULT
+    if given and not _experiment_files(value):
+        why = "is not a directory" if not Path(value).is_dir() else "holds no *.json experiments"
+        raise click.BadParameter(f"{value} {why}", ctx, param)
+    return value
 
 
 @click.command("lint")
@@ -20,25 +34,27 @@ __all__ = ["lint"]
     default="experiments",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Experiments whose faults are checked.",
+    callback=_experiments_dir,
+    help="Experiments whose faults are checked (a directory holding *.json experiments).",
 )
 @click.option(
     "--template",
     "templates",
     multiple=True,
-    type=click.Path(dir_okay=False),
+    type=click.Path(exists=True, dir_okay=False),
     help="Also lint alarms in a CloudFormation template or serverless.yml.",
 )
 @click.option(
     "--stage",
     default="dev",
     show_default=True,
+    type=STAGE,
     help="Value of ${self:provider.stage} in templates.",
 )
 @click.option(
     "--budget",
     "budget_s",
-    type=float,
+    type=Finite(0, 86_400, low_open=True),
     default=None,
     help="MTTR budget in seconds (default: the target's SLO, 120).",
 )
@@ -55,15 +71,16 @@ def lint(
     from ..chaos.lint import LintInputs
     from ..chaos.lint import lint as run_lint
     from ..chaos.lint_reader import alarms_from_template, faults_from_experiments, read_target
+    from ..validate.experiment import load_experiment_file
     from .options import open_target
 
+    for experiment in _experiment_files(experiments_dir):
+        load_experiment_file(experiment)  # bad input is refused before anything starts
     with open_target(target_file) as target:
         alarms, groups = read_target(clients_for(target), target)
         for t in templates:
             alarms += alarms_from_template(Path(t), {"self:provider.stage": stage})
-        paths = (
-            sorted(Path(experiments_dir).glob("*.json")) if Path(experiments_dir).is_dir() else []
-        )
+        paths = _experiment_files(experiments_dir)
         readiness = next((f.name for f in target.functions if f.path == "/health/ready"), None)
         inputs = LintInputs(
             alarms=alarms,

@@ -3,29 +3,83 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
 import click
 
 from ..console import make_console
-from .options import open_target, target_option
+from .options import (
+    SEED,
+    Finite,
+    NameType,
+    UrlType,
+    open_target,
+    out_option,
+    target_option,
+    writes_outputs,
+)
 
 __all__ = ["load"]
 
 _SHAPES = ("steady", "ramp", "step", "spike", "canary")
 
 
+def _thresholds(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Parsed now, so `p95<<100` is refused before a sandbox or Locust starts."""
+    from ..load.thresholds import parse_thresholds
+
+    parse_thresholds(value)
+    return value
+
+
+def _checked(what: str) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
+    """--mix / --think checked by the runner's own rules while the command line is read."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        from ..load.runner import _check_mix, _check_think
+
+        if value is not None:
+            (_check_mix if what == "mix" else _check_think)(value)
+        return value
+
+    return check
+
+
 @click.command()
+@writes_outputs(("out", "--out"), derived=lambda kw: [(Path(f"{kw['out']}.log"), "Locust's log")])
 @target_option
-@click.option("-u", "--users", type=int, default=5, show_default=True, help="Peak users.")
-@click.option("-r", "--spawn-rate", type=float, default=5.0, show_default=True, help="Users/s.")
 @click.option(
-    "-t", "--run-time", "run_time", type=int, default=10, show_default=True, help="Seconds."
+    "-u",
+    "--users",
+    type=click.IntRange(1, 10_000),
+    default=5,
+    show_default=True,
+    help="Peak users.",
+)
+@click.option(
+    "-r",
+    "--spawn-rate",
+    type=Finite(0, 10_000, low_open=True),
+    default=5.0,
+    show_default=True,
+    help="Users/s.",
+)
+@click.option(
+    "-t",
+    "--run-time",
+    "run_time",
+    type=click.IntRange(1, 86_400),
+    default=10,
+    show_default=True,
+    help="Seconds.",
 )
 @click.option(
     "--workers",
-    type=int,
+    type=click.IntRange(0, 64),
     default=0,
     show_default=True,
     help="Locust worker processes on this machine (0: one local process).",
@@ -34,47 +88,62 @@ _SHAPES = ("steady", "ramp", "step", "spike", "canary")
     "--threshold",
     "thresholds",
     multiple=True,
+    callback=_thresholds,
     help="Repeatable, e.g. 'p95<100', 'p95{endpoint=/health}<100', 'p95{version=2}<150', "
     "'error_rate<0.005', 'rps>200'. Default: from the target's SLOs.",
 )
 @click.option(
     "--locustfile",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
     help="Default: loadtests/health.py.",
 )
-@click.option("--user-class", default=None, help="Locust user class (default: HealthUser).")
+@click.option(
+    "--user-class",
+    type=NameType(r"[A-Za-z_][A-Za-z0-9_]*", "a Python class name"),
+    default=None,
+    help="Locust user class (default: HealthUser).",
+)
 @click.option("--shape", type=click.Choice(_SHAPES), default=None, help="Load shape.")
-@click.option("--mix", default=None, help="Endpoint weights, e.g. '/health=4,/health/live=1'.")
-@click.option("--think", default=None, help="Think time range in seconds, 'min,max'.")
+@click.option(
+    "--mix",
+    default=None,
+    callback=_checked("mix"),
+    help="Endpoint weights, e.g. '/health=4,/health/live=1'.",
+)
+@click.option(
+    "--think",
+    default=None,
+    callback=_checked("think"),
+    help="Think time range in seconds, 'min,max'.",
+)
 @click.option(
     "--pace-ms",
-    type=float,
+    type=Finite(0, 60_000, low_open=True),
     default=None,
     help="Open model: each user sends every PACE_MS and latency is timed from the "
     "intended send time (coordinated-omission corrected).",
 )
 @click.option(
     "--abort-after",
-    type=float,
+    type=Finite(0, 86_400),
     default=None,
     help="Abort-on-fail: after this grace period (s) the run stops at the first breach.",
 )
 @click.option(
     "--warmup",
-    type=float,
+    type=Finite(0, 3600),
     default=None,
     help="Seconds at the start whose requests (cold starts, connects) are counted, not "
     "gated. Default: 2, or a quarter of a run shorter than 8 s.",
 )
-@click.option("--host", default=None, help="Base URL override; must be the target's own host.")
-@click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("gameday-load.json"),
-    show_default=True,
-    help="Results file (merged raw histograms, JSON); Locust's log goes to OUT.log.",
+    "--host", type=UrlType(), default=None, help="Base URL override; must be the target's own host."
+)
+@click.option("--seed", type=SEED, default=0, show_default=True)
+@out_option(
+    ".gameday/load.json",
+    "Results file (merged raw histograms, JSON); Locust's log goes to OUT.log.",
 )
 def load(
     target_file: str | None,

@@ -1,31 +1,159 @@
-"""Options shared by subcommands: choosing a target, and the sandbox behind the default."""
+"""Options shared by subcommands, and the value types every option is checked with.
+
+One place declares `--target`, `--allow-production`, `--force`, `--out`, `--ledger` and the
+bounded number types, so every command refuses the same bad values the same way (exit 2,
+one line, before a sandbox starts or any AWS call): `--api-port 99999`, `--duration nan`,
+`--warm 99999999999999999999`, `--abort-after -1`, `--put ""`.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import math
+import re
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from ..config import Target, load_target, sandbox_target
+from ..exceptions import ConfigError
 from ..extras import require_sandbox
+from ..validate.text import shown
+from ..validate.values import name_problem, url_problem
 
-__all__ = ["ledger_option", "open_target", "target_option"]
+__all__ = [
+    "OWNED_DIR",
+    "Finite",
+    "NameType",
+    "UrlType",
+    "allow_production_option",
+    "check_overwrite",
+    "ledger_option",
+    "open_target",
+    "out_option",
+    "target_option",
+    "target_option_with",
+    "writes_outputs",
+]
 
-F = TypeVar("F", bound=Callable[..., object])
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Files under here belong to the harness (ledger, logs, reports, default results): it may
+# replace them. Anywhere else, an existing file is only overwritten with --force.
+OWNED_DIR = Path(".gameday")
 
 
-def target_option(func: F) -> F:
-    """`--target FILE`: a target TOML file; without it the embedded sandbox is started."""
+# --- value types ---------------------------------------------------------------------------
+
+
+class Finite(click.ParamType[float]):
+    """A finite float in [low, high] (`low_open`: strictly above low). NaN and inf are not
+    numbers a duration or budget can be."""
+
+    name = "number"
+
+    def __init__(self, low: float, high: float, *, low_open: bool = False) -> None:
+        self.low, self.high, self.low_open = low, high, low_open
+
+    def _range(self) -> str:
+        return f"{'>' if self.low_open else '>='} {self.low:g} and <= {self.high:g}"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, float):
+            number = value
+        else:
+            try:
+                number = float(str(value))
+            except ValueError:
+                self.fail(f"{shown(value)} is not a number", param, ctx)
+        ok = math.isfinite(number) and (number > self.low if self.low_open else number >= self.low)
+        if not ok or number > self.high:
+            self.fail(f"{shown(value)} is not a finite number {self._range()}", param, ctx)
+        return number
+
+
+class NameType(click.ParamType[str]):
+    """A name: printable, 1..256 characters (validate.limits), optionally matching `pattern`."""
+
+    name = "name"
+
+    def __init__(
+        self, pattern: str | None = None, expected: str = "a name", *, limit: int = 256
+    ) -> None:
+        self.pattern = re.compile(pattern) if pattern else None
+        self.expected, self.limit = expected, limit
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value)
+        why = name_problem(text, self.limit)
+        if why is None and self.pattern is not None and not self.pattern.fullmatch(text):
+            why = self.expected
+        if why is not None:
+            self.fail(f"{shown(text)} is invalid; expected {why}", param, ctx)
+        return text
+
+
+class UrlType(click.ParamType[str]):
+    name = "url"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value)
+        why = url_problem(text)
+        if why is not None:
+            self.fail(f"{shown(text)} is invalid; expected {why}", param, ctx)
+        return text
+
+
+# AWS names: a stage names an API Gateway stage and is part of every function name
+# (alphanumerics, '-' and '_'); a CloudWatch dashboard name is alphanumerics, '-' and '_',
+# at most 255 characters.
+# https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html
+STAGE = NameType(r"[A-Za-z0-9_-]{1,32}", "a stage of letters, digits, '-' and '_' (at most 32)")
+DASHBOARD_NAME = NameType(
+    r"[A-Za-z0-9_-]{1,255}",
+    "a dashboard name of letters, digits, '-' and '_' (at most 255)",
+    limit=255,
+)
+PORT = click.IntRange(0, 65535)
+SEED = click.IntRange(0, 2**32 - 1)
+
+
+# --- shared options ------------------------------------------------------------------------
+
+
+_TARGET_HELP = "Target TOML file (default: the embedded sandbox). Env: GAMEDAY_TARGET."
+
+
+def target_option_with(help: str) -> Callable[[F], F]:
+    """`--target FILE` with a command's own help text."""
     return click.option(
         "--target",
         "target_file",
         type=click.Path(dir_okay=False),
         default=None,
         envvar="GAMEDAY_TARGET",
-        help="Target TOML file (default: the embedded sandbox). Env: GAMEDAY_TARGET.",
-    )(func)
+        help=help,
+    )
+
+
+def target_option(func: F) -> F:
+    """`--target FILE`: a target TOML file; without it the embedded sandbox is started."""
+    return target_option_with(_TARGET_HELP)(func)
+
+
+def allow_production_option(what: str) -> Callable[[F], F]:
+    """`--allow-production` (or GAMEDAY_ALLOW_PRODUCTION=1): the only grants of production;
+    a plan or target file cannot give it (issue 13)."""
+    return click.option(
+        "--allow-production",
+        is_flag=True,
+        envvar="GAMEDAY_ALLOW_PRODUCTION",
+        help=f"Allow {what}. Env: GAMEDAY_ALLOW_PRODUCTION=1.",
+    )
 
 
 def ledger_option(func: F) -> F:
@@ -42,6 +170,64 @@ def ledger_option(func: F) -> F:
         help="Fault ledger: every fault is written here before it is injected. "
         "Env: GAMEDAY_LEDGER.",
     )(func)
+
+
+def out_option(default: str, help: str) -> Callable[[F], F]:
+    """`--out FILE`, by default a file the harness owns under .gameday/."""
+    return click.option(
+        "--out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=Path(default),
+        show_default=True,
+        help=help + " An existing file outside .gameday/ is kept unless --force.",
+    )
+
+
+def _owned(path: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(OWNED_DIR.resolve())
+    except (OSError, RuntimeError):
+        return False
+
+
+def check_overwrite(path: Path | str | None, force: bool, option: str) -> None:
+    """Refuse to replace an existing file the harness does not own, unless --force."""
+    if path is None:
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise ConfigError(f"{option} {p}: is a directory; expected a file path")
+    if p.exists() and not force and not _owned(p):
+        raise ConfigError(
+            f"{option} {p}: file exists; pass --force to overwrite it, or choose another path"
+        )
+
+
+def writes_outputs(
+    *params: tuple[str, str],
+    derived: Callable[[dict[str, Any]], list[tuple[Path, str]]] | None = None,
+) -> Callable[[F], F]:
+    """Add `--force` and check each (parameter, option) output before the command runs.
+
+    Place directly under `@click.command()`. `derived` names further files the command
+    writes next to an output, each with the words that say where it came from.
+    """
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            force = bool(kwargs.pop("force"))
+            for param, option in params:
+                check_overwrite(kwargs.get(param), force, option)
+            for extra, label in derived(kwargs) if derived is not None else []:
+                check_overwrite(extra, force, label)
+            return func(*args, **kwargs)
+
+        return click.option("--force", is_flag=True, help="Overwrite existing output files.")(
+            wrapper
+        )  # type: ignore[return-value]
+
+    return decorate
 
 
 @contextlib.contextmanager

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from rich.markup import escape
 
 from ..console import make_console
 from ..exceptions import ConfigError, GamedayError, VerdictFailed
-from .options import open_target, target_option
+from .options import UrlType, allow_production_option, open_target, target_option
 
 if TYPE_CHECKING:
     from ..config import Target
@@ -69,11 +70,7 @@ def _publish(target: Target, result: RunResult, deployments: list[DeploymentReco
     help="History database. Env: GAMEDAY_DB. Default: .gameday/history.sqlite3.",
 )
 @click.option("--no-history", is_flag=True, help="Do not store the run in the history database.")
-@click.option(
-    "--allow-production",
-    is_flag=True,
-    help="Allow destructive phases against a target of class production.",
-)
+@allow_production_option("destructive phases against a target of class production")
 @click.option(
     "--publish",
     is_flag=True,
@@ -84,6 +81,7 @@ def _publish(target: Target, result: RunResult, deployments: list[DeploymentReco
     "--slack-webhook",
     envvar="GAMEDAY_SLACK_WEBHOOK",
     default=None,
+    type=UrlType(),
     help="Post the verdict to this Slack webhook. Env: GAMEDAY_SLACK_WEBHOOK.",
 )
 def run(
@@ -102,15 +100,19 @@ def run(
     load run, a faulty-canary chaos experiment) runs on the embedded sandbox. Ctrl-C stops
     cleanly: faults are removed and the report is still written (exit 130).
     """
+    from ..config import load_target
     from ..deployments import collect_deployments, mark_drills
     from ..gameday.orchestrator import GameDay
-    from ..gameday.plan import default_plan, load_plan
+    from ..gameday.plan import check_references, default_plan, load_plan
     from ..gameday.view import print_run
     from ..history import HistoryStore
     from ..report import write_reports
 
     console = make_console()
     plan = load_plan(plan_file) if plan_file else default_plan()
+    check_references(plan)  # experiments, thresholds, checks: refused before anything starts
+    if target_file is not None:
+        load_target(target_file)  # a bad target file is bad input before the report dir exists
     parent = Path(report_dir)
     _check_parent(parent)
     store = None if no_history else HistoryStore(db)
@@ -121,7 +123,7 @@ def run(
     deployments: list[DeploymentRecord] = []
     with open_target(target_file) as target:
         console.print(
-            f"[bold]game day[/] {plan.name} on {target.name} ({target.kind}, "
+            f"[bold]game day[/] {escape(plan.name)} on {escape(target.name)} ({target.kind}, "
             f"{target.environment}) — {len(plan.phases)} phases"
         )
         gameday = GameDay(

@@ -2,24 +2,74 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
-__all__ = ["sandbox"]
+from .options import PORT, SEED, STAGE, Finite
+
+if TYPE_CHECKING:
+    from ..sandbox.describe import SandboxFacts
+
+__all__ = ["sandbox", "target_toml"]
+
+DEFAULT_TARGET_OUT = Path(".gameday") / "sandbox-target.toml"
+
+
+def _q(value: str) -> str:
+    return json.dumps(value)  # a TOML basic string: JSON's escapes are TOML's
+
+
+def target_toml(facts: SandboxFacts) -> str:
+    """A target file for the running sandbox, from what the sandbox says it serves."""
+    lines = [
+        "# Written by `gameday sandbox --target-out`: valid while that sandbox runs.",
+        f"name = {_q(f'sandbox-{facts.stage}-{facts.account_id}')}",
+        'kind = "sandbox"',
+        'environment = "dev"',
+        f"region = {_q(facts.region)}",
+        f"endpoint_url = {_q(facts.endpoint_url)}",
+        f"api_url = {_q(facts.api_url)}",
+    ]
+    if facts.application:
+        lines.append(f"application = {_q(facts.application)}")
+    if facts.alert_topic:
+        lines.append(f"alert_topic = {_q(facts.alert_topic)}")
+    for fn in facts.functions:
+        lines += ["", "[[functions]]", f"name = {_q(fn.name)}", f"path = {_q(fn.path)}"]
+        lines.append(f"alias = {_q(fn.alias)}")
+        if fn.provisioned_concurrency:
+            lines.append("critical = true")
+            lines.append(f"provisioned_concurrency = {fn.provisioned_concurrency}")
+        if fn.alarms:
+            lines.append("alarms = [" + ", ".join(_q(a) for a in fn.alarms) + "]")
+        if fn.deployment_group:
+            lines.append(f"deployment_group = {_q(fn.deployment_group)}")
+    return "\n".join(lines) + "\n"
 
 
 @click.command("sandbox")
-@click.option("--stage", default="dev", show_default=True, help="Serverless stage name.")
-@click.option("--api-port", type=int, default=0, help="Gateway port (default: any free port).")
-@click.option("--aws-port", type=int, default=0, help="AWS endpoint port (default: any free port).")
 @click.option(
-    "--init-ms", type=float, default=150.0, show_default=True, help="Cold-start init duration."
+    "--stage", type=STAGE, default="dev", show_default=True, help="Serverless stage name."
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seeds routing and faults.")
+@click.option("--api-port", type=PORT, default=0, help="Gateway port (default: any free port).")
+@click.option(
+    "--aws-port", type=PORT, default=0, help="AWS endpoint port (default: any free port)."
+)
+@click.option(
+    "--init-ms",
+    type=Finite(0, 60_000),
+    default=150.0,
+    show_default=True,
+    help="Cold-start init duration.",
+)
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seeds routing and faults.")
 @click.option(
     "--faithful",
     is_flag=True,
@@ -33,6 +83,46 @@ __all__ = ["sandbox"]
     default=None,
     help="Build the stack from a Serverless Framework file (e.g. examples/serverless.yml).",
 )
+@click.option(
+    "--account-id",
+    default="123456789012",
+    show_default=True,
+    help="The AWS account the twin plays (two twins in one process need different ones).",
+)
+@click.option(
+    "--clock-skew",
+    type=Finite(-86_400, 86_400),
+    default=0.0,
+    show_default=True,
+    help="Seconds AWS's clock runs ahead of the local one (negative: behind); applied to "
+    "every timestamp AWS stamps.",
+)
+@click.option(
+    "--shared-account",
+    is_flag=True,
+    help="Add other teams' functions, alarms (one in ALARM) and deployment groups, "
+    "more than one page of each.",
+)
+@click.option(
+    "--legacy",
+    "legacy",
+    multiple=True,
+    metavar="NAME",
+    help="Relax one AWS refusal by name (repeatable; see the list printed at start). "
+    "Default: GAMEDAY_SANDBOX_LEGACY, else the built-in temporary set.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="No relaxations: refuse and limit everything AWS does (overrides --legacy).",
+)
+@click.option(
+    "--target-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_TARGET_OUT,
+    show_default=True,
+    help="Write a ready target file for this sandbox here.",
+)
 def sandbox(
     stage: str,
     api_port: int,
@@ -41,11 +131,30 @@ def sandbox(
     seed: int,
     faithful: bool,
     serverless_file: str | None,
+    account_id: str,
+    clock_skew: float,
+    shared_account: bool,
+    legacy: tuple[str, ...],
+    strict: bool,
+    target_out: Path,
 ) -> None:
     """Start the sandbox on 127.0.0.1: the seed's four health endpoints behind an API Gateway
     stage, and an AWS endpoint (moto) for boto3, the aws CLI and chaostoolkit-aws."""
-    from ..sandbox import Sandbox, SandboxConfig
+    from ..sandbox import Sandbox, SandboxConfig, SandboxError
+    from ..sandbox.describe import describe
+    from ..sandbox.relaxations import RELAXATIONS, legacy_from_env, parse_legacy
 
+    if not (len(account_id) == 12 and account_id.isdigit()):
+        raise click.BadParameter("an AWS account id is 12 digits", param_hint="--account-id")
+    try:
+        if strict:
+            relaxed: frozenset[str] = frozenset()
+        elif legacy:
+            relaxed = parse_legacy(",".join(legacy))
+        else:
+            relaxed = legacy_from_env()
+    except SandboxError as exc:
+        raise click.BadParameter(str(exc), param_hint="--legacy") from None
     config = SandboxConfig(
         stage=stage,
         api_port=api_port,
@@ -54,6 +163,10 @@ def sandbox(
         seed=seed,
         timing="faithful" if faithful else "fast",
         serverless_file=serverless_file,
+        account_id=account_id,
+        clock_skew_s=clock_skew,
+        shared_account=shared_account,
+        legacy=relaxed,
     )
     stop = threading.Event()
 
@@ -65,13 +178,24 @@ def sandbox(
         with Sandbox(config) as sb:
             timing = "faithful (seed periods)" if faithful else "fast (short alarm periods)"
             click.echo(
-                f"sandbox: stage {stage}, region {sb.config.region}, seed {seed}, timing {timing}"
+                f"sandbox: stage {stage}, account {sb.config.account_id}, region "
+                f"{sb.config.region}, seed {seed}, timing {timing}, clock skew {clock_skew:+g} s"
             )
+            if relaxed:
+                click.echo("relaxed (NOT as AWS; temporary, see --strict):")
+                for name in sorted(relaxed):
+                    click.echo(f"  {name}: {RELAXATIONS[name]}")
+            else:
+                click.echo("strict: refuses and limits what AWS does (timing: see above)")
             for path, route in sorted(sb.routes.items()):
                 click.echo(f"  GET {sb.api_url}{path}  ->  {route.function}:{route.alias}")
+            target_out.parent.mkdir(parents=True, exist_ok=True)
+            target_out.write_text(target_toml(describe(sb)), encoding="utf-8")
+            click.echo(f"target file: {target_out}  (gameday ... --target {target_out})")
             click.echo("point boto3 / the aws CLI / chaostoolkit-aws here:")
             for key, value in sb.env().items():
                 click.echo(f"  export {key}={value}")
+            click.echo(f"  export GAMEDAY_API_URL={sb.api_url}")
             click.echo("press Ctrl-C to stop", nl=True)
             sys.stdout.flush()
             while not stop.wait(0.5):

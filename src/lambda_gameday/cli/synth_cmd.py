@@ -9,12 +9,13 @@ import click
 
 from ..console import make_console
 from ..content import content_path
-from .options import open_target, target_option
+from .options import Finite, open_target, out_option, target_option, writes_outputs
 
 __all__ = ["synth"]
 
 
 @click.command()
+@writes_outputs(("out", "--out"))
 @target_option
 @click.option(
     "--checks",
@@ -26,24 +27,22 @@ __all__ = ["synth"]
 )
 @click.option("--watch", is_flag=True, help="Run as a paced availability monitor.")
 @click.option(
-    "--interval", type=float, default=10.0, show_default=True, help="Seconds between ticks."
+    "--interval",
+    type=Finite(0, 3600, low_open=True),
+    default=10.0,
+    show_default=True,
+    help="Seconds between ticks.",
 )
 @click.option(
     "--duration",
-    type=float,
+    type=Finite(0, 86_400),
     default=60.0,
     show_default=True,
     help="Monitor length in seconds (0: until Ctrl-C).",
 )
 @click.option("--fresh-connections", is_flag=True, help="A new connection per attempt.")
 @click.option("--publish", is_flag=True, help="Push CloudWatchSynthetics metrics to the target.")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("gameday-synth.jsonl"),
-    show_default=True,
-    help="Results, one JSON object per line, written as they happen.",
-)
+@out_option(".gameday/synth.jsonl", "Results, one JSON object per line, written as they happen.")
 def synth(
     target_file: str | None,
     check_paths: tuple[Path, ...],
@@ -61,8 +60,8 @@ def synth(
       0  every check passed (degraded counts as passed), or the monitor's availability
          is at or above the target's SLO
       1  a check failed, or the monitor's per-time-point availability is below the SLO
-      2  bad input (check path, interval, output file); a malformed check *file* is
-         recorded as a failed check instead, so the other checks still run
+      2  bad input (check file or path, interval, output file), refused before any
+         check runs
       3  the target cannot be used
     """
     from ..exceptions import ConfigError, VerdictFailed
@@ -77,17 +76,18 @@ def synth(
     default = content_path("synthetics")
     paths = list(check_paths) or ([default] if default.is_dir() else [])
     console = make_console()
+    checks, errors = load_checks(paths) if paths else ([], [])
+    if errors:  # bad input, before a sandbox starts or a request is sent
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(f"{errors[0].reason}{more}")
+    if paths and not checks:
+        raise ConfigError(f"no checks found in {', '.join(map(str, paths))}")
     with open_target(target_file) as target:
-        if paths:
-            checks, errors = load_checks(paths)
-        else:
+        if not paths:
             checks = [
                 CheckDefinition(name=fn.name, endpoint=fn.path, expect=Expectations(health=True))
                 for fn in target.functions
             ]
-            errors = []
-        if not checks and not errors:
-            raise ConfigError(f"no checks found in {', '.join(map(str, paths))}")
         stop = threading.Event()
         with (
             ResultsWriter(out) as writer,

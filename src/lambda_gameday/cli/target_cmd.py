@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from ..config import load_target
@@ -17,20 +18,23 @@ def target(path: str) -> None:
     """Validate the target file PATH and print what it describes."""
     t = load_target(path)
     console = make_console()
+    # Values from the file are escaped: a name like "[/]" is text, not markup.
     console.print(
-        f"[bold]{t.name}[/] ({t.kind}, {t.environment}) region={t.region} "
-        f"api={t.api_url} endpoint={t.endpoint_url or 'AWS default'} profile={t.profile or '-'}"
+        f"[bold]{escape(t.name)}[/] ({t.kind}, {t.environment}) region={t.region} "
+        + escape(
+            f"api={t.api_url} endpoint={t.endpoint_url or 'AWS default'} profile={t.profile or '-'}"
+        )
     )
     table = Table("function", "path", "alias", "critical", "provisioned", "alarms", "group")
     for fn in t.functions:
         table.add_row(
-            fn.name,
-            fn.path,
-            fn.alias,
+            escape(fn.name),
+            escape(fn.path),
+            escape(fn.alias),
             "yes" if fn.critical else "",
             str(fn.provisioned_concurrency or ""),
-            ", ".join(fn.alarms),
-            fn.deployment_group or "",
+            escape(", ".join(fn.alarms)),
+            escape(fn.deployment_group or ""),
         )
     console.print(table)
     s = t.slos

@@ -27,6 +27,8 @@ from typing import Literal, Protocol
 
 from ..exceptions import ConfigError
 from ..stats import LatencyHistogram
+from ..validate.limits import MAX_NAME_CHARS
+from ..validate.text import shown
 
 __all__ = [
     "TAG_KEYS",
@@ -124,7 +126,7 @@ class Sample(Protocol):
 
 
 def _bad(expression: str, why: str) -> ConfigError:
-    return ConfigError(f"bad threshold {expression!r}: {why}; {_ALLOWED}")
+    return ConfigError(f"bad threshold {shown(expression)}: {why}; {_ALLOWED}")
 
 
 def _parse_tags(expression: str, text: str | None) -> tuple[tuple[TagKey, str], ...]:
@@ -146,11 +148,17 @@ def _parse_tags(expression: str, text: str | None) -> tuple[tuple[TagKey, str], 
 
 def parse_threshold(expression: str) -> Threshold:
     """Parse one expression such as `p95{endpoint=/health}<100`. Raises ConfigError."""
+    if not isinstance(expression, str):
+        raise _bad(str(expression), "not a string")
+    if len(expression) > MAX_NAME_CHARS:
+        raise _bad(expression, f"longer than {MAX_NAME_CHARS} characters")
     m = _EXPR.match(expression)
     if m is None:
         raise _bad(expression, "not of the form metric[{tags}] op number")
     metric, op = m["metric"], m["op"]
     limit = float(m["value"])
+    if not math.isfinite(limit):
+        raise _bad(expression, "the limit is not a finite number")
     tags = _parse_tags(expression, m["tags"])
     common = {"expression": expression.strip(), "op": op, "limit": limit, "tags": tags}
     if metric in ("error_rate", "rps", "count", "failures"):

@@ -3,7 +3,8 @@
 It never imports harness code. See `core.Sandbox`.
 """
 
-from .core import Sandbox, SandboxConfig, SandboxError
+from .core import Sandbox, SandboxConfig
+from .errors import SandboxError
 from .truth import GroundTruth, TruthEvent
 
 __all__ = ["GroundTruth", "Sandbox", "SandboxConfig", "SandboxError", "TruthEvent"]

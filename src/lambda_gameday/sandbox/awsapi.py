@@ -11,8 +11,10 @@ import json
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -81,15 +83,38 @@ def _classify(request: Request, body: bytes) -> ApiCall:
     return ApiCall(service, None, request.method, request.path, "rest", body, request)
 
 
+def _dated(start_response: Callable[..., Any], clock: Callable[[], float]) -> Callable[..., Any]:
+    """start_response that stamps `Date` from AWS's clock (werkzeug keeps a given Date)."""
+
+    def start(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+        kept = [(k, v) for k, v in headers if k.lower() != "date"]
+        kept.append(("Date", formatdate(clock(), usegmt=True)))
+        return start_response(status, kept, *args)
+
+    return start
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, *args: Any, **kwargs: Any) -> None:  # moto's per-request lines are noise
         pass
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # http.server stamps Date from the local clock; AwsApi stamps it from AWS's (`_dated`)
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Server", self.version_string())
 
 
 class AwsApi:
     """moto's WSGI app with interceptors, served on 127.0.0.1 in a background thread."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        account_id: str | None = None,
+        clock: Callable[[], float] | None = None,
+    ):
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             create_backend_app,
@@ -97,8 +122,12 @@ class AwsApi:
 
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._interceptors: list[tuple[str, Interceptor]] = []
+        self._limits: list[Interceptor] = []  # run before any interceptor, for every service
         self._lock = threading.Lock()
         self._host, self._port = host, port
+        # moto's documented multi-account switch: every call to this endpoint is this account's
+        self._account_id = account_id
+        self._clock = clock or time.time  # AWS's clock, for the Date header
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -108,14 +137,43 @@ class AwsApi:
         with self._lock:
             self._interceptors.append((service, interceptor))
 
+    def call_moto(self, call: ApiCall) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Let moto answer `call` and return its (status, headers, body), for interceptors
+        that reshape moto's answer (e.g. paginate it)."""
+        import io
+
+        environ = dict(call.request.environ)
+        environ["wsgi.input"] = io.BytesIO(call.body)
+        environ["CONTENT_LENGTH"] = str(len(call.body))
+        captured: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        body = b"".join(self._moto(environ, start_response))
+        return int(str(captured["status"]).split()[0]), list(captured["headers"]), body
+
+    def limit(self, limiter: Interceptor) -> None:
+        """Run `limiter` on every call before the interceptors (request-rate quotas)."""
+        with self._lock:
+            self._limits.append(limiter)
+
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
+        if self._account_id is not None:
+            environ["HTTP_X_MOTO_ACCOUNT_ID"] = self._account_id
+        start_response = _dated(start_response, self._clock)
         interceptors = self._interceptors
-        if interceptors:
+        if interceptors or self._limits:
             request = Request(environ)
             body = request.get_data(cache=True)
             call = _classify(request, body)
+            for limiter in self._limits:
+                refusal = limiter(call)
+                if refusal is not None:
+                    return refusal(environ, start_response)
             for service, interceptor in interceptors:
                 if service == call.service:
                     response = interceptor(call)

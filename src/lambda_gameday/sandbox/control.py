@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from .alarms import AlarmEngine, AlarmSettings
 from .deployments import DeploymentController, DeploymentSettings
+from .errors import SandboxError
 from .serverless_stack import StackSettings, StackSpec, default_stack, provision
 
 if TYPE_CHECKING:
@@ -62,8 +63,6 @@ class ControlSettings:
         def num(key: str, fast: float, slow: float) -> float:
             value = extra.get(key, slow if faithful else fast)
             if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-                from .core import SandboxError
-
                 raise SandboxError(f"SandboxConfig.extra[{key!r}] must be a number >= 0")
             return float(value)
 
@@ -77,6 +76,7 @@ class ControlSettings:
                 alarm_poll_s=max(0.01, num("deploy_alarm_poll_s", 0.05, 10.0)),
                 hook_timeout_s=num("hook_timeout_s", 10.0, 3600.0),
                 endpoint_url=sandbox.endpoint_url,
+                clock_skew_s=sandbox.config.clock_skew_s,
             ),
             stack=StackSettings(
                 faithful=faithful,
@@ -102,9 +102,7 @@ class ControlLoops:
     def warnings(self) -> list[str]:
         """Everything the sandbox accepted that AWS would not, plus stack problems."""
         if self.alarms is not None:
-            import time
-
-            self.alarms.reconcile(time.time())
+            self.alarms.reconcile(self.alarms.clock())
         alarm_warnings = (
             [f"{w.alarm_name}: {w.message}" for w in self.alarms.warnings] if (self.alarms) else []
         )
@@ -119,6 +117,8 @@ class ControlLoops:
             cfg.region,
             settings.alarms,
             pre_tick=_telemetry_flush(sandbox),
+            clock=sandbox.clock.now,
+            clock_skew_s=cfg.clock_skew_s,
         )
         self.alarms.install(sandbox.api)
         self.deployments = DeploymentController(
@@ -162,7 +162,7 @@ def control_loops(sandbox: Sandbox) -> ControlLoops:
 def _functions(account_id: str, region: str) -> set[str]:
     from moto.awslambda.models import lambda_backends
 
-    return set(lambda_backends[account_id][region]._lambdas._functions)
+    return {fn.function_name for fn in lambda_backends[account_id][region].list_functions()}
 
 
 def _watcher_poke(sandbox: Sandbox) -> Any:
@@ -175,10 +175,10 @@ def _watcher_poke(sandbox: Sandbox) -> Any:
 
 
 def _watcher_lock(sandbox: Sandbox) -> Any:
-    """The watcher's lock (the data plane exposes no public one yet): holding it while an
-    alias's version and weights change keeps the watcher from recording a half-change."""
+    """The watcher's lock: holding it while an alias's version and weights change keeps the
+    watcher from recording a half-change."""
     for component in sandbox.components:
-        lock = getattr(getattr(component, "watcher", None), "_lock", None)
+        lock = getattr(getattr(component, "watcher", None), "lock", None)
         if lock is not None:
             return lock
     return None

@@ -21,6 +21,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from .awsapi import AwsApi
+from .clock import AwsClock
+from .errors import SandboxError
+from .pagination import Paginator
+from .rate_limits import RateLimiter
+from .relaxations import RELAXATIONS, legacy_from_env
 from .truth import GroundTruth
 
 if TYPE_CHECKING:
@@ -30,10 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["Sandbox", "SandboxConfig", "SandboxError"]
 
 Timing = Literal["fast", "faithful"]
-
-
-class SandboxError(Exception):
-    """The sandbox could not start or was used wrongly (port in use, bad config)."""
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,31 @@ class SandboxConfig:
     # function name -> handler(event, context), registered on $LATEST at start
     handlers: Mapping[str, Callable[[dict[str, Any], Any], Any]] = field(default_factory=dict)
     integration_timeout_s: float = 29.0  # API Gateway's integration timeout (504 past it)
+    # Temporary, named relaxations of AWS's refusals (see relaxations.py); strict = empty.
+    legacy: frozenset[str] = field(default_factory=legacy_from_env)
+    # AWS's clock runs this many seconds ahead of the local one (negative: behind).
+    clock_skew_s: float = 0.0
+    # Other teams' functions, alarms and deployment groups share the account.
+    shared_account: bool = False
 
     def __post_init__(self) -> None:
         if self.host not in ("127.0.0.1", "localhost", "::1"):
             raise SandboxError(f"the sandbox binds to loopback only, not {self.host!r}")
+        unknown = sorted(set(self.legacy) - RELAXATIONS.keys())
+        if unknown:
+            raise SandboxError(f"unknown sandbox relaxation(s): {', '.join(unknown)}")
+        if not (len(self.account_id) == 12 and self.account_id.isdigit()):
+            raise SandboxError(f"an AWS account id is 12 digits, not {self.account_id!r}")
+
+    def relaxed(self, name: str) -> bool:
+        """Whether the named AWS refusal is relaxed in this sandbox (relaxations.py)."""
+        assert name in RELAXATIONS, name
+        return name in self.legacy
+
+
+# account id -> sandboxes running in this process (moto's backends are per account)
+_RUNNING: dict[str, int] = {}
+_RUNNING_LOCK = threading.Lock()
 
 
 class Component(Protocol):
@@ -68,16 +90,16 @@ class Component(Protocol):
     def stop(self) -> None: ...
 
 
-def _components() -> list[Component]:
+def _components(config: SandboxConfig) -> list[Component]:
     # Imported here so `import lambda_gameday.sandbox` stays light.
+    from .control import ControlLoops
     from .dataplane import DataPlane
+    from .shared_account import SharedAccount
+    from .sns_delivery import SnsDelivery
 
-    components: list[Component] = [DataPlane()]
-    try:
-        from .control import ControlLoops
-    except ImportError:  # control loops not built yet
-        return components
-    components.append(ControlLoops())
+    components: list[Component] = [SnsDelivery(), DataPlane(), ControlLoops()]
+    if config.shared_account:
+        components.append(SharedAccount())
     return components
 
 
@@ -87,8 +109,16 @@ class Sandbox:
     def __init__(self, config: SandboxConfig | None = None):
         self.config = config or SandboxConfig()
         self.truth = GroundTruth()
-        self.api = AwsApi(self.config.host, self.config.aws_port)
+        self.clock = AwsClock(self.config.clock_skew_s)  # AWS's clock (skewed on request)
+        self.api = AwsApi(
+            self.config.host,
+            self.config.aws_port,
+            self.config.account_id,
+            clock=self.clock.now,
+        )
         self.components: list[Component] = []
+        self.rate_limiter = RateLimiter(self.config.account_id)
+        self.api.limit(self.rate_limiter)
         self._api_url: str | None = None
         self.dataplane: DataPlane | None = None  # set by the data plane when it starts
         self.routes: dict[str, Route] = {}  # API path -> Route(function, alias)
@@ -147,13 +177,28 @@ class Sandbox:
                     f"cannot listen on {self.config.host}:{self.config.aws_port} ({exc.strerror})"
                 ) from None
             self._started = True
+            with _RUNNING_LOCK:
+                if _RUNNING.get(self.config.account_id):
+                    self.api.stop()
+                    self._started = False
+                    raise SandboxError(
+                        f"a sandbox for account {self.config.account_id} already runs in this "
+                        "process (moto's state is per account): use another --account-id"
+                    )
+                _RUNNING[self.config.account_id] = 1
             try:
-                for component in _components():
+                for component in _components(self.config):
                     component.start(self)
                     self.components.append(component)
             except BaseException:
                 self._stop_locked()
                 raise
+            # after every component's interceptors: moto answers, then one page goes back
+            paginator = Paginator(self.api)
+            self.api.intercept("monitoring", paginator.cloudwatch)
+            self.api.intercept("lambda", paginator.lambda_)
+            # quotas count the harness's calls, not the sandbox's own provisioning
+            self.rate_limiter.enabled = not self.config.relaxed("unthrottled-api")
             return self
 
     def stop(self) -> None:
@@ -171,10 +216,17 @@ class Sandbox:
         self._started = False
 
     def _reset_moto(self) -> None:
-        # moto's backends are process-wide: reset them so the next sandbox starts clean.
-        from moto.moto_api._internal.models import moto_api_backend
+        # moto's backends are process-wide: reset them so the next sandbox starts clean —
+        # only this account's while a sandbox of another account still runs.
+        from .moto_adapter import reset_account_backends, reset_all_backends
 
-        moto_api_backend.reset()
+        with _RUNNING_LOCK:
+            _RUNNING[self.config.account_id] -= 1
+            others = any(n > 0 for n in _RUNNING.values())
+        if others:
+            reset_account_backends(self.config.account_id)
+        else:
+            reset_all_backends()
 
     def __enter__(self) -> Sandbox:
         return self.start()

@@ -26,16 +26,20 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from werkzeug.wrappers import Response
 
 from .awsapi import ApiCall, aws_error
-from .core import SandboxError
 from .denylist import loopback_for
 from .dependencies import DependencyServer, DependencyState
+from .errors import SandboxError
 from .gateway import Gateway, GatewayServer, Route
 from .handlers import HEALTH_HANDLERS, Handler
 from .lambda_rules import LambdaRules
+from .moto_adapter import ssm_parameter_names
+from .public_layers import fis_parameter_interceptor
 from .runtime import HandlerRegistry, Invocation, LambdaService, LambdaState
 from .stack import StackInfo, provision
 from .telemetry import Telemetry, exact_dimension_statistics, raw_datapoints
 from .watch import StateWatcher
+
+DEFAULT_ACCOUNT = "123456789012"  # SandboxConfig's default (moto's too)
 
 if TYPE_CHECKING:
     from .core import Sandbox
@@ -101,6 +105,7 @@ class DataPlane:
         self.state = LambdaState(cfg.account_id, cfg.region)
         self.handlers = HandlerRegistry(self.state)
         self.telemetry = Telemetry(cfg.account_id, cfg.region)
+        self.telemetry.clock_skew_s = cfg.clock_skew_s
         sock = _bind(cfg.host, cfg.api_port)  # first: a port in use fails before any work
         self._stack.callback(sock.close)
         self._stack.enter_context(exact_dimension_statistics())
@@ -138,9 +143,16 @@ class DataPlane:
             self._deps[name] = server
         self._stack.callback(self._stop_dependencies)
 
-        rules = LambdaRules(self.state, self.service, self._loop.loop, self._changed)
+        rules = LambdaRules(
+            self.state,
+            self.service,
+            self._loop.loop,
+            self._changed,
+            allow_other_region_layers=cfg.relaxed("cross-region-layers"),
+        )
         sandbox.api.intercept("lambda", rules)
         sandbox.api.intercept("s3", self._s3_dependency)
+        sandbox.api.intercept("ssm", fis_parameter_interceptor(cfg.region))
 
         dep_host = self._deps["database"].host
         self.stack = provision(
@@ -156,6 +168,7 @@ class DataPlane:
                 "AWS_ENDPOINT_URL_S3": sandbox.endpoint_url,
             },
             before_publish=lambda fn: self.handlers.register(fn, self._stack_handler(fn)),
+            bucket_suffix="" if cfg.account_id == DEFAULT_ACCOUNT else f"-{cfg.account_id}",
         )
         user_handlers: dict[str, Handler] = {**dict(extra.get("handlers", {})), **cfg.handlers}
         for fn, handler in user_handlers.items():
@@ -183,6 +196,7 @@ class DataPlane:
             integration_timeout_s=float(
                 extra.get("integration_timeout_s", cfg.integration_timeout_s)
             ),
+            executed_version_header=cfg.relaxed("executed-version-header"),
         )
         self._server = GatewayServer(self.gateway, sock)
         self._server.start(self._loop.loop)
@@ -267,7 +281,7 @@ class DataPlane:
         return None if param is None else str(param.value)
 
     def _ssm_names(self, prefix: str) -> list[str]:
-        return [n for n in list(self._ssm_backend()._parameters) if n.startswith(prefix)]
+        return [n for n in ssm_parameter_names(self._ssm_backend()) if n.startswith(prefix)]
 
     def _apply_dependency(self, name: str, state: DependencyState) -> None:
         if name == "s3":

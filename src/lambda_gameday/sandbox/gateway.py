@@ -5,7 +5,10 @@ Per request: path -> function and alias, a proxy event, the invocation through t
 service, and API Gateway's mapping of the outcome — throttled -> 500, function error or
 malformed proxy response -> 502 (`{"message": "Internal server error"}`), past the
 integration timeout (29 s on AWS; configurable here) -> 504 (`{"message": "Endpoint request
-timed out"}`). Every response carries `X-Amz-Executed-Version` when a version was chosen.
+timed out"}`). Like AWS's, responses carry no `X-Amz-Executed-Version` (only the Lambda
+Invoke API has it): a client learns the serving version only if the function says so, as the
+stand-in health handlers do (`releaseId`). The legacy relaxation `executed-version-header`
+adds the header back until the harness no longer reads it.
 """
 
 from __future__ import annotations
@@ -110,9 +113,11 @@ class Gateway:
         stage: str,
         account_id: str,
         integration_timeout_s: float = 29.0,
+        executed_version_header: bool = False,
     ):
         self.service = service
         self.routes = routes
+        self.executed_version_header = executed_version_header  # legacy relaxation only
         self.stage = stage
         self.account_id = account_id
         self.integration_timeout_s = integration_timeout_s
@@ -161,7 +166,7 @@ class Gateway:
 
     async def _reply(self, send: Send, inv: Invocation, request_id: str) -> None:
         extra: list[tuple[bytes, bytes]] = []
-        if inv.executed_version is not None:
+        if self.executed_version_header and inv.executed_version is not None:
             extra.append((b"x-amz-executed-version", inv.executed_version.encode()))
         json_type = (b"content-type", b"application/json")
         if inv.outcome == "throttled":

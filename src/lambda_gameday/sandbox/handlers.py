@@ -214,7 +214,8 @@ def _response(
     body: dict[str, object] = {
         "status": status,
         "version": "1",
-        "releaseId": context.function_version,
+        # what a platform exposes itself: API Gateway passes no version header to clients
+        "releaseId": context.env.get("AWS_LAMBDA_FUNCTION_VERSION", context.function_version),
         "serviceId": context.function_name,
         "description": f"health of {context.env.get('FUNCTION_NAME', context.function_name)}",
         "checks": checks,

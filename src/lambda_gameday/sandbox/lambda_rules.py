@@ -6,8 +6,11 @@
 * Validation AWS does and moto doesn't: alias weights in [0, 1], one additional version,
   no `$LATEST` in routing; configuration and code changes addressed to a published version
   (a qualified name or ARN) are rejected — published versions are immutable.
-* Layers: moto rejects layer ARNs it doesn't hold (e.g. the chaos-lambda-extension layer in
-  another account); AWS accepts any readable layer version, so the sandbox records them.
+* Layers and limits as AWS refuses them (`lambda_limits`): at most 5 layers, only the
+  function's Region, foreign layers only if public (`public_layers`); environment <= 4 KB,
+  Timeout 1-900, MemorySize 128-10 240. moto rejects layer ARNs it doesn't hold, so the
+  sandbox records the public ones itself.
+* The Invoke API answers X-Amz-Executed-Version (API Gateway does not: see gateway).
 
 Configuration changes are applied in-process so the data plane sees them before the call
 returns (`on_change(function)` is called synchronously).
@@ -25,6 +28,7 @@ from urllib.parse import unquote
 from werkzeug.wrappers import Response
 
 from .awsapi import ApiCall, aws_error
+from .lambda_limits import Refusal, check_layers, check_limits
 from .runtime import LATEST, LambdaService, LambdaState, ProvisionedConfig, RawPayload
 
 __all__ = ["LambdaRules", "split_function_name"]
@@ -78,6 +82,10 @@ def _validation(call: ApiCall, value: str, where: str, constraint: str) -> Respo
     )
 
 
+def _refuse(call: ApiCall, refusal: Refusal) -> Response:
+    return aws_error(call, refusal.status, refusal.code, refusal.message)
+
+
 def _moto_error(call: ApiCall, exc: Exception) -> Response:
     status = int(getattr(exc, "code", 400))
     code = str(getattr(exc, "error_type", type(exc).__name__))
@@ -94,11 +102,14 @@ class LambdaRules:
         service: LambdaService,
         loop: asyncio.AbstractEventLoop,
         on_change: Callable[[str], None],
+        *,
+        allow_other_region_layers: bool = False,
     ):
         self.state = state
         self.service = service
         self.loop = loop
         self.on_change = on_change
+        self.allow_other_region_layers = allow_other_region_layers
 
     def __call__(self, call: ApiCall) -> Response | None:
         for method, pattern, op in _ROUTES:
@@ -195,6 +206,16 @@ class LambdaRules:
                     "Member must satisfy constraint: [Member must satisfy regular expression "
                     f"pattern: {_LAYER_ARN.pattern[1:-1]}]",
                 )
+        refusal = check_layers(
+            arns,
+            region=self.state.region,
+            account_id=self.state.account_id,
+            own_layer_exists=lambda a: self.state.backend.layers_versions_by_arn(a) is not None,
+            allow_other_regions=self.allow_other_region_layers,
+        )
+        if refusal is not None:
+            return _refuse(call, refusal)
+        for arn in arns:
             known = self.state.backend.layers_versions_by_arn(arn)
             out.append({"Arn": arn, "CodeSize": known.code_size if known else 0})
         return out
@@ -207,6 +228,9 @@ class LambdaRules:
         if latest is None:
             return self._not_found(call, name)
         body = call.params()
+        refusal = check_limits(body)
+        if refusal is not None:
+            return _refuse(call, refusal)
         layers = body.pop("Layers", None)
         resolved = None if layers is None else self._layers(call, list(layers))
         if isinstance(resolved, Response):
@@ -257,6 +281,9 @@ class LambdaRules:
 
     def _create_function(self, call: ApiCall) -> Response | None:
         body = call.params()
+        refusal = check_limits(body)
+        if refusal is not None:
+            return _refuse(call, refusal)
         layers = body.get("Layers")
         if not layers:
             return None

@@ -71,33 +71,34 @@ class LambdaState:
             self._arns[name] = arn
         return arn
 
+    # moto's public backend methods only (no private attributes: see moto_adapter.py).
+
     def names(self) -> list[str]:
-        return list(self.backend._lambdas._functions)
+        return [fn.function_name for fn in self.backend.list_functions()]
 
     def latest(self, name: str) -> Any | None:
-        entry = self.backend._lambdas._functions.get(name)
-        return None if entry is None else entry["latest"]
+        # By unqualified ARN moto answers `$LATEST`, and None (no exception) when unknown.
+        return self.backend.get_function_by_arn(self.function_arn(name))
 
     def versions(self, name: str) -> list[Any]:
-        entry = self.backend._lambdas._functions.get(name)
-        return [] if entry is None else list(entry["versions"])
+        # moto lists a copy of `$LATEST` first, then the published versions.
+        return list(self.backend.list_versions_by_function(name))[1:]
 
     def version(self, name: str, version: str) -> Any | None:
         if version == LATEST:
             return self.latest(name)
-        entry = self.backend._lambdas._functions.get(name)
-        if entry is None:
-            return None
-        for fn in entry["versions"]:
+        for fn in self.versions(name):
             if str(fn.version) == version:
                 return fn
         return None
 
     def aliases(self, name: str) -> dict[str, Any]:
-        return dict(self.backend._lambdas._aliases.get(self.function_arn(name), {}))
+        if self.latest(name) is None:
+            return {}
+        return {a.name: a for a in self.backend.list_aliases(name)}
 
     def alias(self, name: str, alias: str) -> Any | None:
-        return self.backend._lambdas._aliases.get(self.function_arn(name), {}).get(alias)
+        return self.aliases(name).get(alias)
 
     @staticmethod
     def weights(alias: Any) -> dict[str, float]:
@@ -447,6 +448,16 @@ class LambdaService:
         elif held >= config.requested and config.warming == 0:
             config.status = "READY"
 
+    def _reserved_env(self, function: str, version: str, memory: int) -> dict[str, str]:
+        """The reserved variables Lambda sets in every execution environment."""
+        return {
+            "AWS_REGION": self.state.region,
+            "AWS_DEFAULT_REGION": self.state.region,
+            "AWS_LAMBDA_FUNCTION_NAME": function,
+            "AWS_LAMBDA_FUNCTION_VERSION": version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
+        }
+
     def _primary(self, function: str, qualifier: str) -> tuple[str | None, str | None]:
         alias = self.state.alias(function, qualifier)
         if alias is not None:
@@ -527,7 +538,7 @@ class LambdaService:
             log_group_name=group,
             log_stream_name=env.stream,
             deadline_monotonic=start_mono + timeout_s,
-            env={**envvars, "AWS_REGION": self.state.region, "AWS_LAMBDA_FUNCTION_NAME": function},
+            env={**envvars, **self._reserved_env(function, version, memory)},
             execution_environment=env.info,
             memory_used_mb=min(memory, MODELLED_MEMORY_MB),
         )

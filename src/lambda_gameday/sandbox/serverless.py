@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from .core import SandboxError
+from .errors import SandboxError
 from .serverless_stack import AlarmDef, FunctionDef, GroupDef, StackSpec, TopicDef
 
 __all__ = ["ServerlessFileError", "load_serverless", "parse_serverless"]

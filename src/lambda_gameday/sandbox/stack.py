@@ -65,7 +65,7 @@ def boto3_client(service: str, endpoint_url: str, region: str) -> Any:
     )
 
 
-def _code_zip() -> bytes:
+def code_zip() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("index.py", "def handler(event, context):\n    return {'statusCode': 200}\n")
@@ -80,6 +80,7 @@ def provision(
     stage: str,
     dependency_env: Mapping[str, str],
     before_publish: Any = None,
+    bucket_suffix: str = "",
 ) -> StackInfo:
     """Create the stack. `before_publish(function_name)` runs after each function is created
     and before version 1 is published (the data plane registers the handler there)."""
@@ -103,7 +104,8 @@ def provision(
             }
         ),
     )["Role"]["Arn"]
-    bucket = f"{service}-{stage}-health-check"
+    # bucket names are global across accounts: a second twin's account suffixes its own
+    bucket = f"{service}-{stage}-health-check{bucket_suffix}"
     if region == "us-east-1":
         s3.create_bucket(Bucket=bucket)
     else:
@@ -116,7 +118,7 @@ def provision(
             Overwrite=True,
         )
 
-    code = _code_zip()
+    code = code_zip()
     functions: dict[str, FunctionDef] = {}
     for fdef in HEALTH_STACK:
         name = f"{service}-{stage}-{fdef.short}"

@@ -58,6 +58,7 @@ class Telemetry:
         self.account_id = account_id
         self.region = region
         self.flush_interval_s = flush_interval_s
+        self.clock_skew_s = 0.0  # AWS's clock minus the local one: stored stamps are AWS's
         self._metrics: list[_Metric] = []
         self._logs: list[_LogLine] = []
         self._lock = threading.Lock()
@@ -109,9 +110,15 @@ class Telemetry:
                 by_stream: dict[tuple[str, str], list[dict[str, Any]]] = {}
                 for group, stream, at, message in logs:
                     by_stream.setdefault((group, stream), []).append(
-                        {"timestamp": int(at * 1000), "message": message}
+                        {"timestamp": int((at + self.clock_skew_s) * 1000), "message": message}
                     )
                 for (group, stream), events in by_stream.items():
+                    # PutLogEvents refuses a batch that is not in chronological order
+                    # (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html),
+                    # and so does moto: the whole batch would be lost and the flusher
+                    # thread would die. Buffer order is not time order if the wall clock
+                    # steps back; a stable sort keeps START/END/REPORT of one instant in order.
+                    events.sort(key=lambda event: event["timestamp"])
                     if (group, stream) not in self._streams:
                         logs_backend.ensure_log_group(group)
                         if stream not in logs_backend.groups[group].streams:
@@ -139,7 +146,7 @@ class Telemetry:
             self._dimension_lists[dims] = dimension_list
         datum = cls.__new__(cls)
         datum.namespace, datum.name, datum.value, datum.unit = namespace, name, value, unit
-        datum.timestamp = _naive_utc(at)
+        datum.timestamp = _naive_utc(at + self.clock_skew_s)
         datum.dimensions = dimension_list
         return datum
 

@@ -73,6 +73,12 @@ class StateWatcher:
             except Exception:  # moto mid-update or being reset: try again next tick
                 continue
 
+    @property
+    def lock(self) -> threading.Lock:
+        """Held while the watcher compares state: a writer holding it changes an alias's
+        version and weights as one step the watcher never sees half-done."""
+        return self._lock
+
     def poke(self, record: bool = True) -> None:
         """Diff now; call after changing moto state in-process for an exact timestamp."""
         with self._lock:

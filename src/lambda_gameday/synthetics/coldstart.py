@@ -14,8 +14,10 @@ publishing a version and shifting the alias — a deployment, not a probe. The H
 cold start shows up in the check results (`cold_start`) when the target can tell.
 
 REPORT lines are matched by request id when the Invoke response carries the function's
-(on AWS, `x-amzn-RequestId` is it); otherwise by time window: the one REPORT line that
-ends within the invocation's window. Run the probe where nothing else invokes `$LATEST`.
+(on AWS, `x-amzn-RequestId` is it); otherwise by time window: a REPORT line logged while
+the invocation was in flight, chosen so that every invocation gets one when that is
+possible at all (see `match_reports`: concurrent invocations have overlapping windows).
+Run the probe where nothing else invokes `$LATEST` or the provisioned alias.
 
 Provisioned concurrency: where the target declares it on a function, the alias must have
 a READY config and `min(declared, 5)` concurrent invocations through it must all start
@@ -38,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..aws import Clients, aws_errors
 from ..config import FunctionSpec, Target
 from ..exceptions import ResourceNotFound, TargetError
+from ..lambda_wait import wait_function_updated
 from ..stats import LatencyHistogram
 from .results import Outcome
 
@@ -51,6 +54,7 @@ __all__ = [
     "InvokeSample",
     "ProvisionedResult",
     "ReportLine",
+    "match_reports",
     "parse_report",
     "probe_cold_start",
     "probe_provisioned",
@@ -148,23 +152,6 @@ class ProvisionedResult:
 # --- AWS plumbing ------------------------------------------------------------------------
 
 
-def _wait_updated(lam: LambdaClient, name: str, deadline_s: float, poll_s: float) -> None:
-    end = time.monotonic() + deadline_s
-    while True:
-        with aws_errors(f"reading the configuration of {name}"):
-            cfg = lam.get_function_configuration(FunctionName=name)
-        status = cfg.get("LastUpdateStatus", "Successful")
-        if status == "Successful":
-            return
-        if status == "Failed":
-            raise TargetError(
-                f"{name}: configuration update failed ({cfg.get('LastUpdateStatusReason')})"
-            )
-        if time.monotonic() >= end:
-            raise TargetError(f"{name}: LastUpdateStatus still {status} after {deadline_s:g} s")
-        time.sleep(poll_s)  # polling an external status with a deadline
-
-
 def _set_variable(lam: LambdaClient, name: str, variables: dict[str, str]) -> None:
     with aws_errors(f"updating the environment of {name}"):
         lam.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
@@ -229,6 +216,51 @@ def _report_lines(
         kwargs["nextToken"] = token
 
 
+def _window(sample: InvokeSample) -> tuple[float, float]:
+    """When `sample`'s REPORT line can have been logged: between the client sending the
+    request and receiving the answer (log timestamps are whole milliseconds)."""
+    return sample.started_at - _SLACK_S, sample.started_at + sample.client_ms / 1000.0 + _SLACK_S
+
+
+def match_reports(
+    samples: Sequence[InvokeSample],
+    lines: Sequence[ReportLine],
+    found: dict[int, ReportLine],
+) -> None:
+    """Add to `found` (sample index -> REPORT line) the lines of the samples not yet in it:
+    by request id where the sample has one, then by time window for the rest.
+
+    Without ids, each line goes to an invocation that was in flight when it was logged,
+    and as many invocations as possible get one. Concurrent invocations (the provisioned
+    probe) have overlapping windows, and one that starts later may return sooner: giving
+    each invocation, in start order, the earliest free line in its window can take the
+    only line a shorter, nested window had (and then that invocation has none, however
+    long one waits). So lines are taken in time order and each goes to the unmatched
+    invocation, among those whose window holds it, whose window closes first (Glover's
+    rule for intervals and points; it finds a maximum matching). Which of several
+    overlapping invocations gets which line is then a choice, not an observation; the
+    set of lines matched to the group is what the caller may rely on.
+    """
+    used = {line.request_id for line in found.values()}
+    by_id = {line.request_id: line for line in lines}
+    for i, s in enumerate(samples):
+        if i not in found and s.request_id and s.request_id in by_id:
+            found[i] = by_id[s.request_id]
+            used.add(s.request_id)
+    open_ = [i for i in range(len(samples)) if i not in found and not samples[i].request_id]
+    windows = {i: _window(samples[i]) for i in open_}
+    for line in sorted(lines, key=lambda line: line.timestamp):
+        if line.request_id in used:
+            continue
+        holding = [i for i in open_ if windows[i][0] <= line.timestamp <= windows[i][1]]
+        if not holding:
+            continue
+        i = min(holding, key=lambda k: (windows[k][1], windows[k][0]))
+        found[i] = line
+        used.add(line.request_id)
+        open_.remove(i)
+
+
 def _attach_reports(
     logs: CloudWatchLogsClient,
     name: str,
@@ -241,31 +273,10 @@ def _attach_reports(
     found: dict[int, ReportLine] = {i: t for i, (_, t) in enumerate(pairs) if t is not None}
     if len(found) < len(samples):
         start = min(s.started_at for s in samples) - 1.0
-        end_of = [s.started_at + s.client_ms / 1000.0 for s in samples]
+        end = max(_window(s)[1] for s in samples) + 2.0
         deadline = time.monotonic() + deadline_s
         while True:
-            lines = _report_lines(logs, name, start, max(end_of) + 2.0)
-            by_id = {line.request_id: line for line in lines}
-            used: set[str] = {line.request_id for line in found.values()}
-            # Without ids: a REPORT line is logged as its invocation ends. Invocations are
-            # taken in start order and each gets the earliest unused line in its window,
-            # so back-to-back invocations a millisecond apart are still told apart.
-            ordered = sorted(lines, key=lambda line: line.timestamp)
-            for i in sorted(range(len(samples)), key=lambda k: samples[k].started_at):
-                s = samples[i]
-                if i in found:
-                    continue
-                if s.request_id and s.request_id in by_id:
-                    found[i] = by_id[s.request_id]
-                    used.add(s.request_id)
-                    continue
-                for line in ordered:
-                    if line.request_id in used:
-                        continue
-                    if s.started_at - _SLACK_S <= line.timestamp <= end_of[i] + _SLACK_S:
-                        found[i] = line
-                        used.add(line.request_id)
-                        break
+            match_reports(samples, _report_lines(logs, name, start, end), found)
             if len(found) == len(samples) or time.monotonic() >= deadline:
                 break
             time.sleep(poll_s)  # logs arrive asynchronously (seconds on AWS)
@@ -346,14 +357,14 @@ def probe_cold_start(
     restored = False
     try:
         _set_variable(lam, name, touched)
-        _wait_updated(lam, name, update_deadline_s, poll_s)
+        wait_function_updated(clients, name, update_deadline_s, poll_s)
         pairs = [_invoke(lam, name, LATEST)]
         pairs += [_invoke(lam, name, LATEST) for _ in range(warm_requests)]
         samples = _attach_reports(logs, name, pairs, log_deadline_s, poll_s)
     finally:
         try:
             _set_variable(lam, name, original)
-            _wait_updated(lam, name, update_deadline_s, poll_s)
+            wait_function_updated(clients, name, update_deadline_s, poll_s)
             restored = True
         except TargetError:
             restored = False

@@ -36,14 +36,16 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
 from ..config import Target
 from ..exceptions import ConfigError
+from ..validate.documents import read_document
+from ..validate.limits import MAX_NAME_CHARS, MAX_TEXT_CHARS
+from ..validate.text import shown
 from .jsonpath import JsonPath, PathSyntaxError, parse_path
 
 __all__ = [
@@ -218,13 +220,14 @@ class _Table:
         for key in data:
             if key not in allowed:
                 raise ConfigError(
-                    f"{source}: unknown key {prefix}{key!r}; allowed: {', '.join(sorted(allowed))}"
+                    f"{source}: unknown key {prefix}{shown(key)}; allowed: "
+                    + ", ".join(sorted(allowed))
                 )
 
     def fail(self, key: str, value: object) -> ConfigError:
         expected = self.allowed[key]
         return ConfigError(
-            f"{self.source}: {self.prefix}{key} = {value!r} is invalid; expected {expected}"
+            f"{self.source}: {self.prefix}{key} = {shown(value)} is invalid; expected {expected}"
         )
 
     def has(self, key: str) -> bool:
@@ -233,11 +236,13 @@ class _Table:
     def raw(self, key: str) -> object:
         return self.data.get(key)
 
-    def string(self, key: str, default: str | None = None) -> str | None:
+    def string(
+        self, key: str, default: str | None = None, *, limit: int = MAX_TEXT_CHARS
+    ) -> str | None:
         value = self.data.get(key, default)
         if value is None:
             return None
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str) or not value or len(value) > limit:
             raise self.fail(key, value)
         return value
 
@@ -246,7 +251,10 @@ class _Table:
             raise ConfigError(
                 f"{self.source}: missing key {self.prefix}{key} ({self.allowed[key]})"
             )
-        return cast(str, self.string(key))
+        value = self.string(key)
+        if value is None:
+            raise self.fail(key, value)
+        return value
 
     def number(
         self, key: str, *, low: float, high: float, low_inclusive: bool = False
@@ -254,7 +262,11 @@ class _Table:
         if key not in self.data:
             return None
         value = self.data[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             raise self.fail(key, value)
         ok = (low <= value if low_inclusive else low < value) and value <= high
         if not ok:
@@ -423,6 +435,8 @@ def parse_check(data: Mapping[str, object], source: str) -> CheckDefinition:
     """Build a check from parsed TOML; every problem names `source` and the key."""
     t = _Table(source, data, "", _TOP)
     endpoint = t.required_string("endpoint")
+    if len(endpoint) > MAX_NAME_CHARS:
+        raise t.fail("endpoint", endpoint)
     if endpoint.startswith(("http://", "https://")):
         raise ConfigError(
             f"{source}: endpoint = {endpoint!r}: give a path or function name, not a URL "
@@ -432,7 +446,7 @@ def parse_check(data: Mapping[str, object], source: str) -> CheckDefinition:
     if method not in METHODS:
         raise t.fail("method", t.raw("method"))
     return CheckDefinition(
-        name=t.string("name") or Path(source).stem,
+        name=t.string("name", limit=MAX_NAME_CHARS) or Path(source).stem,
         endpoint=endpoint,
         method=method,
         timeout_s=t.number("timeout_s", low=0, high=60) or 1.0,
@@ -449,16 +463,8 @@ def parse_check(data: Mapping[str, object], source: str) -> CheckDefinition:
 def load_check(path: str | Path) -> CheckDefinition:
     """Read and validate one check file; raises ConfigError with a one-line reason."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: check file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{p}: cannot read check file ({exc})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+    data = read_document(p, "check file", "toml")
+    assert isinstance(data, dict)  # tomllib returns a table
     return parse_check(data, str(p))
 
 

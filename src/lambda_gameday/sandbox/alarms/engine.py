@@ -82,7 +82,8 @@ class AlarmEngine:
     account_id: str
     region: str
     settings: AlarmSettings = field(default_factory=AlarmSettings)
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = time.time  # AWS's clock: every time the engine stamps
+    clock_skew_s: float = 0.0  # AWS's clock minus the local one (ground truth is local)
     pre_tick: Callable[[], None] | None = None  # e.g. flush the data plane's metric buffer
 
     def __post_init__(self) -> None:
@@ -237,7 +238,8 @@ class AlarmEngine:
         )
         if old == state:
             return
-        self.truth.record("alarm", alarm.name, at=at, old=old, new=state, reason=reason)
+        local = at - self.clock_skew_s
+        self.truth.record("alarm", alarm.name, at=local, old=old, new=state, reason=reason)
         if alarm.actions_enabled:
             self._run_actions(alarm, old, state, reason, at)
 

@@ -8,8 +8,11 @@ are AWS's ("How alarm state is evaluated when data is missing", CloudWatch user 
   evaluated (gaps are skipped) and TreatMissingData is not used.
 * Otherwise missing datapoints are filled as few times as possible: `breaching` /
   `notBreaching` fill the shortfall; `missing` evaluates the real points alone (no data at
-  all -> INSUFFICIENT_DATA); `ignore` keeps the current state unless the real points decide
-  it (M breaching -> ALARM; N-M+1 good -> OK).
+  all -> INSUFFICIENT_DATA) with AWS's "avoiding premature transitions" rule (fewer than M
+  points, all breaching: ALARM only once the oldest is M periods old, else the state is
+  kept); `ignore` keeps the current state unless the real points decide it (M breaching ->
+  ALARM; an outcome `missing` would call OK -> OK). Both tables of the user guide are
+  unit-tested row by row from every prior state (tests/unit/test_alarm_missing_tables.py).
 * ALARM when at least M (DatapointsToAlarm) of the N evaluated points breach, so going back
   to OK needs N-M+1 non-breaching points.
 * Percentile alarms with fewer samples than 10/(1-p) (10/p below p50) in an evaluated
@@ -180,34 +183,50 @@ def evaluate(
         )
         return Evaluation(state, reason, data, evaluated=evaluated_t)
     if tmd == "missing":
-        # The real points alone decide: all of them (up to M) must breach for ALARM.
-        need_bad = min(m, len(real))
-        if len(bad) >= need_bad:
+        # The real points alone decide. M of them breaching -> ALARM; any good one among
+        # fewer than M breaching -> OK. If every real point breaches but there are fewer
+        # than M, AWS's "avoiding premature transitions" rule: ALARM only once the oldest
+        # breaching point is at least M periods old (all newer ones breaching or missing,
+        # as they are here); before that the state is kept.
+        if len(bad) >= m or (
+            len(bad) == len(real) and _age_periods(bad[-1], window_end, period) >= m
+        ):
+            shown = max(1, min(m, len(real)))
             return Evaluation(
                 "ALARM",
-                _crossed(bad, len(real), need_bad, words, thr, to_alarm=True),
+                _crossed(bad, len(real), shown, words, thr, to_alarm=True),
                 data,
                 evaluated=evaluated_t,
             )
-        return Evaluation(
-            "OK",
-            _crossed(good, len(real), len(real) - need_bad + 1, words, thr, to_alarm=False),
-            data,
-            evaluated=evaluated_t,
-        )
-    # ignore: only the real points may move the state; otherwise it is kept.
+        if good:
+            need_good = len(real) - min(m, len(real)) + 1
+            return Evaluation(
+                "OK",
+                _crossed(good, len(real), need_good, words, thr, to_alarm=False),
+                data,
+                evaluated=evaluated_t,
+            )
+        return Evaluation(previous, "", "", retain=True, evaluated=evaluated_t)
+    # ignore: M real breaching points -> ALARM; an outcome `missing` would call OK -> OK;
+    # anything else (e.g. fewer than M points, all breaching) keeps the state.
     if len(bad) >= m:
         return Evaluation(
             "ALARM", _crossed(bad, n, m, words, thr, to_alarm=True), data, evaluated=evaluated_t
         )
-    if len(good) >= n - m + 1:
+    if good:
+        need_good = len(real) - min(m, len(real)) + 1
         return Evaluation(
             "OK",
-            _crossed(good, n, n - m + 1, words, thr, to_alarm=False),
+            _crossed(good, len(real), need_good, words, thr, to_alarm=False),
             data,
             evaluated=evaluated_t,
         )
     return Evaluation(previous, "", "", retain=True, evaluated=evaluated_t)
+
+
+def _age_periods(point: Datapoint, window_end: float, period: int) -> int:
+    """How many periods old a datapoint is: the newest closed bucket is 1 period old."""
+    return round((window_end - point.start) / period)
 
 
 def _crossed(

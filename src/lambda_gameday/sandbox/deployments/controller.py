@@ -53,6 +53,7 @@ class DeploymentSettings:
     alarm_poll_s: float = 0.05  # how often a running deployment reads its alarms
     hook_timeout_s: float = 10.0  # AWS: 1 hour
     endpoint_url: str | None = None  # where hook functions are invoked
+    clock_skew_s: float = 0.0  # AWS's clock minus the local one: API times are AWS's
 
 
 class _Failure(Exception):
@@ -198,6 +199,32 @@ class DeploymentController:
         alarm = cloudwatch_backends[self.account_id][self.region].alarms.get(name)
         return None if alarm is None else str(alarm.state_value)
 
+    def add_past_deployment(
+        self, application: str, group: str, status: str, create_time: float
+    ) -> str:
+        """A deployment that finished before the sandbox started (another team's history in
+        a shared account): listed and described, never run."""
+        config = self.config("CodeDeployDefault.LambdaAllAtOnce")
+        assert config is not None
+        dep = _Deployment(
+            id="d-" + uuid.uuid4().hex[:9].upper(),
+            application=application,
+            group=group,
+            config=config,
+            revision={},
+            creator="user",
+            create_time=create_time,
+            description=None,
+            auto_rollback={},
+            alarms=[],
+            status=status,
+            start_time=create_time + 1,
+            complete_time=create_time + 60,
+        )
+        with self._lock:
+            self._deployments[dep.id] = dep
+        return dep.id
+
     def config(self, name: str) -> DeploymentConfig | None:
         return PREDEFINED.get(name) or self._configs.get(name)
 
@@ -288,7 +315,7 @@ class DeploymentController:
             config=config,
             revision=dict(revision),
             creator=creator,
-            create_time=time.time(),
+            create_time=time.time() + self.settings.clock_skew_s,
             description=description,
             auto_rollback=rollback_cfg,
             alarms=alarms,
@@ -299,7 +326,7 @@ class DeploymentController:
             self.truth.record(
                 "deployment",
                 dep.id,
-                at=dep.create_time,
+                at=dep.create_time - self.settings.clock_skew_s,  # truth: the local clock
                 status="Created",
                 group=group,
                 creator=creator,
@@ -320,12 +347,13 @@ class DeploymentController:
 
     def _status(self, dep: _Deployment, status: str, **detail: object) -> None:
         now = time.time()
+        aws_now = now + self.settings.clock_skew_s
         with self._lock:
             dep.status = status
             if status == "InProgress" and dep.start_time is None:
-                dep.start_time = now
+                dep.start_time = aws_now
             if status in ("Succeeded", "Failed", "Stopped"):
-                dep.complete_time = now
+                dep.complete_time = aws_now
             self.truth.record(
                 "deployment", dep.id, at=now, status=status, group=dep.group, **detail
             )
@@ -602,7 +630,21 @@ class DeploymentController:
                 and ("start" not in rng or d.create_time >= float(rng["start"]))
                 and ("end" not in rng or d.create_time <= float(rng["end"]))
             ]
-        return {"deployments": ids}
+        # AWS answers 100 deployments a page with an opaque nextToken (moto: all at once)
+        from ..pagination import decode_token, page
+
+        scope = f"ListDeployments:{app}:{group}:{sorted(statuses)}:{sorted(rng.items())}"
+        offset = 0
+        if p.get("nextToken"):
+            got = decode_token(str(p["nextToken"]), scope)
+            if got is None:
+                raise _Failure(
+                    "InvalidNextTokenException",
+                    "The next token was specified in an invalid format.",
+                )
+            offset = got
+        chunk, token = page(ids, offset, 100, scope)
+        return {"deployments": chunk, **({"nextToken": token} if token else {})}
 
     def _api_stop(self, p: dict[str, Any]) -> object:
         with self._lock:
@@ -672,7 +714,7 @@ class DeploymentController:
                 "TimeBasedCanary",
                 int(c.get("canaryPercentage", 0)),
                 int(c.get("canaryInterval", 0)),
-                time.time(),
+                time.time() + self.settings.clock_skew_s,
             )
         elif kind == "TimeBasedLinear":
             c = routing.get("timeBasedLinear") or {}
@@ -681,10 +723,12 @@ class DeploymentController:
                 "TimeBasedLinear",
                 int(c.get("linearPercentage", 0)),
                 int(c.get("linearInterval", 0)),
-                time.time(),
+                time.time() + self.settings.clock_skew_s,
             )
         elif kind == "AllAtOnce":
-            config = DeploymentConfig(name, "AllAtOnce", create_time=time.time())
+            config = DeploymentConfig(
+                name, "AllAtOnce", create_time=time.time() + self.settings.clock_skew_s
+            )
         else:
             raise _Failure(
                 "InvalidTrafficRoutingConfigurationException",
@@ -715,7 +759,7 @@ class DeploymentController:
         return {}
 
     def _api_get_group(self, p: dict[str, Any]) -> object:
-        from moto.codedeploy.responses import _deployment_group_info
+        from ..moto_adapter import deployment_group_info
 
         cd = self._codedeploy()
         app, group = str(p.get("applicationName") or ""), str(p.get("deploymentGroupName") or "")
@@ -730,7 +774,7 @@ class DeploymentController:
                 "DeploymentGroupDoesNotExistException",
                 f"The deployment group {group} does not exist with the user or AWS account.",
             )
-        info = _deployment_group_info(dg)
+        info = deployment_group_info(dg)
         info["alarmConfiguration"] = dg.alarm_configuration or {}
         info = {k: v for k, v in info.items() if v is not None}
         return {"deploymentGroupInfo": info}
