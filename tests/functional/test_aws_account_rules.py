@@ -329,3 +329,121 @@ def test_preflight_refuses_a_failure_lambda_canary_it_cannot_deliver(
     )
     check_experiment(experiment("exception"), c)
     assert ledger_for(c).entries() == []
+
+
+# --- each refusal: the raw call gets AWS's error, the harness's path succeeds ------------
+
+
+def test_raw_cross_region_layer_is_refused_the_harness_uses_the_regions(
+    sandbox: Sandbox, sandbox_client: Client, tmp_path: Path
+) -> None:
+    import botocore.exceptions
+
+    lam = sandbox_client("lambda")
+    before = layers_of(lam, FN)
+    with pytest.raises(botocore.exceptions.ClientError):  # the us-east-1 ARN in ap-south-1
+        lam.update_function_configuration(FunctionName=FN, Layers=[chaos_layer_for("us-east-1")])
+    assert layers_of(lam, FN) == before
+    c = conf(sandbox, tmp_path)
+    lam_actions.inject_latency(FN, latency_s=1, configuration=c)
+    assert layers_of(lam, FN)[-1] == chaos_layer_for(sandbox.config.region)
+    lam_actions.remove_faults(FN, configuration=c)
+    assert layers_of(lam, FN) == before
+
+
+def test_raw_subscription_without_policy_gets_nothing_the_drill_gets_its_message(
+    sandbox: Sandbox, sandbox_client: Client, target: Target, tmp_path: Path
+) -> None:
+    sqs, sns = sandbox_client("sqs"), sandbox_client("sns")
+    assert target.alert_topic is not None
+    topic = sns_actions.topic_arn(sns_actions.scope(conf(sandbox, tmp_path)), target.alert_topic)
+    url = sqs.create_queue(QueueName="raw-no-policy")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    raw_sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)["SubscriptionArn"]
+    from lambda_gameday.chaos.run import open_run
+
+    c = conf(sandbox, tmp_path)
+    alarm = "hasivu-dev-health-startup-error-rate"
+    with open_run("drill"):  # one run: the drill's activities share its subscription
+        sns_actions.subscribe_queue(target.alert_topic, configuration=c)
+        try:
+            sns_actions.force_alarm_state(alarm, "ALARM", configuration=c)
+            got = sns_actions.wait_for_alarm_message(alarm, "ALARM", timeout_s=20, configuration=c)
+            assert got["new_state"] == "ALARM"
+            # the queue without the policy received nothing (SNS dropped it, as AWS does)
+            assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages") is None
+        finally:
+            sns_actions.remove_subscription(configuration=c)
+            sns.unsubscribe(SubscriptionArn=raw_sub)
+            sqs.delete_queue(QueueUrl=url)
+
+
+def test_no_version_header_over_http_the_harness_reads_release_id(
+    sandbox: Sandbox, target: Target
+) -> None:
+    import httpx
+
+    from lambda_gameday.synthetics.definitions import CheckDefinition, Expectations
+    from lambda_gameday.synthetics.engine import CheckRunner
+
+    resp = httpx.get(target.url("/health/live"), timeout=5)
+    assert resp.status_code == 200 and "x-amz-executed-version" not in resp.headers
+    check = CheckDefinition(name="live", endpoint="/health/live", expect=Expectations())
+    with CheckRunner(target) as runner:
+        assert runner.run(check).executed_version == resp.json()["releaseId"]
+
+
+def test_a_throttled_account_slows_the_harness_but_never_fails_it(
+    sandbox: Sandbox, sandbox_client: Client, tmp_path: Path
+) -> None:
+    import threading
+
+    import boto3
+    import botocore.exceptions
+    from botocore.config import Config
+
+    from lambda_gameday.chaos.awslambda.probes import wait_for_alias_version
+
+    raw = boto3.client(
+        "lambda",
+        endpoint_url=sandbox.endpoint_url,
+        region_name=sandbox.config.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+    )
+    throttled: list[str] = []
+    stop = threading.Event()
+
+    def noisy_neighbour() -> None:
+        # another team's script polling the control plane at 14/s: with the harness's calls
+        # the account goes over Lambda's 15/s, and someone gets throttled
+        import time
+
+        next_at = time.monotonic()
+        while not stop.is_set():
+            try:
+                raw.get_alias(FunctionName=FN, Name="production")
+            except botocore.exceptions.ClientError as exc:
+                throttled.append(exc.response["Error"]["Code"])
+            next_at += 1 / 14
+            stop.wait(max(0.0, next_at - time.monotonic()))
+
+    version = raw.get_alias(FunctionName=FN, Name="production")["FunctionVersion"]
+    c = conf(sandbox, tmp_path)
+    t = threading.Thread(target=noisy_neighbour)
+    t.start()
+    try:
+        # the harness's polls, while the neighbour keeps the account near its quota
+        for _ in range(40):
+            state = wait_for_alias_version(
+                FN, "production", version=version, timeout_s=30, configuration=c
+            )
+            assert state["version"] == version
+    finally:
+        stop.set()
+        t.join(10)
+    # the raw caller met AWS's refusal; the harness's poll still returned
+    assert "TooManyRequestsException" in throttled
