@@ -224,7 +224,7 @@ def test_cli_passes_with_exit_0_and_prints_the_tables(server_url, tmp_path):
 @pytest.mark.parametrize(
     ("extra", "code", "message"),
     [
-        (["--locustfile", "no/such/locustfile.py"], 2, "locustfile not found"),
+        (["--locustfile", "no/such/locustfile.py"], 2, "no/such/locustfile.py' does not exist"),
         (["--threshold", "p95 < fast"], 2, "bad threshold 'p95 < fast'"),
         (["--threshold", "p95{endpoint=/helth}<100"], 2, "endpoint=/helth matches nothing"),
         (["--threshold", "p95<0.001"], 1, "thresholds breached: p95<0.001"),

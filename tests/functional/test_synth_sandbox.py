@@ -155,9 +155,11 @@ def test_injected_latency_moves_p95_by_the_injected_amount(
     clean, slow = by_version["1"], by_version[faulty]
     assert clean.count > 180
     assert slow.count > 180
-    # THEN p95 moved by the injected 10 ms, within 2 ms
-    shift = slow.percentile_ms(95) - clean.percentile_ms(95)
+    # THEN the median moved by the injected 10 ms, within 2 ms (the median: a busy runner's
+    # scheduling noise lands in the tail of both versions alike), and p95 by at least it
+    shift = slow.percentile_ms(50) - clean.percentile_ms(50)
     assert shift == pytest.approx(10.0, abs=2.0), (clean.summary(), slow.summary())
+    assert slow.percentile_ms(95) - clean.percentile_ms(95) >= 8.0
 
 
 def test_fail_body_with_http_200_is_flagged(target: Target, faulty_version: Any) -> None:

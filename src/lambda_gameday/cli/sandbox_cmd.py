@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..sandbox.relaxations import DEFAULT_LEGACY, RELAXATIONS
 from .options import PORT, SEED, STAGE, Finite
 
 if TYPE_CHECKING:
@@ -77,11 +78,20 @@ def target_toml(facts: SandboxFacts) -> str:
     "instead of the fast test timings.",
 )
 @click.option(
+    "--stack",
     "--serverless",
     "serverless_file",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
-    help="Build the stack from a Serverless Framework file (e.g. examples/serverless.yml).",
+    help="Build the stack from a SAM, CloudFormation (cdk synth) or Serverless Framework file "
+    "(format detected from the content; --serverless is the older name).",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a CloudFormation/SAM template parameter (repeatable).",
 )
 @click.option(
     "--account-id",
@@ -107,14 +117,24 @@ def target_toml(facts: SandboxFacts) -> str:
     "--legacy",
     "legacy",
     multiple=True,
-    metavar="NAME",
-    help="Relax one AWS refusal by name (repeatable; see the list printed at start). "
-    "Default: GAMEDAY_SANDBOX_LEGACY, else the built-in temporary set.",
+    type=click.Choice(sorted(RELAXATIONS)),
+    help="Relax one AWS refusal by name (repeatable; temporary, not as AWS). Default: "
+    "$GAMEDAY_SANDBOX_LEGACY (comma-separated, or 'none'), else "
+    + ", ".join(sorted(DEFAULT_LEGACY))
+    + ".",
 )
 @click.option(
     "--strict",
     is_flag=True,
     help="No relaxations: refuse and limit everything AWS does (overrides --legacy).",
+)
+@click.option(
+    "--iam",
+    "iam_policy",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="IAM enforcing mode: callers hold only this identity policy (JSON); a call it "
+    "does not allow gets AccessDeniedException.",
 )
 @click.option(
     "--target-out",
@@ -131,18 +151,20 @@ def sandbox(
     seed: int,
     faithful: bool,
     serverless_file: str | None,
+    params: tuple[str, ...],
     account_id: str,
     clock_skew: float,
     shared_account: bool,
     legacy: tuple[str, ...],
     strict: bool,
+    iam_policy: str | None,
     target_out: Path,
 ) -> None:
     """Start the sandbox on 127.0.0.1: the seed's four health endpoints behind an API Gateway
     stage, and an AWS endpoint (moto) for boto3, the aws CLI and chaostoolkit-aws."""
     from ..sandbox import Sandbox, SandboxConfig, SandboxError
     from ..sandbox.describe import describe
-    from ..sandbox.relaxations import RELAXATIONS, legacy_from_env, parse_legacy
+    from ..sandbox.relaxations import legacy_from_env, parse_legacy
 
     if not (len(account_id) == 12 and account_id.isdigit()):
         raise click.BadParameter("an AWS account id is 12 digits", param_hint="--account-id")
@@ -155,6 +177,14 @@ def sandbox(
             relaxed = legacy_from_env()
     except SandboxError as exc:
         raise click.BadParameter(str(exc), param_hint="--legacy") from None
+    parameters = _params(params)
+    if serverless_file:  # read it first: a bad file is bad input (exit 2), not a twin failure
+        from ..sandbox.stacks import StackFileError, load_stack
+
+        try:
+            load_stack(serverless_file, stage=stage, parameters=parameters)
+        except StackFileError as exc:
+            raise click.BadParameter(str(exc), param_hint="--stack") from None
     config = SandboxConfig(
         stage=stage,
         api_port=api_port,
@@ -162,12 +192,21 @@ def sandbox(
         init_duration_ms=init_ms,
         seed=seed,
         timing="faithful" if faithful else "fast",
-        serverless_file=serverless_file,
+        stack_file=serverless_file,
+        stack_parameters=parameters,
         account_id=account_id,
         clock_skew_s=clock_skew,
         shared_account=shared_account,
         legacy=relaxed,
+        iam_policy=iam_policy,
     )
+    if iam_policy is not None:
+        from ..sandbox.iam import IamPolicy
+
+        try:
+            IamPolicy.load(iam_policy)
+        except SandboxError as exc:
+            raise click.BadParameter(str(exc), param_hint="--iam") from None
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -187,8 +226,11 @@ def sandbox(
                     click.echo(f"  {name}: {RELAXATIONS[name]}")
             else:
                 click.echo("strict: refuses and limits what AWS does (timing: see above)")
+            if iam_policy is not None:
+                click.echo(f"IAM enforcing: callers hold only {iam_policy}")
             for path, route in sorted(sb.routes.items()):
-                click.echo(f"  GET {sb.api_url}{path}  ->  {route.function}:{route.alias}")
+                methods, alias = ",".join(route.methods), route.alias or "$LATEST"
+                click.echo(f"  {methods} {sb.api_url}{path}  ->  {route.function}:{alias}")
             target_out.parent.mkdir(parents=True, exist_ok=True)
             target_out.write_text(target_toml(describe(sb)), encoding="utf-8")
             click.echo(f"target file: {target_out}  (gameday ... --target {target_out})")
@@ -205,3 +247,13 @@ def sandbox(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     click.echo("sandbox: stopped")
+
+
+def _params(raw: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in raw:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--param")
+        out[key] = value
+    return out

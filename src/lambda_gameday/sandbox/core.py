@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from .awsapi import AwsApi
 from .clock import AwsClock
 from .errors import SandboxError
+from .iam import IamEnforcer, IamPolicy
 from .pagination import Paginator
 from .rate_limits import RateLimiter
 from .relaxations import RELAXATIONS, legacy_from_env
@@ -53,7 +54,9 @@ class SandboxConfig:
     init_duration_ms: float = 150.0  # cold-start cost paid by a new execution environment
     idle_expiry_s: float = 300.0  # an idle environment is reclaimed after this long
     seed: int = 0  # seeds alias weighted routing and fault probabilities
-    serverless_file: str | None = None  # build the stack from a Serverless Framework file
+    serverless_file: str | None = None  # alias of stack_file (older name)
+    stack_file: str | None = None  # build the stack from a SAM, CloudFormation or Serverless file
+    stack_parameters: Mapping[str, str] = field(default_factory=dict)  # template overrides
     extra: dict[str, object] = field(default_factory=dict)
     # function name -> handler(event, context), registered on $LATEST at start
     handlers: Mapping[str, Callable[[dict[str, Any], Any], Any]] = field(default_factory=dict)
@@ -64,6 +67,8 @@ class SandboxConfig:
     clock_skew_s: float = 0.0
     # Other teams' functions, alarms and deployment groups share the account.
     shared_account: bool = False
+    # IAM enforcing mode: callers hold only this identity policy (a JSON file; see iam.py).
+    iam_policy: str | None = None
 
     def __post_init__(self) -> None:
         if self.host not in ("127.0.0.1", "localhost", "::1"):
@@ -117,6 +122,11 @@ class Sandbox:
             clock=self.clock.now,
         )
         self.components: list[Component] = []
+        self.iam: IamEnforcer | None = None
+        if self.config.iam_policy is not None:
+            policy = IamPolicy.load(self.config.iam_policy)  # a bad file fails before any work
+            self.iam = IamEnforcer(policy, self.config.account_id, self.config.region)
+            self.api.limit(self.iam)
         self.rate_limiter = RateLimiter(self.config.account_id)
         self.api.limit(self.rate_limiter)
         self._api_url: str | None = None
@@ -199,6 +209,8 @@ class Sandbox:
             self.api.intercept("lambda", paginator.lambda_)
             # quotas count the harness's calls, not the sandbox's own provisioning
             self.rate_limiter.enabled = not self.config.relaxed("unthrottled-api")
+            if self.iam is not None:
+                self.iam.enabled = True
             return self
 
     def stop(self) -> None:

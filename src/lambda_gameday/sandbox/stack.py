@@ -60,7 +60,7 @@ def boto3_client(service: str, endpoint_url: str, region: str) -> Any:
         service,  # type: ignore[call-overload]
         endpoint_url=endpoint_url,
         region_name=region,
-        aws_access_key_id="testing",
+        aws_access_key_id="sandbox",
         aws_secret_access_key="testing",
     )
 
