@@ -127,6 +127,7 @@ class UndoStep(TypedDict):
     stop_deployment: deployment_id
     unsubscribe: subscription_arn, or topic_arn + queue_name (every subscription of the queue)
     delete_queue: queue_url or queue_name
+    restore_queue_policy: queue_name, policy (None = no policy)
     """
 
     op: Literal[
@@ -137,6 +138,7 @@ class UndoStep(TypedDict):
         "stop_deployment",
         "unsubscribe",
         "delete_queue",
+        "restore_queue_policy",
     ]
     function: NotRequired[str]
     env: NotRequired[dict[str, ValueChange]]
@@ -159,6 +161,7 @@ class UndoStep(TypedDict):
     topic_arn: NotRequired[str]
     queue_url: NotRequired[str]
     queue_name: NotRequired[str]
+    policy: NotRequired[str | None]
 
 
 def _endpoint_key(url: str | None) -> str:

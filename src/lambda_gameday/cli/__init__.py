@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "cleanup": "lambda_gameday.cli.cleanup_cmd:cleanup",
     "dashboard": "lambda_gameday.cli.dashboard_cmd:dashboard",
     "history": "lambda_gameday.cli.history_cmd:history",
+    "iam-policy": "lambda_gameday.cli.iam_cmd:iam_policy",
     "lint": "lambda_gameday.cli.lint_cmd:lint",
     "load": "lambda_gameday.cli.load_cmd:load",
     "run": "lambda_gameday.cli.run_cmd:run",

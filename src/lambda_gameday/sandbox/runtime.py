@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import math
 import random
 import threading
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from .denylist import run_denied
 from .faults import ChaosExtension, FailureFlag, chaos_extension, parse_failure_config
 from .handlers import EnvironmentInfo, Handler, LambdaContext
 from .telemetry import Dimensions, Telemetry
@@ -637,8 +639,13 @@ class LambdaService:
                 }
             )
         assert self.loop is not None
+        # failure-lambda denylist: lookups of matching hosts fail in this invocation only
+        deny = [p for f in fired if f.mode == "denylist" for p in f.deny_list]
+        call = functools.partial(handler, event, context)
+        if deny:
+            call = functools.partial(run_denied, deny, call)
         try:
-            payload = await self.loop.run_in_executor(self.pool, handler, event, context)
+            payload = await self.loop.run_in_executor(self.pool, call)
         except Exception as exc:
             raise _HandlerError(
                 {

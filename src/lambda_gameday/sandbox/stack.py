@@ -136,6 +136,8 @@ def provision(
                     "FUNCTION_NAME": fdef.short,
                     "STAGE": stage,
                     "S3_BUCKET": bucket,
+                    # the seed's functions are wrapped with failure-lambda (its own parameter)
+                    "FAILURE_INJECTION_PARAM": f"/{service}-{stage}/failure-lambda/{fdef.short}",
                     **dependency_env,
                 }
             },
@@ -149,4 +151,25 @@ def provision(
                 lam.put_provisioned_concurrency_config(
                     FunctionName=name, Qualifier=alias, ProvisionedConcurrentExecutions=count
                 )
+    # failure-lambda reads its parameter with the function's role: the team's own and the
+    # game day's canary parameters (docs/aws.md, "failure-lambda")
+    iam.put_role_policy(
+        RoleName=f"{service}-{stage}-lambda-role",
+        PolicyName="failure-lambda-parameters",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "ssm:GetParameter",
+                        "Resource": [
+                            f"arn:aws:ssm:{region}:*:parameter/{service}-{stage}/failure-lambda/*",
+                            f"arn:aws:ssm:{region}:*:parameter/gameday/*",
+                        ],
+                    }
+                ],
+            }
+        ),
+    )
     return StackInfo(functions, bucket, role)

@@ -28,6 +28,7 @@ import httpx
 
 from ..config import Target
 from ..exceptions import ConfigError
+from ..version_source import version_reader
 from .definitions import CheckDefinition, DefinitionError, JsonAssertion, resolve_url
 from .health_contract import check_health, check_observed
 from .jsonpath import MISSING
@@ -310,7 +311,10 @@ class CheckRunner:
             reason="; ".join(verdict.reasons),
             status_code=response.status_code,
             timing=timing,
-            executed_version=response.headers.get("x-amz-executed-version"),
+            # only as the answer names it itself (target's version_source); never a guess
+            executed_version=version_reader(self.target.version_source)(
+                response.headers, lambda: response.content
+            ),
             cold_start=None if cold is None else cold.strip().lower() in ("1", "true", "yes"),
             request_id=request_id,
             health_status=verdict.health_status,
