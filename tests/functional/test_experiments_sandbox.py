@@ -220,7 +220,9 @@ def test_dependency_outage_fails_readiness_and_recovers(
     # AND only readiness requests sent while the database was down failed
     failed = [r for r in result.probes if not r.ok]
     assert len(failed) >= 3 and {r.path for r in failed} == {"/health/ready"}
-    assert all(down <= r.sent_at <= up for r in failed), (down, up, failed)
+    # (the twin records the parameter change when its watcher sees it, while each
+    # invocation reads the parameter itself: the two agree within the 1 s used throughout)
+    assert all(down - 1.0 <= r.sent_at <= up + 1.0 for r in failed), (down, up, failed)
     assert tl.first_sustained_success is not None and tl.first_sustained_success >= up - 0.2
     assert tl.time_to_recover is not None and tl.time_to_recover < target.slos.mttr_s
     assert m.fault_injected == pytest.approx(down, abs=1.0)
