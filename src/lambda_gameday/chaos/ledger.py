@@ -70,17 +70,18 @@ FaultKind = Literal[
     "coldstart",
 ]
 FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
-UNDO_OPS = frozenset(
-    {
-        "restore_config",
-        "restore_alias",
-        "restore_concurrency",
-        "restore_parameter",
-        "stop_deployment",
-        "unsubscribe",
-        "delete_queue",
-    }
-)
+UndoOp = Literal[
+    "restore_config",
+    "restore_alias",
+    "restore_concurrency",
+    "restore_parameter",
+    "stop_deployment",
+    "unsubscribe",
+    "delete_queue",
+    "restore_queue_policy",
+]
+# Derived from the Literal so a new op is readable back from the ledger the moment it exists.
+UNDO_OPS: frozenset[str] = frozenset(get_args(UndoOp))
 
 
 class TargetRef(TypedDict):
@@ -130,16 +131,7 @@ class UndoStep(TypedDict):
     restore_queue_policy: queue_name, policy (None = no policy)
     """
 
-    op: Literal[
-        "restore_config",
-        "restore_alias",
-        "restore_concurrency",
-        "restore_parameter",
-        "stop_deployment",
-        "unsubscribe",
-        "delete_queue",
-        "restore_queue_policy",
-    ]
+    op: UndoOp
     function: NotRequired[str]
     env: NotRequired[dict[str, ValueChange]]
     layers: NotRequired[LayersChange]
