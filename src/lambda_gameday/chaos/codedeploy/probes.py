@@ -70,6 +70,21 @@ def _pause(configuration: dict[str, object] | None) -> None:
     time.sleep(scope(configuration).clients.poll_interval(0.2))
 
 
+def _answer(
+    configuration: dict[str, object] | None, deployment_id: str, deadline: float, timeout_s: float
+) -> DeploymentOutcome:
+    """The deployment's state, asking again (abortable) until CodeDeploy answers or the
+    deadline passes."""
+    while True:
+        check_abort(configuration)
+        out = _get(configuration, deployment_id)
+        if out is not None:
+            return out
+        if time.monotonic() > deadline:
+            raise GamedayError(f"deployment {deployment_id}: no answer within {timeout_s:g}s")
+        _pause(configuration)
+
+
 def wait_for_deployment(
     deployment_id: str | None = None,
     statuses: list[str] | None = None,
@@ -82,13 +97,7 @@ def wait_for_deployment(
     wanted = set(statuses or _FINAL)
     deadline = time.monotonic() + timeout_s
     while True:
-        check_abort(configuration)
-        out = _get(configuration, deployment_id)
-        if out is None:
-            if time.monotonic() > deadline:
-                raise GamedayError(f"deployment {deployment_id}: no answer within {timeout_s:g}s")
-            _pause(configuration)
-            continue
+        out = _answer(configuration, deployment_id, deadline, timeout_s)
         if out["status"] in wanted:
             return out
         if out["status"] in _FINAL:
@@ -126,13 +135,7 @@ def wait_for_rollback(
     deployment_id = deployment_id or _run_deployment(configuration)
     deadline = time.monotonic() + timeout_s
     while True:
-        check_abort(configuration)
-        out = _get(configuration, deployment_id)
-        if out is None:
-            if time.monotonic() > deadline:
-                raise GamedayError(f"deployment {deployment_id}: no answer within {timeout_s:g}s")
-            _pause(configuration)
-            continue
+        out = _answer(configuration, deployment_id, deadline, timeout_s)
         rb = out["rollback_deployment_id"]
         if rb:
             left = max(0.5, deadline - time.monotonic())
