@@ -31,9 +31,11 @@ __all__ = [
     "UrlType",
     "allow_production_option",
     "check_overwrite",
+    "key_values",
     "ledger_option",
     "open_target",
     "out_option",
+    "param_option",
     "target_option",
     "target_option_with",
     "writes_outputs",
@@ -181,6 +183,22 @@ def out_option(default: str, help: str) -> Callable[[F], F]:
         show_default=True,
         help=help + " An existing file outside .gameday/ is kept unless --force.",
     )
+
+
+def param_option(help: str) -> Callable[[F], F]:
+    """`--param KEY=VALUE` (repeatable): a stack parameter override; read with `key_values`."""
+    return click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help=help)
+
+
+def key_values(raw: tuple[str, ...]) -> dict[str, str]:
+    """The `--param KEY=VALUE` overrides as a mapping (a later KEY wins)."""
+    out: dict[str, str] = {}
+    for item in raw:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--param")
+        out[key] = value
+    return out
 
 
 def _owned(path: Path) -> bool:
