@@ -93,14 +93,10 @@ def history(
         table.add_column(col)
     import time
 
-    colour = {
-        "pass": "green",
-        "fail": "red",
-        "inconclusive": "yellow",
-        "unusable": "yellow",
-        "error": "yellow",
-        "interrupted": "yellow",
-    }
+    from ..gameday.view import VERDICT_STYLE
+
+    # history rows carry the verdict as plain text
+    colour: dict[str, str] = {str(verdict): style for verdict, style in VERDICT_STYLE.items()}
     for r in runs:
         table.add_row(
             r.run_id,
