@@ -7,7 +7,7 @@ import re
 
 import click
 
-from .options import target_option_with
+from .options import plan_option, target_option_with
 
 __all__ = ["iam_policy"]
 
@@ -17,13 +17,7 @@ __all__ = ["iam_policy"]
     "Target TOML file whose resources the policy names (default: the sandbox's layout)."
     " Env: GAMEDAY_TARGET."
 )
-@click.option(
-    "--plan",
-    "plan_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Plan file (YAML or TOML). Default: the built-in plan.",
-)
+@plan_option
 @click.option(
     "--account-id",
     default="*",

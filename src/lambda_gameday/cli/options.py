@@ -36,6 +36,7 @@ __all__ = [
     "open_target",
     "out_option",
     "param_option",
+    "plan_option",
     "target_option",
     "target_option_with",
     "writes_outputs",
@@ -183,6 +184,17 @@ def out_option(default: str, help: str) -> Callable[[F], F]:
         show_default=True,
         help=help + " An existing file outside .gameday/ is kept unless --force.",
     )
+
+
+def plan_option(func: F) -> F:
+    """`--plan FILE`: a plan file; without it the built-in plan."""
+    return click.option(
+        "--plan",
+        "plan_file",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Plan file (YAML or TOML). Default: the built-in plan.",
+    )(func)
 
 
 def param_option(help: str) -> Callable[[F], F]:

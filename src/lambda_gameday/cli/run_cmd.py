@@ -18,7 +18,7 @@ from ..exceptions import (
     VerdictFailed,
     VerdictInconclusive,
 )
-from .options import UrlType, allow_production_option, open_target, target_option
+from .options import UrlType, allow_production_option, open_target, plan_option, target_option
 
 if TYPE_CHECKING:
     from ..config import Target
@@ -54,13 +54,7 @@ def _publish(target: Target, result: RunResult, deployments: list[DeploymentReco
 
 
 @click.command()
-@click.option(
-    "--plan",
-    "plan_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Plan file (YAML or TOML). Default: the built-in plan.",
-)
+@plan_option
 @target_option
 @click.option(
     "--report-dir",
