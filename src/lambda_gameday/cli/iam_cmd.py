@@ -7,7 +7,7 @@ import re
 
 import click
 
-from .options import plan_option, target_option_with
+from .options import experiments_dir_option, plan_option, target_option_with
 
 __all__ = ["iam_policy"]
 
@@ -24,13 +24,7 @@ __all__ = ["iam_policy"]
     show_default=True,
     help="The target's AWS account id, written into every ARN.",
 )
-@click.option(
-    "--experiments-dir",
-    type=click.Path(file_okay=False),
-    default="experiments",
-    show_default=True,
-    help="Where the plan's experiment names are looked up.",
-)
+@experiments_dir_option("Where the plan's experiment names are looked up.")
 def iam_policy(
     target_file: str | None, plan_file: str | None, account_id: str, experiments_dir: str
 ) -> None:

@@ -31,6 +31,8 @@ __all__ = [
     "UrlType",
     "allow_production_option",
     "check_overwrite",
+    "db_option",
+    "experiments_dir_option",
     "key_values",
     "ledger_option",
     "open_target",
@@ -183,6 +185,24 @@ def out_option(default: str, help: str) -> Callable[[F], F]:
         default=Path(default),
         show_default=True,
         help=help + " An existing file outside .gameday/ is kept unless --force.",
+    )
+
+
+def db_option(
+    help: str = "History database. Env: GAMEDAY_DB. Default: .gameday/history.sqlite3.",
+) -> Callable[[F], F]:
+    """`--db FILE`: the run history database (the command reads GAMEDAY_DB when unset)."""
+    return click.option("--db", type=click.Path(dir_okay=False), default=None, help=help)
+
+
+def experiments_dir_option(help: str) -> Callable[[F], F]:
+    """`--experiments-dir DIR` (default ./experiments): where experiment names are looked up."""
+    return click.option(
+        "--experiments-dir",
+        type=click.Path(file_okay=False),
+        default="experiments",
+        show_default=True,
+        help=help,
     )
 
 
