@@ -18,7 +18,15 @@ from typing import Any
 
 from .dependencies import DEPENDENCY_PARAM_PREFIX
 
-__all__ = ["HEALTH_STACK", "FunctionDef", "StackInfo", "boto3_client", "provision"]
+__all__ = [
+    "HEALTH_STACK",
+    "FunctionDef",
+    "StackInfo",
+    "boto3_client",
+    "code_zip",
+    "lambda_role",
+    "provision",
+]
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,28 @@ def code_zip() -> bytes:
     return buf.getvalue()
 
 
+def lambda_role(iam: Any, name: str) -> str:
+    """Create an execution role Lambda may assume (its trust policy names
+    lambda.amazonaws.com); returns the role's ARN."""
+    return str(
+        iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )["Role"]["Arn"]
+    )
+
+
 def provision(
     endpoint_url: str,
     region: str,
@@ -89,21 +119,7 @@ def provision(
     ssm = boto3_client("ssm", endpoint_url, region)
     lam = boto3_client("lambda", endpoint_url, region)
 
-    role = iam.create_role(
-        RoleName=f"{service}-{stage}-lambda-role",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "lambda.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
-    )["Role"]["Arn"]
+    role = lambda_role(iam, f"{service}-{stage}-lambda-role")
     # bucket names are global across accounts: a second twin's account suffixes its own
     bucket = f"{service}-{stage}-health-check{bucket_suffix}"
     if region == "us-east-1":
