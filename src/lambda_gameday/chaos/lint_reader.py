@@ -28,19 +28,28 @@ __all__ = [
 
 def alarm_from_api(a: Mapping[str, Any]) -> AlarmSpec:
     """From a describe_alarms MetricAlarms item."""
+    name = str(a["AlarmName"])
+    return _alarm(a, name, tuple((d["Name"], d["Value"]) for d in a.get("Dimensions", [])))
+
+
+def _alarm(
+    fields: Mapping[str, Any], name: str, dimensions: tuple[tuple[str, str], ...]
+) -> AlarmSpec:
+    """An alarm from fields named as PutMetricAlarm names them: a describe_alarms item and
+    an AWS::CloudWatch::Alarm's Properties use the same names."""
     return AlarmSpec(
-        name=str(a["AlarmName"]),
-        namespace=str(a.get("Namespace", "")),
-        metric=str(a.get("MetricName", "")),
-        period=int(a.get("Period", 60)),
-        evaluation_periods=int(a.get("EvaluationPeriods", 1)),
-        threshold=float(a.get("Threshold", 0)),
-        comparison=str(a.get("ComparisonOperator", "")),
-        statistic=a.get("Statistic"),
-        extended_statistic=a.get("ExtendedStatistic"),
-        datapoints_to_alarm=a.get("DatapointsToAlarm"),
-        dimensions=tuple((d["Name"], d["Value"]) for d in a.get("Dimensions", [])),
-        treat_missing=str(a.get("TreatMissingData", "missing")),
+        name=name,
+        namespace=str(fields.get("Namespace", "")),
+        metric=str(fields.get("MetricName", "")),
+        period=int(fields.get("Period", 60)),
+        evaluation_periods=int(fields.get("EvaluationPeriods", 1)),
+        threshold=float(fields.get("Threshold", 0)),
+        comparison=str(fields.get("ComparisonOperator", "")),
+        statistic=fields.get("Statistic"),
+        extended_statistic=fields.get("ExtendedStatistic"),
+        datapoints_to_alarm=fields.get("DatapointsToAlarm"),
+        dimensions=dimensions,
+        treat_missing=str(fields.get("TreatMissingData", "missing")),
     )
 
 
@@ -140,20 +149,7 @@ def alarm_from_cloudformation(
         for d in props.get("Dimensions", []) or []
     )
     try:
-        return AlarmSpec(
-            name=_substitute(str(props.get("AlarmName", logical_id)), v),
-            namespace=str(props.get("Namespace", "")),
-            metric=str(props.get("MetricName", "")),
-            period=int(props.get("Period", 60)),
-            evaluation_periods=int(props.get("EvaluationPeriods", 1)),
-            threshold=float(props.get("Threshold", 0)),
-            comparison=str(props.get("ComparisonOperator", "")),
-            statistic=props.get("Statistic"),
-            extended_statistic=props.get("ExtendedStatistic"),
-            datapoints_to_alarm=props.get("DatapointsToAlarm"),
-            dimensions=dims,
-            treat_missing=str(props.get("TreatMissingData", "missing")),
-        )
+        return _alarm(props, _substitute(str(props.get("AlarmName", logical_id)), v), dims)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"alarm {logical_id}: invalid property ({exc})") from None
 
