@@ -191,6 +191,7 @@ class Invocation:
     duration_ms: float = 0.0
     init_duration_ms: float | None = None
     provisioned: bool = False
+    log: str = ""  # the lines this invocation wrote (START ... REPORT), for LogType=Tail
 
 
 class _HandlerError(Exception):
@@ -274,10 +275,14 @@ class LambdaService:
         return version, resource
 
     async def invoke(
-        self, function: str, qualifier: str | None, event: dict[str, Any]
+        self,
+        function: str,
+        qualifier: str | None,
+        event: dict[str, Any],
+        request_id: str | None = None,
     ) -> Invocation:
         started_at = time.time()
-        request_id = str(uuid.uuid4())
+        request_id = request_id or str(uuid.uuid4())
         version, resource = self.resolve(function, qualifier)
         fobj = None if version is None else self.state.version(function, version)
         if version is None or fobj is None:
@@ -344,6 +349,7 @@ class LambdaService:
             result.duration_ms,
             init_ms,
             env.provisioned_for is not None,
+            result.log,
         )
 
     # -- environments -------------------------------------------------------------------
@@ -501,6 +507,7 @@ class LambdaService:
         outcome: Outcome
         payload: object
         duration_ms: float
+        log: str = ""
 
     async def _run(
         self,
@@ -521,9 +528,13 @@ class LambdaService:
         handler = self.handlers.get(function, version)
         start_mono = time.monotonic()
         start_wall = time.time()
-        self.telemetry.log(
-            group, env.stream, start_wall, f"START RequestId: {request_id} Version: {version}"
-        )
+        lines: list[str] = []
+
+        def log(at: float, message: str) -> None:
+            lines.append(message)
+            self.telemetry.log(group, env.stream, at, message)
+
+        log(start_wall, f"START RequestId: {request_id} Version: {version}")
         arn = self.state.function_arn(function) + (
             f":{resource.split(':', 1)[1]}" if resource else ""
         )
@@ -569,8 +580,8 @@ class LambdaService:
         )
         end_wall = time.time()
         if extra_log:
-            self.telemetry.log(group, env.stream, end_wall, extra_log)
-        self.telemetry.log(group, env.stream, end_wall, f"END RequestId: {request_id}")
+            log(end_wall, extra_log)
+        log(end_wall, f"END RequestId: {request_id}")
         report = (
             f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms"
             f"\tBilled Duration: {max(1, math.ceil(duration_ms))} ms"
@@ -580,8 +591,10 @@ class LambdaService:
             report += f"\tInit Duration: {init_ms:.2f} ms"
         if outcome == "timeout":
             report += "\tStatus: timeout"
-        self.telemetry.log(group, env.stream, end_wall, report)
-        return LambdaService._Result(outcome, payload, duration_ms)
+        log(end_wall, report)
+        return LambdaService._Result(
+            outcome, payload, duration_ms, "".join(f"{m}\n" for m in lines)
+        )
 
     def _failure_flags(
         self, env: Environment, envvars: Mapping[str, str]
