@@ -4,7 +4,14 @@
   (docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html).
 * Lambda ListFunctions: MaxItems 1-50, default 50; Marker / NextMarker
   (docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html).
-* CodeDeploy ListDeployments pages itself (deployments/controller.py): 100 per page.
+* CloudWatch DescribeAlarmHistory: MaxRecords 1-100, default 100; NextToken
+  (docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html);
+  answered by the alarm engine (alarms/engine.py), paged with `page` here.
+* CodeDeploy ListApplications and ListDeploymentGroups: nextToken, no page size in the API.
+  AWS does not document how many a page holds; the twin answers 100, as ListDeployments
+  does (deployments/controller.py), so a harness reading one page is caught.
+* SNS ListTopics and ListSubscriptionsByTopic: moto already answers 100 a page, as AWS
+  documents.
 
 Tokens are opaque: a client must pass back what it got, never compute one.
 """
@@ -14,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -21,9 +29,11 @@ from werkzeug.wrappers import Response
 
 from .awsapi import ApiCall, AwsApi, aws_error
 
-__all__ = ["Paginator", "decode_token", "encode_token", "page"]
+__all__ = ["CODEDEPLOY_PAGE", "Paginator", "decode_token", "encode_token", "page"]
 
 T = TypeVar("T")
+CODEDEPLOY_PAGE = 100
+_REGION_RE = re.compile(r"Credential=[^/]+/[^/]+/([^/]+)/[^/]+/aws4_request")
 
 
 def encode_token(offset: int, scope: str) -> str:
@@ -50,8 +60,9 @@ def page(items: Sequence[T], offset: int, size: int, scope: str) -> tuple[list[T
 class Paginator:
     """Interceptor for the calls above: moto answers in full, this answers one page."""
 
-    def __init__(self, api: AwsApi):
+    def __init__(self, api: AwsApi, account_id: str):
         self.api = api
+        self.account_id = account_id
 
     def cloudwatch(self, call: ApiCall) -> Response | None:
         if call.operation != "DescribeAlarms" or call.protocol != "json":
@@ -120,6 +131,65 @@ class Paginator:
         if token:
             doc["NextMarker"] = token
         return Response(json.dumps(doc), status=200, content_type="application/json")
+
+    def codedeploy(self, call: ApiCall) -> Response | None:
+        if call.operation not in ("ListApplications", "ListDeploymentGroups"):
+            return None
+        params = call.params()
+        app = params.get("applicationName")
+        if call.operation == "ListDeploymentGroups":
+            refusal = _check_application(call, app, self.account_id)
+            if refusal is not None:
+                return refusal
+        scope = f"{call.operation}:{app or ''}"
+        offset = 0
+        if params.get("nextToken"):
+            got = decode_token(str(params["nextToken"]), scope)
+            if got is None:
+                return aws_error(
+                    call,
+                    400,
+                    "InvalidNextTokenException",
+                    "The next token was specified in an invalid format.",
+                )
+            offset = got
+        status, headers, body = self.api.call_moto(call)
+        if status != 200:
+            return None
+        doc = json.loads(body)
+        key = "applications" if call.operation == "ListApplications" else "deploymentGroups"
+        doc[key], token = page(sorted(doc.get(key) or []), offset, CODEDEPLOY_PAGE, scope)
+        doc.pop("nextToken", None)  # moto echoes the request's token back
+        if token:
+            doc["nextToken"] = token
+        return Response(json.dumps(doc), status=200, content_type=_ctype(headers))
+
+
+def _check_application(call: ApiCall, app: object, account_id: str) -> Response | None:
+    """ListDeploymentGroups names an existing application (moto answers [] for any name)."""
+    if not app:
+        return aws_error(
+            call,
+            400,
+            "ApplicationNameRequiredException",
+            "The minimum number of required application names was not specified.",
+        )
+    from moto.codedeploy.models import codedeploy_backends
+
+    backend = codedeploy_backends[account_id][_region_of(call)]
+    if str(app) not in backend.applications:
+        return aws_error(
+            call,
+            400,
+            "ApplicationDoesNotExistException",
+            f"No application found for name: {app}",
+        )
+    return None
+
+
+def _region_of(call: ApiCall) -> str:
+    m = _REGION_RE.search(call.request.headers.get("Authorization", ""))
+    return m.group(1) if m else "us-east-1"
 
 
 def _ctype(headers: list[tuple[str, str]]) -> str:
