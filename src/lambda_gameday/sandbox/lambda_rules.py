@@ -32,6 +32,7 @@ from werkzeug.wrappers import Response
 
 from .awsapi import ApiCall, aws_error
 from .lambda_limits import Refusal, check_layers, check_limits
+from .moto_adapter import aws_utcnow
 from .runtime import LATEST, LambdaService, LambdaState, ProvisionedConfig, RawPayload
 
 __all__ = ["LambdaRules", "split_function_name"]
@@ -278,6 +279,8 @@ class LambdaRules:
         if resolved is not None:
             latest.layers = resolved
             latest.code_or_config_updated = True
+        # AWS stamps LastModified on every configuration change (moto only on create/publish)
+        latest.last_modified = aws_utcnow().strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
         self.on_change(name)
         return _json(200, latest.get_configuration())
 

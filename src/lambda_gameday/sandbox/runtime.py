@@ -171,9 +171,7 @@ class ProvisionedConfig:
     requested: int
     status: Literal["IN_PROGRESS", "READY", "FAILED"] = "IN_PROGRESS"
     allocated: int = 0
-    last_modified: str = field(
-        default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
-    )
+    last_modified: str = field(default_factory=lambda: _aws_stamp(time.time()))
     warming: int = 0
 
 
@@ -372,7 +370,10 @@ class LambdaService:
 
     def _new_env(self, function: str, version: str) -> Environment:
         env_id = uuid.uuid4().hex
-        day = datetime.now(UTC).strftime("%Y/%m/%d")
+        # the stream's date is AWS's (skewed clock), as its log lines' timestamps are
+        day = datetime.fromtimestamp(time.time() + self.telemetry.clock_skew_s, UTC).strftime(
+            "%Y/%m/%d"
+        )
         info = EnvironmentInfo(env_id, time.time(), 0.0)
         env = Environment(function, version, info, f"{day}/[{version}]{env_id}")
         self.envs.append(env)
@@ -482,6 +483,7 @@ class LambdaService:
 
     def put_provisioned(self, function: str, qualifier: str, requested: int) -> ProvisionedConfig:
         config = ProvisionedConfig(function, qualifier, requested)
+        config.last_modified = _aws_stamp(time.time() + self.telemetry.clock_skew_s)
         old = self.provisioned.get((function, qualifier))
         if old is not None:
             config.warming = old.warming
@@ -567,9 +569,8 @@ class LambdaService:
                     f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds"
                 ),
             }
-            extra_log = (
-                f"{_iso(time.time())} {request_id} Task timed out after {timeout_s:.2f} seconds"
-            )
+            aws_now = _iso(time.time() + self.telemetry.clock_skew_s)
+            extra_log = f"{aws_now} {request_id} Task timed out after {timeout_s:.2f} seconds"
             env.retired = True  # the runtime is restarted: the next call is cold
         except _HandlerError as exc:
             outcome = "error"
@@ -674,6 +675,11 @@ class LambdaService:
         ):
             payload = RawPayload(extension.response_body)  # the extension swaps the raw bytes
         return payload
+
+
+def _aws_stamp(epoch: float) -> str:
+    """Lambda's LastModified shape: 2024-01-02T03:04:05.678+0000."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
 
 
 def _iso(epoch: float) -> str:

@@ -10,7 +10,8 @@ Cadence: alarms with Period >= 60 s are evaluated every 60 s on minute boundarie
 alarms every 10 s, and sandbox-only short periods every period. Each evaluation runs
 `tick_offset_s` after the boundary (so a datapoint written at the very end of a bucket is
 in) and sees only datapoints older than `metric_delay_s` (0 in fast timing; 60 s in faithful
-timing, standing in for Lambda metrics arriving a minute or two late on AWS).
+timing, where the data plane also publishes Lambda metrics 60 s late, as AWS's arrive a
+minute or two late: a period is evaluated once its values have arrived).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from ..awsapi import ApiCall, AwsApi, aws_error
+from ..moto_adapter import aws_time
 from ..pagination import decode_token, page
 from ..truth import GroundTruth
 from .evaluate import EXTRA_RANGE_PERIODS, evaluate
@@ -284,7 +286,8 @@ class AlarmEngine:
         )
         subject = alarm_subject(state, alarm.name, self.region)
         for arn in actions:
-            ok, detail = _publish(str(arn), message, subject)
+            with aws_time(self.clock):  # SNS stamps the message on AWS's clock
+                ok, detail = _publish(str(arn), message, subject)
             summary = (
                 f"Successfully executed action {arn}" if ok else f"Failed to execute action {arn}"
             )
