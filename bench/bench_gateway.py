@@ -98,7 +98,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def overhead(gateways: dict[str, str], requests: int, block: int = 50) -> dict[str, float]:
     """Warm GETs against the bare app and each named gateway URL, interleaved in rounds of
-    one block each, so every server sees the same machine load."""
+    one block each (gateways in rotating order), so every server sees the same load."""
     bare_url, stop_bare = serve_bare()
     urls = {"bare": bare_url, **gateways}
     samples: dict[str, list[float]] = {name: [] for name in urls}
@@ -110,9 +110,14 @@ def overhead(gateways: dict[str, str], requests: int, block: int = 50) -> dict[s
                 for _ in range(200):
                     client.get(url)
             done = 0
+            order = list(urls.items())
             while done < requests:
                 took: dict[str, float] = {}
-                for name, url in urls.items():
+                # the bare app first, then the gateways in turns: no gateway always runs
+                # right after the bare app (position effects on a shared machine)
+                turn = done // block % len(gateways)
+                rotated = order[1 + turn :] + order[1 : 1 + turn]
+                for name, url in [order[0], *rotated]:
                     start_block = time.perf_counter()
                     for _ in range(block):
                         t = time.perf_counter()
@@ -267,6 +272,7 @@ def main() -> None:
             f"{o['strict_ratio_median'] / o['legacy_ratio_median']:.3f} from the per-round"
             " medians (unchanged within noise: ~1)"
         )
+        print(f"  strict / legacy p50 latency: {o['strict_p50'] / o['legacy_p50']:.3f}")
     print(f"  visibility measured on the {first} twin")
     for name, pairs in v.items():
         after = [p[0] for p in pairs]
