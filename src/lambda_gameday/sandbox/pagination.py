@@ -4,6 +4,8 @@
   (docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html).
 * Lambda ListFunctions: MaxItems 1-50, default 50; Marker / NextMarker
   (docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html).
+* Lambda ListVersionsByFunction: at most 50 a page "even if you set the number higher";
+  Marker / NextMarker (docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html).
 * CloudWatch DescribeAlarmHistory: MaxRecords 1-100, default 100; NextToken
   (docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html);
   answered by the alarm engine (alarms/engine.py), paged with `page` here.
@@ -33,6 +35,7 @@ __all__ = ["CODEDEPLOY_PAGE", "Paginator", "decode_token", "encode_token", "page
 
 T = TypeVar("T")
 CODEDEPLOY_PAGE = 100
+_VERSIONS_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/versions$")
 _REGION_RE = re.compile(r"Credential=[^/]+/[^/]+/([^/]+)/[^/]+/aws4_request")
 
 
@@ -101,8 +104,19 @@ class Paginator:
         return Response(json.dumps(doc), status=200, content_type=_ctype(headers))
 
     def lambda_(self, call: ApiCall) -> Response | None:
-        if call.method != "GET" or call.path.rstrip("/") != "/2015-03-31/functions":
+        if call.method != "GET":
             return None
+        path = call.path.rstrip("/")
+        if path == "/2015-03-31/functions":
+            return self._lambda_page(call, "ListFunctions", "Functions", "FunctionName")
+        m = _VERSIONS_PATH.match(path)
+        if m is not None:
+            return self._lambda_page(call, f"ListVersionsByFunction:{m.group(1)}", "Versions", None)
+        return None
+
+    def _lambda_page(
+        self, call: ApiCall, operation: str, key: str, sort_key: str | None
+    ) -> Response | None:
         args = call.request.args
         try:
             size = min(int(args.get("MaxItems", "50")), 50)  # at most 50 a page
@@ -112,7 +126,7 @@ class Paginator:
             return aws_error(
                 call, 400, "InvalidParameterValueException", "MaxItems must be at least 1."
             )
-        scope = "ListFunctions:" + args.get("FunctionVersion", "")
+        scope = f"{operation}:" + args.get("FunctionVersion", "")
         offset = 0
         if args.get("Marker"):
             got = decode_token(args["Marker"], scope)
@@ -125,8 +139,10 @@ class Paginator:
         if status != 200:
             return None
         doc = json.loads(body)
-        functions = sorted(doc.get("Functions", []), key=lambda f: f.get("FunctionName", ""))
-        doc["Functions"], token = page(functions, offset, size, scope)
+        items = list(doc.get(key, []))
+        if sort_key is not None:
+            items.sort(key=lambda item: item.get(sort_key, ""))
+        doc[key], token = page(items, offset, size, scope)  # versions: $LATEST, then 1, 2, ...
         doc.pop("NextMarker", None)
         if token:
             doc["NextMarker"] = token
