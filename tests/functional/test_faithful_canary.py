@@ -11,6 +11,7 @@ the experiment's own conditions, never on fixed sleeps."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -77,6 +78,22 @@ def faithful_experiment(target: Target, tmp_path: Path) -> Path:
     return path
 
 
+def start_early_in_a_ten_second_step() -> None:
+    """Wait (at most 20 s) until the local clock is in the first second of a 10 s step, in
+    the first 50 s of a minute. Only the test's wall time depends on it, no assertion does:
+    the canary then ships early enough in its minute that the first period already breaches
+    (ALARM two closed periods + the 60 s delay later), and CodeDeploy's 10 s alarm polls
+    (from the deployment's start) see the ALARM within a few seconds, before the next period
+    gathers enough errors to breach too — so the alarm clears one period later, not two.
+    Unaligned, the experiment takes 250-370 s; aligned, about 260-300 s."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        phase = time.time() % 60
+        if phase < 50 and phase % 10 < 1:
+            return
+        time.sleep(0.05)
+
+
 def first(sandbox: Sandbox, kind: str, subject: str, after: float, **detail: Any) -> float:
     for e in sandbox.truth.events(kind, subject):  # type: ignore[arg-type]
         if e.at >= after and all(e.detail.get(k) == v for k, v in detail.items()):
@@ -105,6 +122,7 @@ def test_faithful_faulty_canary_mttr_is_minutes_as_the_lint_predicted(
     over = [f for f in findings if f.rule == "detection-over-budget"]
     assert f"alarm {alarm}" in {f.resource for f in over}, findings
     # WHEN the faulty canary ships through CodeDeploy on faithful timing
+    start_early_in_a_ten_second_step()
     result = run_experiment(
         faithful_experiment(target, tmp_path),
         target,
