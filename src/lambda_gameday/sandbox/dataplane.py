@@ -105,7 +105,13 @@ class DataPlane:
         self.truth = sandbox.truth
         self.state = LambdaState(cfg.account_id, cfg.region)
         self.handlers = HandlerRegistry(self.state)
-        self.telemetry = Telemetry(cfg.account_id, cfg.region)
+        # faithful timing: AWS/Lambda metrics reach CloudWatch a minute late (control.py)
+        publish_delay = extra.get(
+            "metric_publish_delay_s", 60.0 if cfg.timing == "faithful" else 0.0
+        )
+        if not isinstance(publish_delay, int | float) or publish_delay < 0:
+            raise SandboxError("SandboxConfig.extra['metric_publish_delay_s'] must be >= 0")
+        self.telemetry = Telemetry(cfg.account_id, cfg.region, publish_delay_s=float(publish_delay))
         self.telemetry.clock_skew_s = cfg.clock_skew_s
         sock = _bind(cfg.host, cfg.api_port)  # first: a port in use fails before any work
         self._stack.callback(sock.close)
