@@ -14,7 +14,7 @@ PACKAGE = ROOT / "src" / "lambda_gameday"
 TOP = "lambda_gameday"
 
 # The foundation: everything may import these; they import nothing above them.
-FOUNDATION = {"exceptions", "findings", "extras", "console", "stats"}
+FOUNDATION = {"exceptions", "findings", "extras", "console", "stats", "redact"}
 
 
 def _module_name(path: Path) -> str:
@@ -89,6 +89,23 @@ def test_the_sandbox_never_imports_the_harness() -> None:
         if _area(m) == "sandbox"
         for t in _internal(targets)
         if _area(t) not in {"sandbox", ""}
+    }
+    assert not leaks
+
+
+# The twin's pure parts, shared with the harness (stack files); everything else of the sandbox
+# is started only by the edges.
+SANDBOX_SHARED = (f"{TOP}.sandbox.stacks", f"{TOP}.sandbox.serverless_stack")
+EDGES = {"cli", "pytest_plugin"}
+
+
+def test_only_the_edges_start_the_twin() -> None:
+    leaks = {
+        (m, t)
+        for m, targets in GRAPH.items()
+        if _area(m) not in {"sandbox", *EDGES}
+        for t in _internal(targets)
+        if _area(t) == "sandbox" and not t.startswith(SANDBOX_SHARED)
     }
     assert not leaks
 

@@ -80,7 +80,8 @@ def test_import_package_does_not_load_boto3_or_moto() -> None:
 def _without_sandbox_extra(*args: str) -> subprocess.CompletedProcess[str]:
     """The CLI in a fresh interpreter where moto cannot be imported (the lean install)."""
     code = (
-        "import sys; sys.modules['moto'] = None\n"
+        "import sys\n"
+        "for name in ('moto', 'werkzeug', 'uvicorn', 'httptools'): sys.modules[name] = None\n"
         "from lambda_gameday.cli import main\n"
         f"main({list(args)!r})"
     )
@@ -100,3 +101,13 @@ def test_lean_install_says_how_to_get_the_twin() -> None:
 def test_lean_install_still_reads_target_files() -> None:
     result = _without_sandbox_extra("target", "examples/target-aws-dev.toml")
     assert result.returncode == 0, result.stderr
+
+
+def test_lean_install_lints_stack_files() -> None:
+    # the stack readers are pure: linting a SAM file needs no twin
+    result = _without_sandbox_extra(
+        "lint", "--template", "tests/fixtures/stacks/sam-app/template.yaml"
+    )
+    assert "Traceback" not in result.stderr and "harness error" not in result.stderr
+    assert "stack files:" in result.stdout, result.stderr
+    assert result.returncode == 1  # the fixture's alarms cannot meet the budget

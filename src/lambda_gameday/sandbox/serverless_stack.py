@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .deployments import DeploymentConfig
+from .deployments.configs import DeploymentConfig
 
 __all__ = [
     "AlarmDef",

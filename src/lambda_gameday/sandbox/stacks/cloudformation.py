@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..deployments import DeploymentConfig
+from ..deployments.configs import DeploymentConfig
 from ..serverless_stack import (
     AlarmDef,
     AliasDef,
