@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import boto3
+import httpx
 import pytest
 
 from lambda_gameday.sandbox import Sandbox, SandboxConfig
@@ -31,6 +32,10 @@ def test_example_file_builds_the_seed_stack_on_the_endpoint() -> None:
             f"arn:aws:sns:{sb.config.region}:{sb.config.account_id}:hasivu-dev-alerts"
         ]
         assert err["StateValue"] == "INSUFFICIENT_DATA"
+        # the file names the seed's functions: they keep the seed's handlers (not stand-ins)
+        assert set(sb.routes) == {"/health", "/health/live", "/health/ready", "/health/startup"}
+        live = httpx.get(sb.api_url + "/health/live", timeout=5).json()
+        assert "uptime" in live["checks"] and "stand-in" not in live["description"]
         groups = cd.list_deployment_groups(applicationName="hasivu-dev")["deploymentGroups"]
         assert len(groups) == 4
         info = cd.get_deployment_group(

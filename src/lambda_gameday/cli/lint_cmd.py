@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..exceptions import VerdictFailed
+from ..findings import Finding
 from .options import STAGE, Finite, target_option
 
 __all__ = ["lint"]
@@ -42,14 +43,22 @@ def _experiments_dir(ctx: click.Context, param: click.Parameter, value: str) -> 
     "templates",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="Also lint alarms in a CloudFormation template or serverless.yml.",
+    help="Lint a SAM, CloudFormation or Serverless stack file (repeatable). Without "
+    "--target only the files are linted (no sandbox is started).",
 )
 @click.option(
     "--stage",
     default="dev",
     show_default=True,
     type=STAGE,
-    help="Value of ${self:provider.stage} in templates.",
+    help="Serverless stage of the stack files.",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a CloudFormation/SAM parameter of the stack files (repeatable).",
 )
 @click.option(
     "--budget",
@@ -63,6 +72,7 @@ def lint(
     experiments_dir: str,
     templates: tuple[str, ...],
     stage: str,
+    params: tuple[str, ...],
     budget_s: float | None,
 ) -> None:
     """Read the target's alarms, deployment groups and the experiments' faults, and say what
@@ -70,16 +80,31 @@ def lint(
     from ..chaos.context import clients_for
     from ..chaos.lint import LintInputs
     from ..chaos.lint import lint as run_lint
-    from ..chaos.lint_reader import alarms_from_template, faults_from_experiments, read_target
+    from ..chaos.lint_reader import faults_from_experiments, read_target
+    from ..chaos.lint_stack import lint_stack
+    from ..target_from_stack import read_stack
     from ..validate.experiment import load_experiment_file
     from .options import open_target
+    from .target_cmd import _params
+
+    stack_findings: list[Finding] = []
+    parameters = _params(params)
+    for t in templates:
+        stack = read_stack(t, stage=stage, parameters=parameters, region="us-east-1")
+        stack_findings += lint_stack(stack, budget_s=budget_s if budget_s is not None else 120.0)
+        if target_file is None:
+            click.echo(
+                f"{t}: {stack.format}, {len(stack.functions)} functions, {len(stack.alarms)} "
+                f"alarms, {len([g for g in stack.groups if g.enabled])} deployment groups"
+            )
+    if templates and target_file is None:
+        _report(stack_findings, "stack files")
+        return
 
     for experiment in _experiment_files(experiments_dir):
         load_experiment_file(experiment)  # bad input is refused before anything starts
     with open_target(target_file) as target:
         alarms, groups = read_target(clients_for(target), target)
-        for t in templates:
-            alarms += alarms_from_template(Path(t), {"self:provider.stage": stage})
         paths = _experiment_files(experiments_dir)
         readiness = next((f.name for f in target.functions if f.path == "/health/ready"), None)
         inputs = LintInputs(
@@ -90,13 +115,17 @@ def lint(
             budget_s=budget_s if budget_s is not None else target.slos.mttr_s,
             on_aws=target.kind == "aws",
         )
-        findings = run_lint(inputs)
+        findings = run_lint(inputs) + stack_findings
+    _report(
+        findings,
+        f"{len(alarms)} alarms, {len(groups)} deployment groups, {len(inputs.faults)} faults",
+    )
+
+
+def _report(findings: list[Finding], what: str) -> None:
     for f in findings:
         click.echo(f.line())
     errors = sum(f.severity == "error" for f in findings)
-    click.echo(
-        f"{len(alarms)} alarms, {len(groups)} deployment groups, {len(inputs.faults)} faults:"
-        f" {errors} errors, {len(findings) - errors} warnings"
-    )
+    click.echo(f"{what}: {errors} errors, {len(findings) - errors} warnings")
     if errors:
         raise VerdictFailed(f"lint found {errors} error(s)")

@@ -78,11 +78,20 @@ def target_toml(facts: SandboxFacts) -> str:
     "instead of the fast test timings.",
 )
 @click.option(
+    "--stack",
     "--serverless",
     "serverless_file",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
-    help="Build the stack from a Serverless Framework file (e.g. examples/serverless.yml).",
+    help="Build the stack from a SAM, CloudFormation (cdk synth) or Serverless Framework file "
+    "(format detected from the content; --serverless is the older name).",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a CloudFormation/SAM template parameter (repeatable).",
 )
 @click.option(
     "--account-id",
@@ -142,6 +151,7 @@ def sandbox(
     seed: int,
     faithful: bool,
     serverless_file: str | None,
+    params: tuple[str, ...],
     account_id: str,
     clock_skew: float,
     shared_account: bool,
@@ -167,6 +177,14 @@ def sandbox(
             relaxed = legacy_from_env()
     except SandboxError as exc:
         raise click.BadParameter(str(exc), param_hint="--legacy") from None
+    parameters = _params(params)
+    if serverless_file:  # read it first: a bad file is bad input (exit 2), not a twin failure
+        from ..sandbox.stacks import StackFileError, load_stack
+
+        try:
+            load_stack(serverless_file, stage=stage, parameters=parameters)
+        except StackFileError as exc:
+            raise click.BadParameter(str(exc), param_hint="--stack") from None
     config = SandboxConfig(
         stage=stage,
         api_port=api_port,
@@ -174,7 +192,8 @@ def sandbox(
         init_duration_ms=init_ms,
         seed=seed,
         timing="faithful" if faithful else "fast",
-        serverless_file=serverless_file,
+        stack_file=serverless_file,
+        stack_parameters=parameters,
         account_id=account_id,
         clock_skew_s=clock_skew,
         shared_account=shared_account,
@@ -210,7 +229,8 @@ def sandbox(
             if iam_policy is not None:
                 click.echo(f"IAM enforcing: callers hold only {iam_policy}")
             for path, route in sorted(sb.routes.items()):
-                click.echo(f"  GET {sb.api_url}{path}  ->  {route.function}:{route.alias}")
+                methods, alias = ",".join(route.methods), route.alias or "$LATEST"
+                click.echo(f"  {methods} {sb.api_url}{path}  ->  {route.function}:{alias}")
             target_out.parent.mkdir(parents=True, exist_ok=True)
             target_out.write_text(target_toml(describe(sb)), encoding="utf-8")
             click.echo(f"target file: {target_out}  (gameday ... --target {target_out})")
@@ -227,3 +247,13 @@ def sandbox(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     click.echo("sandbox: stopped")
+
+
+def _params(raw: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in raw:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--param")
+        out[key] = value
+    return out

@@ -1,6 +1,17 @@
-"""`gameday target`: validate a target file and show what the harness will use."""
+"""`gameday target`: validate a target file and show what the harness will use, or write one
+from a stack.
+
+    gameday target FILE                      validate FILE and print it (same as `target show`)
+    gameday target init --stack TEMPLATE     write a target from a SAM, CloudFormation or
+                                             Serverless file
+    gameday target discover --stack-name N   the same from a deployed CloudFormation stack
+
+`target` is a group whose default command is `show`, so `gameday target FILE` keeps working.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from rich.markup import escape
@@ -8,13 +19,28 @@ from rich.table import Table
 
 from ..config import load_target
 from ..console import make_console
+from .options import STAGE
 
 __all__ = ["target"]
 
 
-@click.command()
+class _DefaultShow(click.Group):
+    """A group that runs `show` when the first argument is not one of its commands."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_DefaultShow)
+def target() -> None:
+    """Validate a target file (`gameday target FILE`), or write one from a stack."""
+
+
+@target.command("show")
 @click.argument("path", type=click.Path(dir_okay=False))
-def target(path: str) -> None:
+def show(path: str) -> None:
     """Validate the target file PATH and print what it describes."""
     t = load_target(path)
     console = make_console()
@@ -43,3 +69,149 @@ def target(path: str) -> None:
         f"availability > {s.availability:.3%}, MTTR < {s.mttr_s:g} s, "
         f"deployment success > {s.deployment_success:.0%}"
     )
+
+
+def _params(raw: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in raw:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--param")
+        out[key] = value
+    return out
+
+
+def _common(func: click.decorators.FC) -> click.decorators.FC:
+    for decorator in reversed(
+        [
+            click.option(
+                "--out",
+                "out",
+                type=click.Path(dir_okay=False),
+                default=None,
+                help="Write the target here (default: standard output).",
+            ),
+            click.option("--name", default=None, help="Target name (default: the application)."),
+            click.option(
+                "--kind",
+                type=click.Choice(["aws", "sandbox"]),
+                default="aws",
+                show_default=True,
+                help="Target kind.",
+            ),
+            click.option("--region", default="us-east-1", show_default=True, help="AWS region."),
+            click.option(
+                "--api-url",
+                default=None,
+                help="The deployed API's base URL (default: a placeholder to fill in).",
+            ),
+            click.option(
+                "--endpoint-url",
+                default=None,
+                help="AWS endpoint (e.g. the sandbox's) written into the target.",
+            ),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+def _write(text: str, out: str | None) -> None:
+    import tomllib
+
+    from ..config import parse_target
+
+    parse_target(tomllib.loads(text), out or "<generated>")  # what we write must load
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.BadParameter(
+            f"cannot write {out} ({exc.strerror})", param_hint="--out"
+        ) from None
+    click.echo(f"target: wrote {out}", err=True)
+
+
+@target.command("init")
+@click.option(
+    "--stack",
+    "stack_file",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="SAM, CloudFormation (cdk synth) or Serverless Framework file.",
+)
+@click.option("--stage", type=STAGE, default=None, help="Serverless stage (default: the file's).")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a CloudFormation/SAM parameter (repeatable).",
+)
+@click.option(
+    "--stack-name",
+    default=None,
+    help="CloudFormation stack name used for generated names (default: from the file).",
+)
+@_common
+def init(
+    stack_file: str,
+    stage: str | None,
+    params: tuple[str, ...],
+    stack_name: str | None,
+    out: str | None,
+    name: str | None,
+    kind: str,
+    region: str,
+    api_url: str | None,
+    endpoint_url: str | None,
+) -> None:
+    """Write a target file from a stack file: the functions behind each GET route, their
+    aliases, alarms and deployment groups, and default SLOs."""
+    from ..exceptions import ConfigError
+    from ..target_from_stack import TargetOptions, read_stack, target_toml
+
+    if not Path(stack_file).is_file():
+        raise ConfigError(f"{stack_file}: stack file not found")
+    stack = read_stack(
+        stack_file, stage=stage, parameters=_params(params), region=region, stack_name=stack_name
+    )
+    options = TargetOptions(name, kind, region, api_url, endpoint_url)
+    _write(target_toml(stack, options), out)
+
+
+@target.command("discover")
+@click.option("--stack-name", required=True, help="The deployed CloudFormation stack.")
+@click.option(
+    "--stage", type=STAGE, default="dev", show_default=True, help="Stage written in the target."
+)
+@click.option("--profile", default=None, help="AWS profile (kind aws).")
+@_common
+def discover(
+    stack_name: str,
+    stage: str,
+    profile: str | None,
+    out: str | None,
+    name: str | None,
+    kind: str,
+    region: str,
+    api_url: str | None,
+    endpoint_url: str | None,
+) -> None:
+    """Write a target file from a deployed CloudFormation stack: ListStackResources (every
+    page), its template, then each resource's own API for the live state."""
+    from ..stack_discover import discover_stack
+    from ..target_from_stack import TargetOptions, target_toml
+
+    stack = discover_stack(
+        stack_name,
+        region=region,
+        endpoint_url=endpoint_url,
+        kind="sandbox" if kind == "sandbox" else "aws",
+        profile=profile,
+        stage=stage,
+    )
+    options = TargetOptions(name, kind, region, api_url, endpoint_url, command="discover")
+    _write(target_toml(stack, options), out)

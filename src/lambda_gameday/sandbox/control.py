@@ -32,6 +32,7 @@ gets a ConfigurationUpdate history item saying so, and `ControlLoops.warnings` l
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -131,17 +132,20 @@ class ControlLoops:
         )
         self.deployments.install(sandbox.api)
         functions = _functions(cfg.account_id, cfg.region)
-        if cfg.serverless_file:
-            from .serverless import load_serverless
+        clients = _clients(sandbox)
+        if cfg.stack_file or cfg.serverless_file:
+            from .stacks import sandbox_stack
+            from .stacks.provision import provision_functions
 
-            self.stack = load_serverless(
-                cfg.serverless_file, stage=cfg.stage, faithful=settings.stack.faithful
-            )
+            self.stack = sandbox_stack(cfg)
+            self.stack_warnings = provision_functions(sandbox, self.stack, clients)
+            functions = _functions(cfg.account_id, cfg.region)
         else:
             prefix = f"{cfg.service}-{cfg.stage}-"
             shorts = sorted(f[len(prefix) :] for f in functions if f.startswith(prefix))
             self.stack = default_stack(cfg.service, cfg.stage, settings.stack, shorts)
-        self.stack_warnings = provision(self.stack, _clients(sandbox), functions)
+        self.stack_warnings += provision(self.stack, clients, functions)
+        _install_cloudformation(sandbox, clients)
         self.alarms.start()
 
     def stop(self) -> None:
@@ -194,15 +198,44 @@ def _telemetry_flush(sandbox: Sandbox) -> Any:
     return None
 
 
-def _clients(sandbox: Sandbox) -> dict[str, Any]:
-    import boto3
+def _install_cloudformation(sandbox: Sandbox, clients: dict[str, Any]) -> None:
+    """CreateStack and friends answered by the twin (stacks/cfn_service.py)."""
+    from .stacks.cfn_service import CloudFormationTwin
+    from .stacks.provision import provision_functions
 
-    session = boto3.session.Session(
-        aws_access_key_id="sandbox",
-        aws_secret_access_key="sandbox",
-        region_name=sandbox.config.region,
-    )
-    return {
-        name: session.client(name, endpoint_url=sandbox.endpoint_url)
-        for name in ("sns", "cloudwatch", "codedeploy")
-    }
+    def create(spec: StackSpec) -> list[str]:
+        cfg = sandbox.config
+        made = provision_functions(sandbox, spec, clients, only=False)
+        return made + provision(spec, clients, _functions(cfg.account_id, cfg.region))
+
+    CloudFormationTwin(sandbox, lambda: clients, create).install()
+
+
+class _Clients(dict[str, Any]):
+    """The platform's boto3 clients, each made on first use (a default sandbox never needs
+    the Lambda, IAM or SQS ones, and each costs a service-model load)."""
+
+    def __init__(self, sandbox: Sandbox):
+        super().__init__()
+        self._sandbox = sandbox
+        self._lock = threading.Lock()
+        self._session: Any = None
+
+    def __missing__(self, name: str) -> Any:
+        import boto3
+
+        with self._lock:
+            if name not in self:
+                if self._session is None:
+                    self._session = boto3.session.Session(
+                        aws_access_key_id="sandbox",
+                        aws_secret_access_key="sandbox",
+                        region_name=self._sandbox.config.region,
+                    )
+                client = self._session.client(name, endpoint_url=self._sandbox.endpoint_url)
+                self[name] = client
+            return dict.__getitem__(self, name)
+
+
+def _clients(sandbox: Sandbox) -> dict[str, Any]:
+    return _Clients(sandbox)

@@ -54,7 +54,9 @@ class SandboxConfig:
     init_duration_ms: float = 150.0  # cold-start cost paid by a new execution environment
     idle_expiry_s: float = 300.0  # an idle environment is reclaimed after this long
     seed: int = 0  # seeds alias weighted routing and fault probabilities
-    serverless_file: str | None = None  # build the stack from a Serverless Framework file
+    serverless_file: str | None = None  # alias of stack_file (older name)
+    stack_file: str | None = None  # build the stack from a SAM, CloudFormation or Serverless file
+    stack_parameters: Mapping[str, str] = field(default_factory=dict)  # template overrides
     extra: dict[str, object] = field(default_factory=dict)
     # function name -> handler(event, context), registered on $LATEST at start
     handlers: Mapping[str, Callable[[dict[str, Any], Any], Any]] = field(default_factory=dict)

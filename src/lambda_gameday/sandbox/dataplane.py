@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from werkzeug.wrappers import Response
 
+from . import stacks
 from .awsapi import ApiCall, aws_error
 from .dependencies import DependencyServer, DependencyState
 from .errors import SandboxError
@@ -152,25 +153,31 @@ class DataPlane:
         sandbox.api.intercept("ssm", fis_parameter_interceptor(cfg.region))
 
         dep_host = self._deps["database"].host
-        self.stack = provision(
-            sandbox.endpoint_url,
-            cfg.region,
-            service=cfg.service,
-            stage=cfg.stage,
-            dependency_env={
-                "DATABASE_HOST": dep_host,
-                "DATABASE_PORT": str(self._deps["database"].port),
-                "REDIS_HOST": dep_host,
-                "REDIS_PORT": str(self._deps["redis"].port),
-                "AWS_ENDPOINT_URL_S3": sandbox.endpoint_url,
-            },
-            before_publish=lambda fn: self.handlers.register(fn, self._stack_handler(fn)),
-            bucket_suffix="" if cfg.account_id == DEFAULT_ACCOUNT else f"-{cfg.account_id}",
+        # A stack file that names none of the seed's functions gets none of them.
+        seed = (cfg.stack_file or cfg.serverless_file) is None or stacks.wants_seed(cfg)
+        self.stack = (
+            None
+            if not seed
+            else provision(
+                sandbox.endpoint_url,
+                cfg.region,
+                service=cfg.service,
+                stage=cfg.stage,
+                dependency_env={
+                    "DATABASE_HOST": dep_host,
+                    "DATABASE_PORT": str(self._deps["database"].port),
+                    "REDIS_HOST": dep_host,
+                    "REDIS_PORT": str(self._deps["redis"].port),
+                    "AWS_ENDPOINT_URL_S3": sandbox.endpoint_url,
+                },
+                before_publish=lambda fn: self.handlers.register(fn, self._stack_handler(fn)),
+                bucket_suffix="" if cfg.account_id == DEFAULT_ACCOUNT else f"-{cfg.account_id}",
+            )
         )
         user_handlers: dict[str, Handler] = {**dict(extra.get("handlers", {})), **cfg.handlers}
         for fn, handler in user_handlers.items():
             self.register_handler(fn, handler)
-        for name, fdef in self.stack.functions.items():
+        for name, fdef in self.stack.functions.items() if self.stack else ():
             self.routes[fdef.path] = Route(fdef.path, name, "production")
 
         self.watcher = StateWatcher(

@@ -34,6 +34,8 @@ __all__ = [
     "comprehensive_health",
     "liveness_probe",
     "readiness_probe",
+    "stand_in",
+    "stand_in_hook",
     "startup_probe",
 ]
 
@@ -279,3 +281,49 @@ HEALTH_HANDLERS: dict[str, Handler] = {
     "health-readiness": readiness_probe,
     "health-startup": startup_probe,
 }
+
+
+def stand_in(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
+    """The handler of a function whose code the twin cannot run (any stack's function): a
+    health+json 200 on each of its routes, exposing the served version the way a platform
+    does — `releaseId` from `AWS_LAMBDA_FUNCTION_VERSION` — so routing, aliases, canaries,
+    faults, alarms and rollbacks are observable through it."""
+    version = context.env.get("AWS_LAMBDA_FUNCTION_VERSION") or context.function_version
+    body = {
+        "status": "pass",
+        "version": "1",
+        "releaseId": version,
+        "serviceId": context.function_name,
+        "description": f"stand-in for {context.function_name}: the twin does not run its code",
+        "checks": {},
+    }
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/health+json", "Cache-Control": "no-store"},
+        "body": json.dumps(body),
+    }
+
+
+def stand_in_hook(endpoint_url: str, region: str) -> Handler:
+    """The stand-in for a CodeDeploy lifecycle hook function whose code the twin cannot run:
+    it reports `Succeeded` through PutLifecycleEventHookExecutionStatus, as a passing hook
+    does (a hook that never reports times the deployment out, on AWS and here)."""
+
+    def hook(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
+        import boto3
+
+        client = boto3.session.Session().client(
+            "codedeploy",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            aws_access_key_id="sandbox",  # the functions' execution role (iam.py: exempt)
+            aws_secret_access_key="sandbox",
+        )
+        client.put_lifecycle_event_hook_execution_status(
+            deploymentId=event["DeploymentId"],
+            lifecycleEventHookExecutionId=event["LifecycleEventHookExecutionId"],
+            status="Succeeded",
+        )
+        return {"status": "Succeeded"}
+
+    return hook

@@ -25,15 +25,23 @@ from typing import Any
 
 import yaml
 
-from .errors import SandboxError
-from .serverless_stack import AlarmDef, FunctionDef, GroupDef, StackSpec, TopicDef
+from .serverless_stack import (
+    AlarmDef,
+    AliasDef,
+    FunctionDef,
+    GroupDef,
+    RouteDef,
+    StackSpec,
+    TopicDef,
+)
+from .stacks.errors import StackFileError
 
 __all__ = ["ServerlessFileError", "load_serverless", "parse_serverless"]
 
 _VAR = re.compile(r"\$\{([^{}]+)\}")
 
 
-class ServerlessFileError(SandboxError):
+class ServerlessFileError(StackFileError):
     """The Serverless file cannot be read or lacks what the sandbox needs."""
 
 
@@ -93,36 +101,56 @@ def parse_serverless(
     stg = stage or str(provider.get("stage") or "dev")
     prefix = f"{service}-{stg}"
 
-    functions: list[FunctionDef] = []
     fn_section = resolved.get("functions") or {}
     if not isinstance(fn_section, Mapping):
-        raise ServerlessFileError(f"{source}: 'functions' must be a mapping")
+        raise ServerlessFileError(f"{source}: functions: must be a mapping")
+    custom = resolved.get("custom") or {}
+    default_settings = custom.get("deploymentSettings") or {}
+
+    def settings_of(key: str) -> Mapping[str, Any]:
+        own = (fn_section.get(key) or {}).get("deploymentSettings") or {}
+        return {**default_settings, **own} if (default_settings or own) else {}
+
+    functions: list[FunctionDef] = []
     for key, body in fn_section.items():
         body = body or {}
         if not isinstance(body, Mapping):
-            raise ServerlessFileError(f"{source}: functions.{key} must be a mapping")
-        http = tuple(
-            (str(e["http"].get("method", "get")).upper(), "/" + str(e["http"]["path"]).lstrip("/"))
-            for e in body.get("events") or []
-            if isinstance(e, Mapping) and isinstance(e.get("http"), Mapping)
-        )
+            raise ServerlessFileError(f"{source}: functions.{key}: must be a mapping")
+        settings = settings_of(str(key))
+        # The canary plugin points the API at the alias it deploys; without it the Serverless
+        # Framework integrates the unqualified function ($LATEST).
+        alias = str(settings.get("alias", "Live")) if settings else None
+        routes = tuple(_routes(body.get("events") or [], f"functions.{key}.events", alias, source))
         functions.append(
             FunctionDef(
                 key=str(key),
                 name=str(body.get("name") or f"{prefix}-{key}"),
                 handler=str(body.get("handler", "")),
-                http=http,
+                http=tuple((r.method, r.path) for r in routes),
                 memory_mb=int(body.get("memorySize", provider.get("memorySize", 1024))),
                 timeout_s=int(body.get("timeout", provider.get("timeout", 6))),
                 environment=tuple(
-                    (str(k), str(v)) for k, v in (body.get("environment") or {}).items()
+                    (str(k), str(v))
+                    for k, v in {
+                        **(provider.get("environment") or {}),
+                        **(body.get("environment") or {}),
+                    }.items()
                 ),
+                runtime=str(body.get("runtime", provider.get("runtime", "python3.12"))),
+                routes=routes,
+                aliases=(AliasDef(alias),) if alias else (),
+                versions=1,
+                code_path=_code_path(str(body.get("handler", ""))),
             )
         )
 
     resources = ((resolved.get("resources") or {}).get("Resources")) or {}
     topics: dict[str, TopicDef] = {}
+    unsupported: list[str] = []
     for logical, res in resources.items():
+        kind = str(res.get("Type")) if isinstance(res, Mapping) else "?"
+        if kind not in ("AWS::SNS::Topic", "AWS::CloudWatch::Alarm") and kind not in unsupported:
+            unsupported.append(kind)
         if isinstance(res, Mapping) and res.get("Type") == "AWS::SNS::Topic":
             props = res.get("Properties") or {}
             subs = tuple(
@@ -135,18 +163,25 @@ def parse_serverless(
     for logical, res in resources.items():
         if isinstance(res, Mapping) and res.get("Type") == "AWS::CloudWatch::Alarm":
             alarms[logical] = _alarm(logical, res.get("Properties") or {}, topics, source)
+    alarms.update(_alerts(custom.get("alerts"), fn_section, functions, prefix, stg, source))
+    # aws-alerts creates a topic given by name (an ARN names an existing one).
+    for alarm in alarms.values():
+        for t in alarm.topics:
+            if not t.startswith("arn:") and t not in {x.name for x in topics.values()}:
+                topics[t] = TopicDef(t)
 
-    default_settings = (resolved.get("custom") or {}).get("deploymentSettings") or {}
     groups: list[GroupDef] = []
     warnings: list[str] = []
     by_key = {f.key: f for f in functions}
     for f in functions:
-        settings = {
-            **default_settings,
-            **((fn_section.get(f.key) or {}).get("deploymentSettings") or {}),
-        }
+        settings = settings_of(f.key)
         if not settings:
             continue
+        where = (
+            f"functions.{f.key}.deploymentSettings"
+            if (fn_section.get(f.key) or {}).get("deploymentSettings")
+            else "custom.deploymentSettings"
+        )
         kind = str(settings.get("type", "AllAtOnce"))
         names = []
         for ref in settings.get("alarms") or []:
@@ -156,8 +191,8 @@ def parse_serverless(
                 names.append(alarms[str(ref)].name)
             else:
                 warnings.append(
-                    f"{source}: deploymentSettings alarm {ref!r} is not a "
-                    "resource in this file; taken as an alarm name"
+                    f"{source}: {where}.alarms: {ref!r} is not a resource in this file; taken "
+                    "as an alarm name"
                 )
                 names.append(str(ref))
 
@@ -177,6 +212,7 @@ def parse_serverless(
                 else f"CodeDeployDefault.Lambda{kind}",
                 pre_traffic_hook=hook(settings.get("preTrafficHook")),
                 post_traffic_hook=hook(settings.get("postTrafficHook")),
+                where=where,
             )
         )
     return StackSpec(
@@ -186,7 +222,151 @@ def parse_serverless(
         alarms=tuple(alarms.values()),
         groups=tuple(groups),
         warnings=tuple(warnings),
+        format="serverless",
+        name=prefix,
+        source=source,
+        stage=stg,
+        unsupported=tuple(unsupported),
+        api_kinds=tuple(dict.fromkeys(r.api for f in functions for r in f.routes)),
     )
+
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
+
+
+def _routes(events: object, where: str, alias: str | None, source: str) -> list[RouteDef]:
+    """`http` (REST) and `httpApi` (HTTP API) events, short (`GET hello`) or long form."""
+    if not isinstance(events, list):
+        raise ServerlessFileError(f"{source}: {where}: must be a list")
+    routes: list[RouteDef] = []
+    for i, event in enumerate(events):
+        if not isinstance(event, Mapping):
+            continue
+        for kind, api in (("http", "REST"), ("httpApi", "HTTP")):
+            if kind not in event:
+                continue
+            spec = event[kind]
+            place = f"{where}[{i}].{kind}"
+            if isinstance(spec, str):
+                if spec.strip() == "*":
+                    method, path = "ANY", "/"
+                else:
+                    parts = spec.split()
+                    if len(parts) != 2:
+                        raise ServerlessFileError(
+                            f"{source}: {place}: {spec!r} is not `METHOD path`"
+                        )
+                    method, path = parts
+            elif isinstance(spec, Mapping):
+                if "path" not in spec:
+                    raise ServerlessFileError(f"{source}: {place}.path is required")
+                method, path = (
+                    str(spec.get("method", "get" if kind == "http" else "*")),
+                    str(spec["path"]),
+                )
+            else:
+                raise ServerlessFileError(f"{source}: {place}: must be a string or a mapping")
+            method = "ANY" if method == "*" else method.upper()
+            if method not in _METHODS:
+                raise ServerlessFileError(f"{source}: {place}: unknown method {method!r}")
+            routes.append(RouteDef(method, "/" + path.lstrip("/"), alias, api))  # type: ignore[arg-type]
+    return routes
+
+
+def _code_path(handler: str) -> str | None:
+    """`src/hooks/pre.handler` -> `src/hooks/pre` (the module; the extension is the
+    runtime's)."""
+    module = handler.rsplit(".", 1)[0] if "." in handler else ""
+    return module or None
+
+
+# serverless-plugin-aws-alerts' built-in definitions (src/defaults/definitions.js).
+_ALERT_DEFAULTS: dict[str, dict[str, object]] = {
+    "functionInvocations": {"metric": "Invocations", "threshold": 100, "statistic": "Sum"},
+    "functionErrors": {"metric": "Errors", "threshold": 10, "statistic": "Sum"},
+    "functionDuration": {"metric": "Duration", "threshold": 500, "statistic": "p50"},
+    "functionThrottles": {"metric": "Throttles", "threshold": 50, "statistic": "Sum"},
+}
+
+
+def _normalised(name: str) -> str:
+    name = name.replace("-", "Dash").replace("_", "Underscore")
+    return name[:1].upper() + name[1:]
+
+
+def _alerts(
+    alerts: object,
+    fn_section: Mapping[str, Any],
+    functions: list[FunctionDef],
+    prefix: str,
+    stage: str,
+    source: str,
+) -> dict[str, AlarmDef]:
+    """serverless-plugin-aws-alerts: `custom.alerts.alarms` (or `function`) for every function
+    plus each function's own `alarms`, keyed by the plugin's logical ids
+    (`<Function><AlarmName>Alarm`). Dimensions are the plugin's: FunctionName only."""
+    if not isinstance(alerts, Mapping) and not any(
+        isinstance(b, Mapping) and b.get("alarms") for b in fn_section.values()
+    ):
+        return {}
+    cfg: Mapping[str, Any] = alerts if isinstance(alerts, Mapping) else {}
+    stages = cfg.get("stages")
+    if isinstance(stages, list) and stage not in stages:
+        return {}
+    definitions: dict[str, dict[str, object]] = {
+        k: {
+            "namespace": "AWS/Lambda",
+            "period": 60,
+            "evaluationPeriods": 1,
+            "comparisonOperator": "GreaterThanThreshold",
+            **v,
+        }
+        for k, v in _ALERT_DEFAULTS.items()
+    }
+    for name, body in (cfg.get("definitions") or {}).items():
+        definitions[str(name)] = {**definitions.get(str(name), {}), **dict(body or {})}
+    topics = cfg.get("topics") or {}
+    alarm_topic = topics.get("alarm") if isinstance(topics, Mapping) else None
+    if isinstance(alarm_topic, Mapping):
+        alarm_topic = alarm_topic.get("topic")
+    everyone = list(cfg.get("alarms") or []) + list(cfg.get("function") or [])
+    out: dict[str, AlarmDef] = {}
+    for f in functions:
+        body = fn_section.get(f.key) or {}
+        for i, entry in enumerate([*everyone, *(body.get("alarms") or [])]):
+            where = f"functions.{f.key}.alarms[{i}]"
+            if isinstance(entry, str):
+                name, spec = entry, definitions.get(entry)
+                if spec is None:
+                    raise ServerlessFileError(
+                        f"{source}: {where}: no alarm definition {entry!r} (custom.alerts."
+                        "definitions or the plugin's built-ins)"
+                    )
+            elif isinstance(entry, Mapping) and "name" in entry:
+                name = str(entry["name"])
+                spec = {**definitions.get(name, {}), **dict(entry)}
+            else:
+                raise ServerlessFileError(f"{source}: {where}: a definition name or a mapping")
+            for key in ("metric", "threshold", "statistic"):
+                if key not in spec:
+                    raise ServerlessFileError(f"{source}: {where}.{key} is required")
+            logical = f"{_normalised(f.key)}{_normalised(name)}Alarm"
+            stat = str(spec["statistic"])
+            out[logical] = AlarmDef(
+                name=f"{prefix}-{f.key}-{name}",
+                metric=str(spec["metric"]),
+                statistic=stat,
+                period=int(str(spec.get("period", 60))),
+                evaluation_periods=int(str(spec.get("evaluationPeriods", 1))),
+                threshold=float(str(spec["threshold"])),
+                comparison=str(spec.get("comparisonOperator", "GreaterThanThreshold")),
+                namespace=str(spec.get("namespace", "AWS/Lambda")),
+                treat_missing_data=str(spec.get("treatMissingData", "missing")),
+                dimensions=(("FunctionName", f.name),),
+                description=str(spec.get("description", "")),
+                topics=(str(alarm_topic),) if alarm_topic else (),
+            )
+    return out
 
 
 def _alarm(

@@ -16,16 +16,19 @@ DEPLOYMENT_FAILURE and DEPLOYMENT_STOP_ON_ALARM.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from .deployments import DeploymentConfig
 
 __all__ = [
     "AlarmDef",
+    "AliasDef",
     "FunctionDef",
     "GroupDef",
+    "RouteDef",
     "StackSettings",
     "StackSpec",
     "TopicDef",
@@ -34,6 +37,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+_PERCENTILE = re.compile(r"p\d{1,2}(\.\d+)?")
 
 SEED_FUNCTIONS = ("health-comprehensive", "health-liveness", "health-readiness", "health-startup")
 
@@ -73,15 +77,43 @@ class TopicDef:
     subscriptions: tuple[tuple[str, str], ...] = ()  # (protocol, endpoint)
 
 
+ApiKind = Literal["REST", "HTTP"]
+
+
+@dataclass(frozen=True)
+class RouteDef:
+    """One API route: `method path` served by a function through `alias` (None: the
+    unqualified function, i.e. `$LATEST`)."""
+
+    method: str  # GET, POST, ..., or ANY
+    path: str
+    alias: str | None
+    api: ApiKind = "REST"
+
+
+@dataclass(frozen=True)
+class AliasDef:
+    name: str
+    version: str = "1"  # the version the alias points at (published in order, 1..n)
+    # RoutingConfig.AdditionalVersionWeights: (version, weight 0..1)
+    weights: tuple[tuple[str, float], ...] = ()
+    provisioned: int = 0  # ProvisionedConcurrentExecutions on this alias
+
+
 @dataclass(frozen=True)
 class FunctionDef:
-    key: str  # the Serverless key, e.g. health-liveness
+    key: str  # the key in the file (Serverless key or CloudFormation logical id)
     name: str  # the deployed name, e.g. hasivu-dev-health-liveness
     handler: str = ""
-    http: tuple[tuple[str, str], ...] = ()  # (method, path)
+    http: tuple[tuple[str, str], ...] = ()  # (method, path), kept for older callers
     memory_mb: int = 1024
     timeout_s: int = 6
     environment: tuple[tuple[str, str], ...] = ()
+    runtime: str = "python3.12"
+    routes: tuple[RouteDef, ...] = ()
+    aliases: tuple[AliasDef, ...] = ()
+    versions: int = 0  # versions the file publishes (an alias needs at least one)
+    code_path: str | None = None  # where the code is in the repository, when the file says
 
 
 @dataclass(frozen=True)
@@ -93,6 +125,15 @@ class GroupDef:
     config: str
     pre_traffic_hook: str | None = None
     post_traffic_hook: str | None = None
+    application: str | None = None  # None: the stack's application
+    enabled: bool = True  # False: the file disables the preference (no group is created)
+    where: str = ""  # the place in the file that defines it (for lint findings)
+    # AutoRollbackConfiguration events (empty: automatic rollback off). SAM, CDK's
+    # LambdaDeploymentGroup and the canary plugin roll back on failure and on alarm.
+    rollback_events: tuple[str, ...] = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM")
+
+
+StackFormat = Literal["serverless", "sam", "cloudformation", "default"]
 
 
 @dataclass(frozen=True)
@@ -104,6 +145,22 @@ class StackSpec:
     groups: tuple[GroupDef, ...] = ()
     configs: tuple[DeploymentConfig, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    format: StackFormat = "default"
+    name: str = ""  # the stack's name (CloudFormation stack, or Serverless service-stage)
+    source: str = "<built-in>"
+    stage: str = "dev"
+    parameters: tuple[tuple[str, str], ...] = ()  # resolved template parameters
+    unsupported: tuple[str, ...] = ()  # resource types read and ignored (each listed once)
+    api_kinds: tuple[ApiKind, ...] = ()
+    # CloudFormation: every active resource as (logical id, type, what its Ref returns)
+    resources: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def routes(self) -> list[tuple[FunctionDef, RouteDef]]:
+        return [(f, r) for f in self.functions for r in f.routes]
+
+    def function(self, name: str) -> FunctionDef | None:
+        return next((f for f in self.functions if name in (f.name, f.key)), None)
 
 
 def default_stack(
@@ -211,7 +268,11 @@ def provision(stack: StackSpec, clients: dict[str, Any], existing_functions: set
             AlarmDescription=alarm.description,
             MetricName=alarm.metric,
             Namespace=alarm.namespace,
-            Statistic=alarm.statistic,
+            **(
+                {"ExtendedStatistic": alarm.statistic}
+                if _PERCENTILE.fullmatch(alarm.statistic)
+                else {"Statistic": alarm.statistic}
+            ),
             Period=alarm.period,
             EvaluationPeriods=alarm.evaluation_periods,
             Threshold=alarm.threshold,
@@ -235,9 +296,10 @@ def provision(stack: StackSpec, clients: dict[str, Any], existing_functions: set
         cd.create_deployment_config(
             deploymentConfigName=config.name, computePlatform="Lambda", trafficRoutingConfig=routing
         )
-    if stack.groups:
-        cd.create_application(applicationName=stack.application, computePlatform="Lambda")
-    for group in stack.groups:
+    groups = [g for g in stack.groups if g.enabled]
+    for app in dict.fromkeys(g.application or stack.application for g in groups):
+        cd.create_application(applicationName=app, computePlatform="Lambda")
+    for group in groups:
         if group.function not in existing_functions:
             warnings.append(
                 f"deployment group {group.name}: function {group.function} is not "
@@ -245,7 +307,7 @@ def provision(stack: StackSpec, clients: dict[str, Any], existing_functions: set
             )
             continue
         cd.create_deployment_group(
-            applicationName=stack.application,
+            applicationName=group.application or stack.application,
             deploymentGroupName=group.name,
             deploymentConfigName=group.config,
             serviceRoleArn="arn:aws:iam::123456789012:role/CodeDeployServiceRole",
@@ -255,8 +317,8 @@ def provision(stack: StackSpec, clients: dict[str, Any], existing_functions: set
                 "alarms": [{"name": a} for a in group.alarms],
             },
             autoRollbackConfiguration={
-                "enabled": True,
-                "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"],
+                "enabled": bool(group.rollback_events),
+                "events": list(group.rollback_events),
             },
             deploymentStyle={
                 "deploymentType": "BLUE_GREEN",

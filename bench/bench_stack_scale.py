@@ -1,0 +1,221 @@
+"""A large stack as a twin (issue 14): start time and gateway throughput.
+
+A generated CloudFormation template of N functions (Function, Version, Alias `live`, a REST
+route `GET /fn-<i>` through the alias), 4 alarms per function on the alias's dimensions, one
+deployment group per function and one alert topic. The big stack (50 functions, 200 alarms,
+50 groups) is compared with the same generator at 4 functions (16 alarms, 4 groups): the
+same stand-in handler, the same kind of route, so the ratio isolates the stack's size.
+
+1. Start: `Sandbox(stack_file=...)` from construction to serving (parse, provision through
+   the AWS endpoint, alarm loop started), median of `--starts`. Target < 5 s for the big one.
+2. Throughput: warm sequential GETs round-robin over every route, one httpx client with
+   keep-alive, the process pinned to one core; twins alternate small, big, small, big...
+   (`--rounds`), each round `--requests` requests after one warm-up pass over every route.
+   Target: big / small throughput >= 0.9 (falls no more than 10 %).
+
+Usage: .venv/bin/python bench/bench_stack_scale.py [--functions 50] [--requests 2000]
+       [--rounds 3] [--starts 3] [--cpu 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from lambda_gameday.sandbox import Sandbox, SandboxConfig
+
+
+def template(functions: int) -> dict[str, Any]:
+    resources: dict[str, Any] = {
+        "Alerts": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "scale-alerts"}},
+        "App": {"Type": "AWS::CodeDeploy::Application", "Properties": {"ApplicationName": "scale"}},
+        "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "scale"}},
+    }
+    metrics = [("Errors", "Sum", 0), ("Throttles", "Sum", 0), ("Duration", "p99", 3000)]
+    metrics.append(("Duration", "Average", 1000))
+    for i in range(functions):
+        fn = f"Fn{i}"
+        resources[fn] = {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "FunctionName": f"scale-fn-{i}",
+                "Handler": "index.handler",
+                "Runtime": "python3.12",
+                "Role": "arn:aws:iam::123456789012:role/scale",
+                "Code": {"ZipFile": "def handler(e, c): pass"},
+            },
+        }
+        resources[f"{fn}Version"] = {
+            "Type": "AWS::Lambda::Version",
+            "Properties": {"FunctionName": {"Ref": fn}},
+        }
+        resources[f"{fn}Alias"] = {
+            "Type": "AWS::Lambda::Alias",
+            "Properties": {
+                "FunctionName": {"Ref": fn},
+                "FunctionVersion": {"Fn::GetAtt": [f"{fn}Version", "Version"]},
+                "Name": "live",
+            },
+            "UpdatePolicy": {
+                "CodeDeployLambdaAliasUpdate": {
+                    "ApplicationName": {"Ref": "App"},
+                    "DeploymentGroupName": {"Ref": f"{fn}Group"},
+                }
+            },
+        }
+        alarms = []
+        for j, (metric, stat, threshold) in enumerate(metrics):
+            name = f"{fn}Alarm{j}"
+            alarms.append({"Ref": name})
+            stat_key = "ExtendedStatistic" if stat.startswith("p") else "Statistic"
+            resources[name] = {
+                "Type": "AWS::CloudWatch::Alarm",
+                "Properties": {
+                    "AlarmName": f"scale-fn-{i}-{metric.lower()}-{stat.lower()}",
+                    "Namespace": "AWS/Lambda",
+                    "MetricName": metric,
+                    stat_key: stat,
+                    "Period": 60,
+                    "EvaluationPeriods": 1,
+                    "Threshold": threshold,
+                    "ComparisonOperator": "GreaterThanThreshold",
+                    "TreatMissingData": "notBreaching",
+                    "AlarmActions": [{"Ref": "Alerts"}],
+                    "Dimensions": [
+                        {"Name": "FunctionName", "Value": {"Ref": fn}},
+                        {"Name": "Resource", "Value": {"Fn::Sub": f"${{{fn}}}:live"}},
+                    ],
+                },
+            }
+        resources[f"{fn}Group"] = {
+            "Type": "AWS::CodeDeploy::DeploymentGroup",
+            "Properties": {
+                "ApplicationName": {"Ref": "App"},
+                "DeploymentGroupName": f"scale-fn-{i}",
+                "ServiceRoleArn": "arn:aws:iam::123456789012:role/codedeploy",
+                "DeploymentConfigName": "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
+                "AlarmConfiguration": {"Enabled": True, "Alarms": [{"Name": a} for a in alarms]},
+            },
+        }
+        resources[f"{fn}Resource"] = {
+            "Type": "AWS::ApiGateway::Resource",
+            "Properties": {
+                "RestApiId": {"Ref": "Api"},
+                "ParentId": {"Fn::GetAtt": ["Api", "RootResourceId"]},
+                "PathPart": f"fn-{i}",
+            },
+        }
+        resources[f"{fn}Get"] = {
+            "Type": "AWS::ApiGateway::Method",
+            "Properties": {
+                "RestApiId": {"Ref": "Api"},
+                "ResourceId": {"Ref": f"{fn}Resource"},
+                "HttpMethod": "GET",
+                "AuthorizationType": "NONE",
+                "Integration": {
+                    "Type": "AWS_PROXY",
+                    "IntegrationHttpMethod": "POST",
+                    "Uri": {
+                        "Fn::Sub": "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/"
+                        f"functions/${{{fn}Alias}}/invocations"
+                    },
+                },
+            },
+        }
+    return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
+
+
+def start_once(path: Path) -> tuple[float, Sandbox]:
+    t0 = time.perf_counter()
+    sb = Sandbox(SandboxConfig(stack_file=str(path), init_duration_ms=20, seed=1)).start()
+    return time.perf_counter() - t0, sb
+
+
+def throughput(sb: Sandbox, requests: int) -> float:
+    paths = sorted(sb.routes)
+    with httpx.Client(base_url=sb.api_url, timeout=10) as http:
+        for p in paths:  # warm every function once (cold starts are not the point here)
+            assert http.get(p).status_code == 200
+        t0 = time.perf_counter()
+        for i in range(requests):
+            r = http.get(paths[i % len(paths)])
+            if r.status_code != 200:
+                raise RuntimeError(f"{paths[i % len(paths)]}: {r.status_code}")
+        return requests / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--functions", type=int, default=50)
+    parser.add_argument("--baseline", type=int, default=4)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--starts", type=int, default=3)
+    parser.add_argument("--cpu", type=int, default=0)
+    args = parser.parse_args()
+    os.sched_setaffinity(0, {args.cpu})
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {}
+        for n in (args.baseline, args.functions):
+            files[n] = Path(tmp) / f"scale{n}.template.json"
+            files[n].write_text(json.dumps(template(n)))
+        # import cost paid once, outside the timings
+        _, sb = start_once(files[args.baseline])
+        sb.stop()
+
+        starts: dict[int, list[float]] = {n: [] for n in files}
+        rates: dict[int, list[float]] = {n: [] for n in files}
+        for r in range(max(args.rounds, args.starts)):
+            for n in (args.baseline, args.functions):
+                seconds, sb = start_once(files[n])
+                try:
+                    if r < args.starts:
+                        starts[n].append(seconds)
+                    if r < args.rounds:
+                        routes, alarms = len(sb.routes), _count_alarms(sb)
+                        rates[n].append(throughput(sb, args.requests))
+                        print(
+                            f"round {r}: {n} functions ({routes} routes, {alarms} alarms): "
+                            f"start {seconds:.2f} s, {rates[n][-1]:.0f} req/s",
+                            flush=True,
+                        )
+                finally:
+                    sb.stop()
+    small, big = args.baseline, args.functions
+    ratios = [b / s for s, b in zip(rates[small], rates[big], strict=True)]
+    print()
+    print(f"| measurement | {small} functions | {big} functions | target |")
+    print("|---|---|---|---|")
+    print(
+        f"| start (median of {args.starts}) | {statistics.median(starts[small]):.2f} s | "
+        f"{statistics.median(starts[big]):.2f} s (max {max(starts[big]):.2f}) | < 5 s |"
+    )
+    print(
+        f"| throughput (median of {args.rounds}) | {statistics.median(rates[small]):.0f} req/s | "
+        f"{statistics.median(rates[big]):.0f} req/s | — |"
+    )
+    print(
+        f"| throughput ratio big / small (median of per-round ratios; rounds) | | "
+        f"**{statistics.median(ratios):.2f}** ({', '.join(f'{x:.2f}' for x in ratios)}) | >= 0.90 |"
+    )
+
+
+def _count_alarms(sb: Sandbox) -> int:
+    import boto3
+
+    cw = boto3.session.Session(
+        aws_access_key_id="t", aws_secret_access_key="t", region_name=sb.config.region
+    ).client("cloudwatch", endpoint_url=sb.endpoint_url)
+    return sum(len(p["MetricAlarms"]) for p in cw.get_paginator("describe_alarms").paginate())
+
+
+if __name__ == "__main__":
+    main()

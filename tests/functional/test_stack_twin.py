@@ -1,0 +1,188 @@
+"""Any stack file builds the twin: its routes are served through its aliases by stand-in
+handlers, and a faulty canary deployed through its deployment group is rolled back by its
+alarm, exactly as for the seed's stack."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+
+from lambda_gameday.sandbox import Sandbox, SandboxConfig
+from lambda_gameday.sandbox.control import control_loops
+
+STACKS = Path(__file__).parents[1] / "fixtures" / "stacks"
+
+
+@dataclass(frozen=True)
+class Case:
+    file: Path
+    params: dict[str, str]
+    routes: dict[str, tuple[str, str, str]]  # path -> (method, function, served version)
+    guarded: tuple[str, str, str, str]  # (path, function, alias, alarm) of the guarded canary
+
+
+CASES = {
+    "sam": Case(
+        STACKS / "sam-app" / "template.yaml",
+        {"AlarmPeriod": "1"},
+        {"/orders": ("GET", "shop-orders", "1"), "/catalog": ("GET", "shop-catalog", "1")},
+        ("/orders", "shop-orders", "live", "shop-orders-live-errors"),
+    ),
+    "cdk": Case(
+        STACKS / "cdk-app" / "GreeterStack.template.json",
+        {"AlarmPeriod": "1"},
+        {"/greetings": ("GET", "GreeterStack-GreeterFunction5E6F7A8B", "1")},
+        (
+            "/greetings",
+            "GreeterStack-GreeterFunction5E6F7A8B",
+            "live",
+            "GreeterStack-GreeterErrors9E0F1A2B",
+        ),
+    ),
+    "sls": Case(
+        STACKS / "sls-app" / "serverless.yml",
+        {},
+        {
+            "/notes": ("GET", "notes-dev-listNotes", "1"),
+            "/stats": ("GET", "notes-dev-getStats", "1"),
+            "/notes/new": ("POST", "notes-dev-createNote", "$LATEST"),
+        },
+        ("/notes", "notes-dev-listNotes", "Live", "notes-dev-listNotes-functionErrors"),
+    ),
+}
+
+
+@pytest.fixture(params=sorted(CASES), scope="module")
+def twin(request: pytest.FixtureRequest) -> Iterator[tuple[Case, Sandbox]]:
+    case = CASES[request.param]
+    mp = pytest.MonkeyPatch()
+    mp.setenv("NOTES_ALARM_PERIOD", "1")  # the Serverless fixture's alarm period
+    try:
+        config = SandboxConfig(stack_file=str(case.file), stack_parameters=case.params, seed=5)
+        with Sandbox(config) as sb:
+            yield case, sb
+    finally:
+        mp.undo()
+
+
+def _aws(sb: Sandbox, service: str) -> Any:
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=sb.config.region
+    )
+    return session.client(service, endpoint_url=sb.endpoint_url)  # type: ignore[call-overload]
+
+
+def test_routes_are_served_through_the_stacks_aliases(twin: tuple[Case, Sandbox]) -> None:
+    case, sb = twin
+    assert set(sb.routes) == set(case.routes)  # the seed's health routes are gone
+    functions = {f["FunctionName"] for f in _aws(sb, "lambda").list_functions()["Functions"]}
+    assert not any(name.startswith("hasivu-") for name in functions)
+    assert not [w for w in control_loops(sb).warnings if "not in the sandbox" in w]
+    with httpx.Client(base_url=sb.api_url, timeout=5) as http:
+        for path, (method, function, version) in case.routes.items():
+            r = http.request(method, path)
+            assert r.status_code == 200, (path, r.text)
+            assert r.headers["content-type"] == "application/health+json"
+            body = r.json()
+            assert body["status"] == "pass" and body["serviceId"] == function
+            assert body["releaseId"] == version == r.headers["x-amz-executed-version"]
+            assert http.get("/nowhere").status_code == 403
+
+
+def _publish_faulty(sb: Sandbox, function: str) -> str:
+    lam, ssm = _aws(sb, "lambda"), _aws(sb, "ssm")
+    ssm.put_parameter(
+        Name=f"/drill/{function}",
+        Type="String",
+        Value=json.dumps({"isEnabled": True, "failureMode": "exception", "rate": 1}),
+        Overwrite=True,
+    )
+    current = lam.get_function_configuration(FunctionName=function)
+    variables = {
+        **current.get("Environment", {}).get("Variables", {}),
+        "FAILURE_INJECTION_PARAM": f"/drill/{function}",
+    }
+    lam.update_function_configuration(FunctionName=function, Environment={"Variables": variables})
+    return str(lam.publish_version(FunctionName=function)["Version"])
+
+
+def test_faulty_canary_is_rolled_back_by_the_stacks_alarm(twin: tuple[Case, Sandbox]) -> None:
+    case, sb = twin
+    path, function, alias, alarm = case.guarded
+    cd, lam = _aws(sb, "codedeploy"), _aws(sb, "lambda")
+    groups = [
+        (app, g)
+        for app in cd.list_applications()["applications"]
+        for g in cd.list_deployment_groups(applicationName=app)["deploymentGroups"]
+    ]
+    app, group = next(
+        (a, g)
+        for a, g in groups
+        if [
+            x["name"]
+            for x in cd.get_deployment_group(applicationName=a, deploymentGroupName=g)[
+                "deploymentGroupInfo"
+            ]["alarmConfiguration"]["alarms"]
+        ]
+        == [alarm]
+    )
+    bad = _publish_faulty(sb, function)
+    spec = {
+        "version": 0.0,
+        "Resources": [
+            {
+                "fn": {
+                    "Type": "AWS::Lambda::Function",
+                    "Properties": {
+                        "Name": function,
+                        "Alias": alias,
+                        "CurrentVersion": "1",
+                        "TargetVersion": bad,
+                    },
+                }
+            }
+        ],
+    }
+    started = time.time()
+    dep_id = cd.create_deployment(
+        applicationName=app,
+        deploymentGroupName=group,
+        revision={
+            "revisionType": "AppSpecContent",
+            "appSpecContent": {"content": json.dumps(spec)},
+        },
+    )["deploymentId"]
+    served: dict[str, int] = {}
+    deadline = time.monotonic() + 30
+    with httpx.Client(base_url=sb.api_url, timeout=5) as http:
+        for i in range(100_000):
+            if time.monotonic() > deadline:
+                break
+            v = http.get(path).headers.get("x-amz-executed-version", "?")
+            served[v] = served.get(v, 0) + 1
+            if i % 20 == 0:
+                status = cd.get_deployment(deploymentId=dep_id)["deploymentInfo"]["status"]
+                if status in ("Succeeded", "Failed", "Stopped"):
+                    break
+    assert served.get(bad, 0) > 0, served  # the canary really served traffic
+    fired = sb.truth.wait_for("alarm", alarm, timeout=5, after=started, new="ALARM")
+    assert fired is not None
+    info = cd.get_deployment(deploymentId=dep_id)["deploymentInfo"]
+    assert info["status"] == "Stopped", info
+    assert info["errorInformation"]["code"] == "ALARM_ACTIVE"
+    rollback = info["rollbackInfo"]["rollbackDeploymentId"]
+    assert sb.truth.wait_for("deployment", rollback, timeout=5, status="Succeeded") is not None
+    current = lam.get_alias(FunctionName=function, Name=alias)
+    assert current["FunctionVersion"] == "1"
+    assert not (current.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
+    with httpx.Client(base_url=sb.api_url, timeout=5) as http:
+        after = {http.get(path).json()["releaseId"] for _ in range(20)}
+    assert after == {"1"}
