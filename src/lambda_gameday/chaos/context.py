@@ -10,6 +10,9 @@ Configuration keys (all optional):
     gameday_ledger     fault ledger file               (env GAMEDAY_LEDGER)
     gameday_run_id     the run's id in the ledger      (env GAMEDAY_RUN_ID; a run without
                        one gets a fresh id from its run context, see run.py)
+    gameday_fis_role_arn, gameday_fis_configuration_location
+                       the [fis] settings of a target built without a file
+                       (env GAMEDAY_FIS_ROLE_ARN, GAMEDAY_FIS_CONFIGURATION_LOCATION)
 
 Without a target file, an endpoint URL makes a target of kind sandbox (the seed's
 functions, alarms and groups); no endpoint makes an AWS target using the default
@@ -24,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from ..aws import Clients
-from ..config import Target, load_target, sandbox_target
+from ..config import FisSettings, Target, load_target, sandbox_target
 from ..exceptions import ConfigError
 from .ledger import DEFAULT_LEDGER, Ledger, TargetRef
 
@@ -76,6 +79,12 @@ def target_from(configuration: Configuration) -> Target:
     target = sandbox_target(api, endpoint or "", stage=stage, region=region)
     if endpoint is None:
         target = replace(target, kind="aws", endpoint_url=None, name=f"aws-{stage}")
+    role = _get(configuration, "gameday_fis_role_arn", "GAMEDAY_FIS_ROLE_ARN")
+    location = _get(
+        configuration, "gameday_fis_configuration_location", "GAMEDAY_FIS_CONFIGURATION_LOCATION"
+    )
+    if role and location:
+        target = replace(target, fis=FisSettings(role_arn=role, configuration_location=location))
     return replace(target, source="<chaos configuration>")
 
 

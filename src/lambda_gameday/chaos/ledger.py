@@ -49,6 +49,7 @@ FaultKind = Literal[
     "dependency",
     "subscription",
     "alarm_state",
+    "fis_experiment",
 ]
 
 
@@ -73,6 +74,7 @@ class UndoStep(TypedDict):
     stop_deployment: deployment_id
     unsubscribe: subscription_arn, or topic_arn + queue_name (every subscription of the queue)
     delete_queue: queue_url or queue_name
+    cleanup_fis: fis_token (the template's ledger tag), fis_location (S3 configuration ARN)
     """
 
     op: Literal[
@@ -83,6 +85,7 @@ class UndoStep(TypedDict):
         "stop_deployment",
         "unsubscribe",
         "delete_queue",
+        "cleanup_fis",
     ]
     function: NotRequired[str]
     environment: NotRequired[dict[str, str] | None]
@@ -100,6 +103,8 @@ class UndoStep(TypedDict):
     topic_arn: NotRequired[str]
     queue_url: NotRequired[str]
     queue_name: NotRequired[str]
+    fis_token: NotRequired[str]
+    fis_location: NotRequired[str | None]
 
 
 @dataclass

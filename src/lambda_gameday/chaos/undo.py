@@ -101,6 +101,10 @@ def apply_undo(clients: Clients, step: UndoStep) -> None:
                     sns.unsubscribe(SubscriptionArn=arn)
             except ResourceNotFound:
                 pass
+    elif op == "cleanup_fis":
+        from .fis.experiment import cleanup_experiments
+
+        cleanup_experiments(clients, step["fis_token"], step.get("fis_location"))
     elif op == "delete_queue":
         sqs = clients.sqs()
         try:

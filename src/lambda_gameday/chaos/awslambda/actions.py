@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 from ...aws import aws_errors
+from ...config import Backend
 from ...exceptions import ConfigError, GamedayError
 from ..faults import FaultResult, Scope, fault_result, inject, scope, undo_faults
 from ..ledger import UndoStep
@@ -49,6 +50,9 @@ class CanaryResult(TypedDict):
     fault: str
     deployment_id: str | None
     injected_at: float
+    backend: NotRequired[str]  # how the fault was delivered (chaos/fis/backend.py)
+    fis_experiment_id: NotRequired[str]
+    fault_requested_at: NotRequired[float]  # FIS: the action started (AWS's clock)
 
 
 class RollbackResult(TypedDict):
@@ -243,6 +247,7 @@ def deploy_canary(
     application: str | None = None,
     deployment_group: str | None = None,
     deployment_config: str | None = None,
+    backend: str | None = None,
     configuration: dict[str, object] | None = None,
 ) -> CanaryResult:
     """Ship a faulty version the way a bad release ships: put the fault into `$LATEST`,
@@ -254,6 +259,9 @@ def deploy_canary(
     SSM parameter that only the new version reads (`FAILURE_INJECTION_PARAM`),
     `error_body` through the chaos-lambda-extension, `none` for a healthy release.
     `timeout_s` also shrinks the function timeout in the new version (timeout regression).
+    `backend` (or --backend, the experiment's `gameday_backend`, the target's
+    `chaos_backend`) = "fis" delivers the same fault through an AWS FIS experiment on the
+    new version instead (chaos/fis/canary.py).
     Undo (`restore_alias` / `remove_faults`): alias back to its previous version and
     weights, `$LATEST` configuration restored, the parameter deleted.
     """
@@ -262,6 +270,16 @@ def deploy_canary(
     if via == "codedeploy" and not (application and deployment_group):
         raise ConfigError("via codedeploy needs application and deployment_group")
     sc = scope(configuration)
+    from ..fis.backend import resolve_backend
+
+    default: Backend = "extension" if fault == "error_body" else "failure-lambda"
+    if fault != "none" and resolve_backend(configuration, sc.target, default, backend) == "fis":
+        from ..fis.canary import deploy_fis_canary
+
+        return deploy_fis_canary(
+            sc, function_name, alias, fault, weight, percentage, latency_ms, status_code,
+            timeout_s, via, application, deployment_group, deployment_config,
+        )  # fmt: skip
     lam = sc.clients.lambda_()
     stable, weights = _alias_state(sc, function_name, alias)
     config_undo, env, layers, _ = _config_undo(sc, function_name)
