@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "conformance": "lambda_gameday.cli.conformance_cmd:conformance",
     "cleanup": "lambda_gameday.cli.cleanup_cmd:cleanup",
     "dashboard": "lambda_gameday.cli.dashboard_cmd:dashboard",
+    "fis": "lambda_gameday.cli.fis_cmd:fis",
     "history": "lambda_gameday.cli.history_cmd:history",
     "lint": "lambda_gameday.cli.lint_cmd:lint",
     "load": "lambda_gameday.cli.load_cmd:load",

@@ -274,12 +274,27 @@ def deploy_canary(
 
     default: Backend = "extension" if fault == "error_body" else "failure-lambda"
     if fault != "none" and resolve_backend(configuration, sc.target, default, backend) == "fis":
-        from ..fis.canary import deploy_fis_canary
+        from ..fis.canary import CanaryHelpers, deploy_fis_canary
 
-        return deploy_fis_canary(
+        helpers = CanaryHelpers(_alias_state, _config_undo, _update_latest, _wait_alias_routes)
+        done = deploy_fis_canary(
             sc, function_name, alias, fault, weight, percentage, latency_ms, status_code,
-            timeout_s, via, application, deployment_group, deployment_config,
+            timeout_s, via, application, deployment_group, deployment_config, helpers,
         )  # fmt: skip
+        return CanaryResult(
+            ledger_id=done.ledger_id,
+            function=function_name,
+            alias=alias,
+            stable_version=done.stable_version,
+            canary_version=done.canary_version,
+            weight=weight,
+            fault=fault,
+            deployment_id=done.deployment_id,
+            injected_at=done.injected_at,
+            backend="fis",
+            fis_experiment_id=done.fis_experiment_id,
+            fault_requested_at=done.fault_requested_at,
+        )
     lam = sc.clients.lambda_()
     stable, weights = _alias_state(sc, function_name, alias)
     config_undo, env, layers, _ = _config_undo(sc, function_name)

@@ -11,7 +11,8 @@ extension first applies the configuration in traffic.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from ...aws import aws_errors
 from ...exceptions import ConfigError
@@ -20,10 +21,28 @@ from ..ledger import UndoStep
 from .actions import check_ready, cleanup_step, start_fis
 from .experiment import FisFault
 
-if TYPE_CHECKING:
-    from ..awslambda.actions import CanaryResult
+__all__ = ["CanaryHelpers", "FisCanary", "deploy_fis_canary", "fis_fault_for"]
 
-__all__ = ["deploy_fis_canary", "fis_fault_for"]
+
+@dataclass(frozen=True)
+class CanaryHelpers:
+    """deploy_canary's own steps, handed in (this module does not import awslambda)."""
+
+    alias_state: Callable[[Scope, str, str], tuple[str, dict[str, float]]]
+    config_undo: Callable[[Scope, str], tuple[UndoStep, dict[str, str], list[str], int]]
+    update_latest: Callable[[Scope, str, dict[str, str], list[str], int | None], None]
+    wait_routes: Callable[[Scope, str, str, str, float, str | None], float]
+
+
+@dataclass(frozen=True)
+class FisCanary:
+    ledger_id: str
+    stable_version: str
+    canary_version: str
+    deployment_id: str | None
+    injected_at: float
+    fis_experiment_id: str
+    fault_requested_at: float
 
 
 def fis_fault_for(
@@ -58,14 +77,10 @@ def deploy_fis_canary(
     application: str | None,
     deployment_group: str | None,
     deployment_config: str | None,
-) -> CanaryResult:
-    from ..awslambda.actions import (
-        CanaryResult,
-        _alias_state,
-        _config_undo,
-        _update_latest,
-        _wait_alias_routes,
-    )
+    helpers: CanaryHelpers,
+) -> FisCanary:
+    _alias_state, _config_undo = helpers.alias_state, helpers.config_undo
+    _update_latest, _wait_alias_routes = helpers.update_latest, helpers.wait_routes
 
     check_ready(sc, function_name, None)  # $LATEST: the version about to be published
     lam = sc.clients.lambda_()
@@ -155,20 +170,13 @@ def deploy_fis_canary(
         sc, function_name, alias, version, 60.0, deployment if isinstance(deployment, str) else None
     )
     sc.ledger.mark_injected(entry.id, at)
-    result = CanaryResult(
+    requested = state.get("requested")
+    return FisCanary(
         ledger_id=entry.id,
-        function=function_name,
-        alias=alias,
         stable_version=stable,
         canary_version=version,
-        weight=weight,
-        fault=fault,
         deployment_id=deployment if isinstance(deployment, str) else None,
         injected_at=at,
+        fis_experiment_id=str(state.get("experiment") or ""),
+        fault_requested_at=requested if isinstance(requested, float) else at,
     )
-    result["backend"] = "fis"
-    result["fis_experiment_id"] = str(state.get("experiment") or "")
-    requested = state.get("requested")
-    if isinstance(requested, float):
-        result["fault_requested_at"] = requested
-    return result

@@ -24,7 +24,7 @@ from typing import Any, Literal
 from ...aws import Clients, aws_errors
 from ...config import Target
 from ...exceptions import GamedayError, ResourceNotFound
-from .setup import parse_location
+from .setup import parse_location, settings_of
 
 __all__ = [
     "ACTION_IDS",
@@ -32,7 +32,9 @@ __all__ = [
     "RunningExperiment",
     "cleanup_experiments",
     "create_template",
+    "experiments_for_token",
     "start_experiment",
+    "template_example",
     "wait_for_status",
 ]
 
@@ -249,6 +251,15 @@ def _experiments_of(clients: Clients, template_id: str) -> list[tuple[str, str]]
             kwargs = {"experimentTemplateId": template_id, "nextToken": page["nextToken"]}
 
 
+def experiments_for_token(clients: Clients, token: str) -> list[str]:
+    """Ids of the experiments started from the templates tagged with ledger token `token`."""
+    return [
+        exp_id
+        for template_id in _templates_tagged(clients, token)
+        for exp_id, _ in _experiments_of(clients, template_id)
+    ]
+
+
 def cleanup_experiments(
     clients: Clients, token: str, location: str | None, timeout_s: float = 60.0
 ) -> list[str]:
@@ -306,3 +317,22 @@ def function_arn(target: Target, clients: Clients, function: str, qualifier: str
     arn = str(cfg["FunctionArn"])
     # GetFunctionConfiguration on an alias answers the alias's ARN; on a version, the version's
     return arn if arn.endswith(f":{qualifier}") else f"{arn}:{qualifier}"
+
+
+def template_example(target: Target, function: str, alias: str) -> dict[str, object]:
+    """The template the fis backend creates for an error drill on `function:alias` (the
+    clientToken and tags are filled in per run)."""
+    fis = settings_of(target)
+    arn = f"arn:aws:lambda:{target.region}:<account>:function:{function}:{alias}"
+    alarms = [
+        f"arn:aws:cloudwatch:{target.region}:<account>:alarm:{a}" for a in _alarms(target, function)
+    ]
+    request = template_request(fis.role_arn, arn, FisFault("error"), alarms, "<run id>", "<token>")
+    return dict(request)
+
+
+def _alarms(target: Target, function: str) -> tuple[str, ...]:
+    for fn in target.functions:
+        if fn.name == function:
+            return fn.alarms
+    return ()

@@ -378,3 +378,27 @@ def apply_changes(
             )
         done.append(f"experiment role {role} created")
     return done
+
+
+def sandbox_settings(account_id: str) -> FisSettings:
+    """The [fis] settings the embedded sandbox uses when none are given."""
+    return FisSettings(
+        role_arn=f"arn:aws:iam::{account_id}:role/gameday-fis-experiments",
+        configuration_location="arn:aws:s3:::gameday-fis-config/FisConfigs/",
+    )
+
+
+def account_of(clients: Clients) -> str:
+    """The account the target's credentials belong to."""
+    sts: Any = clients.client("sts")
+    with aws_errors("reading the caller identity"):
+        return str(sts.get_caller_identity()["Account"])
+
+
+def prepare_sandbox(clients: Clients, target: Target, functions: list[str]) -> list[str]:
+    """Rehearsal on the embedded sandbox: make `gameday fis plan`'s changes for each
+    function, as a team would before its first FIS game day."""
+    done: list[str] = []
+    for fn in functions:
+        done += apply_changes(clients, target, fn, plan_changes(clients, target, fn))
+    return done
