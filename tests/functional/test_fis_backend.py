@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,24 @@ def test_preflight_names_each_missing_item_and_plan_applies_on_the_sandbox(
     assert plan_changes(clients, target, FN) == []
 
 
+def test_error_drill_with_fis_runs_first(
+    sandbox: Sandbox, target: Target, sandbox_client: Callable[[str], Any], tmp_path: Path
+) -> None:
+    # the manual rollback drill promotes a failing version to 100 % (an error drill): it
+    # runs before any other canary, since the seed's procedure takes Versions[-2]
+    result = run_experiment(
+        ROOT / "experiments" / "manual-rollback-drill.json",
+        target,
+        ledger_path=tmp_path / "ledger.jsonl",
+        extra_configuration={"gameday_backend_override": "fis"},
+    )
+    assert result.ok, result.failure()
+    assert result.cleanup_problems == ()
+    outs = [r["output"] for r in result.journal["run"] if isinstance(r.get("output"), dict)]
+    assert any(o.get("backend") == "fis" for o in outs)
+    assert sandbox_client("fis").list_experiment_templates()["experimentTemplates"] == []
+
+
 def _conf(target: Target) -> dict[str, object]:
     return {"gameday_backend_override": "fis"}
 
@@ -136,3 +155,142 @@ def test_faulty_canary_with_fis_passes_and_leaves_nothing(
     # the configuration prefix is empty and the template is gone
     assert s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX).get("KeyCount", 0) == 0
     assert fis.list_experiment_templates()["experimentTemplates"] == []
+
+
+@pytest.mark.parametrize("name", ["timeout-regression"])
+def test_the_other_experiments_run_with_fis(
+    sandbox: Sandbox, target: Target, sandbox_client: Callable[[str], Any], tmp_path: Path,
+    name: str,
+) -> None:  # fmt: skip
+    result = run_experiment(
+        ROOT / "experiments" / f"{name}.json",
+        target,
+        ledger_path=tmp_path / "ledger.jsonl",
+        extra_configuration={"gameday_backend_override": "fis"},
+    )
+    assert result.ok, result.failure()
+    assert result.cleanup_problems == ()
+    outs = [r["output"] for r in result.journal["run"] if isinstance(r.get("output"), dict)]
+    assert any(o.get("backend") == "fis" for o in outs)
+    fis, s3 = sandbox_client("fis"), sandbox_client("s3")
+    assert fis.list_experiment_templates()["experimentTemplates"] == []
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX).get("KeyCount", 0) == 0
+
+
+def test_latency_canary_with_fis_finds_what_the_other_backends_find(
+    sandbox: Sandbox, target: Target, sandbox_client: Callable[[str], Any], tmp_path: Path
+) -> None:
+    # the seed's duration alarm (Average > 10 s over the alias) cannot see a 2 s canary:
+    # test_experiments_sandbox shows it with failure-lambda; FIS must find the same
+    exp = json.loads((ROOT / "experiments" / "latency-canary.json").read_text())
+    for act in exp["method"]:
+        if act["provider"].get("func") == "wait_for_alarm_state":
+            act["provider"]["arguments"]["timeout_s"] = 10
+    path = tmp_path / "latency-canary.json"
+    path.write_text(json.dumps(exp))
+    result = run_experiment(
+        path,
+        target,
+        ledger_path=tmp_path / "ledger.jsonl",
+        extra_configuration={"gameday_backend_override": "fis"},
+    )
+    assert not result.ok
+    assert result.timeline is not None and result.timeline.broken_phase == "detect"
+    m = result.timeline.milestones
+    assert m.fault_injected is not None
+    slow = [r for r in result.probes if r.sent_at >= m.fault_injected and not r.ok]
+    assert slow and all(r.done_at - r.sent_at >= 1.5 for r in slow)
+    fis, s3 = sandbox_client("fis"), sandbox_client("s3")
+    assert fis.list_experiment_templates()["experimentTemplates"] == []
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX).get("KeyCount", 0) == 0
+
+
+def _env(sandbox: Sandbox, ledger: Path) -> dict[str, str]:
+    out = {k: v for k, v in os.environ.items() if not k.startswith(("GAMEDAY_", "AWS_"))}
+    out.update(sandbox.env())
+    out.update(GAMEDAY_LEDGER=str(ledger), PYTHONUNBUFFERED="1")
+    return out
+
+
+def _state(client: Callable[[str], Any]) -> dict[str, Any]:
+    """What a FIS fault could leave behind: configuration, aliases, templates, objects."""
+    lam, fis, s3 = client("lambda"), client("fis"), client("s3")
+    cfg = lam.get_function_configuration(FunctionName=FN)
+    alias = lam.get_alias(FunctionName=FN, Name="production")
+    return {
+        "env": cfg.get("Environment", {}).get("Variables", {}),
+        "layers": [x["Arn"] for x in cfg.get("Layers", [])],
+        "timeout": cfg["Timeout"],
+        "alias": (alias["FunctionVersion"], alias.get("RoutingConfig", {})),
+        "templates": fis.list_experiment_templates()["experimentTemplates"],
+        "objects": s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX).get("KeyCount", 0),
+    }
+
+
+def test_sigkill_mid_experiment_then_cleanup_leaves_nothing(
+    sandbox: Sandbox, target_path: Path, sandbox_client: Callable[[str], Any], tmp_path: Path
+) -> None:
+    from lambda_gameday.chaos.ledger import Ledger
+
+    baseline = _state(sandbox_client)
+    ledger = tmp_path / "ledger.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lambda_gameday.cli", "chaos",
+         str(ROOT / "experiments" / "faulty-canary.json"), "--target", str(target_path),
+         "--ledger", str(ledger), "--backend", "fis"],
+        env=_env(sandbox, ledger), cwd=tmp_path, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    fis = sandbox_client("fis")
+
+    def running() -> bool:
+        assert proc.poll() is None, proc.communicate()[0]
+        exps = fis.list_experiments()["experiments"]
+        return any(e["state"]["status"] == "running" for e in exps) and any(
+            e.injected_at for e in Ledger(ledger).entries()
+        )
+
+    deadline = time.monotonic() + 60
+    while not running():
+        assert time.monotonic() < deadline, "the experiment never ran"
+        time.sleep(0.05)
+    proc.kill()
+    proc.communicate(timeout=10)
+    running_ids = [
+        e["id"] for e in fis.list_experiments()["experiments"] if e["state"]["status"] == "running"
+    ]
+    assert running_ids and _state(sandbox_client) != baseline  # the kill left it running
+    done = subprocess.run(
+        [sys.executable, "-m", "lambda_gameday.cli", "cleanup", "--ledger", str(ledger)],
+        env=_env(sandbox, ledger), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for exp_id in running_ids:
+        assert fis.get_experiment(id=exp_id)["experiment"]["state"]["status"] == "stopped"
+    assert _state(sandbox_client) == baseline
+    assert Ledger(ledger).open_entries() == []
+
+
+def test_stock_chaos_run_with_the_fis_backend(
+    sandbox: Sandbox, target_path: Path, sandbox_client: Callable[[str], Any], tmp_path: Path
+) -> None:
+    exp = json.loads((ROOT / "experiments" / "faulty-canary.json").read_text())
+    exp["configuration"]["gameday_backend"] = "fis"  # the experiment's own setting
+    exp["configuration"]["gameday_target"] = str(target_path)
+    path = tmp_path / "faulty-canary-fis.json"
+    path.write_text(json.dumps(exp))
+    ledger = tmp_path / "ledger.jsonl"
+    chaos = str(Path(sys.executable).parent / "chaos")
+    done = subprocess.run(
+        [chaos, "--log-file", str(tmp_path / "chaos.log"), "run", str(path),
+         "--journal-path", str(tmp_path / "journal.json"), "--rollback-strategy", "always"],
+        env=_env(sandbox, ledger), cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    journal = json.loads((tmp_path / "journal.json").read_text())
+    assert journal["status"] == "completed", done.stdout + done.stderr
+    assert not journal["deviated"]
+    out = next(
+        r["output"] for r in journal["run"] if r["activity"]["name"] == "deploy-faulty-canary"
+    )
+    assert out["backend"] == "fis"
+    assert sandbox_client("fis").list_experiment_templates()["experimentTemplates"] == []
