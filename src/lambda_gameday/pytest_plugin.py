@@ -3,12 +3,16 @@
 Registered as the `lambda_gameday` pytest11 entry point, so installing the package is
 enough. Options:
 
-    --gameday-target FILE   a target TOML file (default: an embedded sandbox per module)
-    --allow-production      let `gameday`-marked tests run against a production target
+    --gameday-target FILE         a target TOML file (default: an embedded sandbox per module)
+    --allow-production            let `gameday`-marked tests run against a production target
+    --gameday-skip-destructive    skip `gameday`-marked tests on purpose (said in the summary)
 
 Markers: `gate` (read-only checks, safe anywhere) and `gameday` (destructive: fault
-injection, cold-start forcing); `gameday` tests are refused (skipped, with the reason)
-against a production target unless --allow-production is given.
+injection, cold-start forcing, load). Against a production target without
+--allow-production (or GAMEDAY_ALLOW_PRODUCTION=1) a `gameday` test is refused and
+FAILS, saying it was not verified: a gate that never ran must not read as a pass or a
+quiet skip. `--gameday-skip-destructive` opts out explicitly; the summary names the
+gates it skipped.
 
 Fixtures: `gameday_target`, `gameday_sandbox` (None against a target file), and the
 module-scoped factories `synthetic_run`, `coldstart_run`, `load_run`, `chaos_run`, each
@@ -72,6 +76,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Allow tests marked `gameday` (fault injection) against a production target.",
     )
 
+    group.addoption(
+        "--gameday-skip-destructive",
+        action="store_true",
+        default=False,
+        help="Skip tests marked `gameday` (destructive) on purpose; listed in the summary.",
+    )
+
+
+class RefusedGate(Exception):
+    """A destructive gate refused against production: it fails as not verified."""
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "gate: read-only SLO checks, safe against any environment")
@@ -108,21 +123,52 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"gameday: target = {path}"
 
 
+def _production_allowed(config: pytest.Config) -> bool:
+    from .chaos.guard import production_granted
+
+    return bool(config.getoption("--allow-production")) or production_granted()
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("gameday") is None:
         return
+    if item.config.getoption("--gameday-skip-destructive"):
+        skipped: list[str] = item.config.stash.setdefault(_SKIPPED, [])
+        skipped.append(item.nodeid)
+        pytest.skip("destructive gate skipped on purpose (--gameday-skip-destructive)")
     try:
         target = _file_target(item.config)
     except Exception as exc:  # a bad target file: say so once per test, no traceback
         pytest.fail(f"gameday: {exc}", pytrace=False)
-    if (
-        target is not None
-        and target.is_production
-        and not item.config.getoption("--allow-production")
-    ):
-        pytest.skip(
-            f"refused: {target.name} is a production target and this test injects faults; "
-            "pass --allow-production to run it"
+    if target is not None and target.is_production and not _production_allowed(item.config):
+        raise RefusedGate(
+            f"NOT VERIFIED: refused: {target.name} is a production target and this test is "
+            "destructive; pass --allow-production to run it, or --gameday-skip-destructive "
+            "to skip destructive gates on purpose"
+        )
+
+
+_SKIPPED = pytest.StashKey[list[str]]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A refused gate is reported as a failed test (not a setup error nobody reads as a
+    verdict, and never a skip): nothing of it ran, so nothing of it passed."""
+    outcome = yield
+    refused = call.excinfo is not None and call.excinfo.errisinstance(RefusedGate)
+    if call.when == "setup" and refused:
+        report = outcome.get_result()  # type: ignore[attr-defined]
+        report.when = "call"
+        report.longrepr = str(call.excinfo.value) if call.excinfo else ""
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    skipped = config.stash.get(_SKIPPED, [])
+    if skipped:
+        terminalreporter.write_line(
+            f"gameday: {len(skipped)} destructive gate(s) NOT run (--gameday-skip-destructive):"
+            f" {', '.join(skipped)}"
         )
 
 
@@ -182,8 +228,11 @@ def _factory(
         spec = parse_plan(
             {"name": "pytest", "phases": [{"phase": kind, "name": name, **options}]}, "<pytest>"
         ).phases[0]
-        if kind in ("chaos", "coldstart") and target.is_production and not allow_production:
-            raise SafetyError(f"refused: {kind} against production {target.name}")
+        if kind in ("chaos", "coldstart", "load") and target.is_production and not allow_production:
+            raise SafetyError(
+                f"NOT VERIFIED: refused: {kind} against production {target.name};"
+                " pass --allow-production"
+            )
         ctx = PhaseContext(target, artifacts, allow_production=allow_production)
         artifacts.mkdir(parents=True, exist_ok=True)
         return run_phase(spec, ctx)
@@ -198,9 +247,7 @@ def _make(kind: Literal["synthetics", "coldstart", "load", "chaos"]) -> Callable
         tmp_path_factory: pytest.TempPathFactory,
     ) -> PhaseFactory:
         artifacts = tmp_path_factory.mktemp(f"gameday-{kind}")
-        return _factory(
-            kind, gameday_target, artifacts, bool(request.config.getoption("--allow-production"))
-        )
+        return _factory(kind, gameday_target, artifacts, _production_allowed(request.config))
 
     fixture.__doc__ = (
         f"`{kind}_run(**options)` runs one {kind} phase (options as in a plan file) against "

@@ -19,7 +19,7 @@ import pytest
 
 from lambda_gameday.chaos.awslambda import actions as lam_actions
 from lambda_gameday.chaos.awslambda import probes as lam_probes
-from lambda_gameday.chaos.context import ledger_for
+from lambda_gameday.chaos.context import ledger_for, target_from
 from lambda_gameday.chaos.ledger import Ledger
 from lambda_gameday.chaos.preflight import check_experiment
 from lambda_gameday.chaos.undo import cleanup
@@ -139,10 +139,10 @@ def test_cleanup_replays_what_a_killed_run_left(api: Api, tmp_path: Path) -> Non
     lam_actions.deploy_canary(FN, fault="latency", weight=1.0, timeout_s=1, configuration=c)
     assert api.snapshot() != before
     # WHEN another process replays the ledger
-    report = cleanup(Ledger(tmp_path / "l.jsonl"))
-    assert report.ok and len(report.undone) == 2
+    report = cleanup(Ledger(tmp_path / "l.jsonl"), target_from(c))
+    assert report.ok and len(report.undone) == 2 and report.conflicts == ()
     assert api.snapshot() == before
-    assert cleanup(Ledger(tmp_path / "l.jsonl")).undone == ()  # idempotent
+    assert cleanup(Ledger(tmp_path / "l.jsonl"), target_from(c)).undone == ()  # idempotent
 
 
 def test_manual_rollback_drill_names_the_previous_version(api: Api, tmp_path: Path) -> None:
@@ -195,7 +195,9 @@ def test_missing_resources_fail_before_injection(
     assert api.snapshot() == before and ledger_for(c).entries() == []
 
 
-def test_production_target_refuses_destructive_experiments(api: Api, tmp_path: Path) -> None:
+def test_production_target_refuses_destructive_experiments(
+    api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "prod.toml"
     target.write_text(
         f'name = "prod"\nkind = "sandbox"\nenvironment = "production"\nregion = "{REGION}"\n'
@@ -203,9 +205,15 @@ def test_production_target_refuses_destructive_experiments(api: Api, tmp_path: P
         f'[[functions]]\nname = "{FN}"\npath = "/health/live"\n'
     )
     exp = experiment(act("throttle", function_name=FN))
-    with pytest.raises(SafetyError, match="without --allow-production"):
+    monkeypatch.delenv("GAMEDAY_ALLOW_PRODUCTION", raising=False)
+    with pytest.raises(SafetyError, match="pass --allow-production"):
         check_experiment(exp, {"gameday_target": str(target)})
-    check_experiment(exp, {"gameday_target": str(target), "gameday_allow_production": True})
+    # the experiment's own configuration cannot grant production
+    with pytest.raises(SafetyError, match="pass --allow-production"):
+        check_experiment(exp, {"gameday_target": str(target), "gameday_allow_production": True})
+    check_experiment(exp, {"gameday_target": str(target)}, allow_production=True)
+    monkeypatch.setenv("GAMEDAY_ALLOW_PRODUCTION", "1")
+    check_experiment(exp, {"gameday_target": str(target)})
 
 
 def gameday(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -250,7 +258,7 @@ def test_cli_dry_run_prints_the_plan_and_touches_nothing(api: Api, tmp_path: Pat
     ("args", "code", "text"),
     [
         (["chaos", "no-such-experiment"], 2, "no experiment 'no-such-experiment'"),
-        (["chaos", str(EXPERIMENTS / "throttling.json")], 5, "without --allow-production"),
+        (["chaos", str(EXPERIMENTS / "throttling.json")], 5, "pass --allow-production"),
         (["chaos", str(EXPERIMENTS / "throttling.json"), "--dry-run"], 5, "production"),
         (["cleanup", "--ledger", "/proc/nope/l.jsonl"], 0, "nothing to clean up"),
     ],

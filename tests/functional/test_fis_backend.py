@@ -221,7 +221,10 @@ def _state(client: Callable[[str], Any]) -> dict[str, Any]:
         "env": cfg.get("Environment", {}).get("Variables", {}),
         "layers": [x["Arn"] for x in cfg.get("Layers", [])],
         "timeout": cfg["Timeout"],
-        "alias": (alias["FunctionVersion"], alias.get("RoutingConfig", {})),
+        "alias": (
+            alias["FunctionVersion"],
+            alias.get("RoutingConfig", {}).get("AdditionalVersionWeights", {}),
+        ),
         "templates": fis.list_experiment_templates()["experimentTemplates"],
         "objects": s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX).get("KeyCount", 0),
     }

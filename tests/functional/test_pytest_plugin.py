@@ -82,15 +82,35 @@ def test_read_only(gameday_target):
 
 
 def test_gameday_tests_are_refused_against_production_without_the_flag(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("GAMEDAY_ALLOW_PRODUCTION", raising=False)
     target = pytester.makefile(".toml", prod=PRODUCTION_TARGET)
     pytester.makepyfile(test_marked=MARKED)
     result = pytester.runpytest_subprocess(
-        "-p", "no:locust", "-p", "no:cacheprovider", "-rs", "--gameday-target", str(target)
+        "-p", "no:locust", "-p", "no:cacheprovider", "-rA", "--gameday-target", str(target)
+    )
+    # a refused gate FAILS (it was not verified): never a skip, never a pass
+    result.assert_outcomes(passed=1, failed=1)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        ["*NOT VERIFIED: refused: prod is a production target*--allow-production*"]
+    )
+    result.stdout.no_fnmatch_line("*must not run against production*")
+    # opting out is explicit, and the summary says which gates did not run
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "no:locust",
+        "-p",
+        "no:cacheprovider",
+        "--gameday-target",
+        str(target),
+        "--gameday-skip-destructive",
     )
     result.assert_outcomes(passed=1, skipped=1)
-    result.stdout.fnmatch_lines(["*refused: prod is a production target*--allow-production*"])
+    result.stdout.fnmatch_lines(
+        ["gameday: 1 destructive gate(s) NOT run (--gameday-skip-destructive):*test_inj*"]
+    )
     # with the flag the destructive test runs (and here fails on purpose)
     result = pytester.runpytest_subprocess(
         "-p",

@@ -66,7 +66,16 @@ def twin(request: pytest.FixtureRequest) -> Iterator[tuple[Case, Sandbox]]:
     mp = pytest.MonkeyPatch()
     mp.setenv("NOTES_ALARM_PERIOD", "1")  # the Serverless fixture's alarm period
     try:
-        config = SandboxConfig(stack_file=str(case.file), stack_parameters=case.params, seed=5)
+        # A deployment "minute" of 3 s (fast default 1 s) keeps detection (1 s alarm periods)
+        # well inside the first steps even on a starved runner, as it is on AWS (alarms in
+        # 1-3 min, a linear deployment in 10); at 1 s, a loaded 2-core runner let a
+        # Linear10PercentEvery1Minute canary finish before its alarm's first evaluation.
+        config = SandboxConfig(
+            stack_file=str(case.file),
+            stack_parameters=case.params,
+            seed=5,
+            extra={"deploy_minute_s": 3},
+        )
         with Sandbox(config) as sb:
             yield case, sb
     finally:

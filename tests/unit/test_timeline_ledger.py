@@ -52,16 +52,26 @@ def test_entries_open_until_undone_newest_first(tmp_path: Path) -> None:
     assert only.undo[0]["op"] == "restore_concurrency"
 
 
-def test_a_cut_last_line_is_ignored_but_corruption_is_not(tmp_path: Path) -> None:
+def test_a_cut_or_corrupt_line_is_reported_by_number_and_skipped(tmp_path: Path) -> None:
     path = tmp_path / "l.jsonl"
     ledger = Ledger(path)
-    ledger.record("ssm", "/p", "param", REF, [])
+    first = ledger.record("ssm", "/p", "param", REF, [])
     with path.open("a") as f:
         f.write('{"op": "fault", "id": "x", "at"')  # SIGKILL mid-write
-    assert len(ledger.entries()) == 1
-    path.write_text("garbage\n" + path.read_text())
-    with pytest.raises(ConfigError, match="not a ledger record"):
-        ledger.entries()
+    assert [e.id for e in ledger.entries()] == [first.id]
+    assert ledger.problems == [f"{path}:2: skipped a line cut short"]
+    # corruption before good lines, a record missing its time, then a later entry
+    path.write_text(
+        "garbage\n"
+        + path.read_text().split("\n")[0]
+        + '\n{"op": "fault", "id": "y", "kind": "ssm"}\n'
+    )
+    second = ledger.record("ssm", "/q", "param q", REF, [])
+    assert [e.id for e in ledger.open_entries()] == [second.id, first.id]
+    assert ledger.problems == [
+        f"{path}:1: skipped not a ledger record",
+        f"{path}:3: skipped a fault record (no time ('at'))",
+    ]
 
 
 def test_filters_by_run_kind_and_resource(tmp_path: Path) -> None:
@@ -80,7 +90,7 @@ def test_unwritable_ledger_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_journal_redaction_masks_declared_secrets_keys_and_url_passwords() -> None:
-    from lambda_gameday.chaos.redact import REDACTED, redact_journal
+    from lambda_gameday.redact import REDACTED, redact_journal
 
     journal = {
         "experiment": {

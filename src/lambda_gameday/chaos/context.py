@@ -14,27 +14,38 @@ Configuration keys (all optional):
                        the [fis] settings of a target built without a file
                        (env GAMEDAY_FIS_ROLE_ARN, GAMEDAY_FIS_CONFIGURATION_LOCATION)
 
-Without a target file, an endpoint URL makes a target of kind sandbox (the seed's
-functions, alarms and groups); no endpoint makes an AWS target using the default
-credential chain for that region. Clients are cached per target, never process-wide.
+The stock `chaos run` finds its target the same way: GAMEDAY_TARGET names the target
+file. Without a target file, a loopback endpoint URL makes a target of kind sandbox (the
+seed's functions, alarms and groups, class dev). Anything else — a non-loopback endpoint,
+or none (the default credential chain for that region) — has no declared class unless
+GAMEDAY_ENVIRONMENT (dev, staging, production) gives one, and counts as production: the
+safety guard then refuses faults on it unless GAMEDAY_ALLOW_PRODUCTION=1. Only the
+environment declares or grants; an experiment's configuration cannot.
+
+Clients are cached per target, never process-wide; so is the target's account id (STS
+GetCallerIdentity), which every ledger entry records as part of the target's identity.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import threading
 from collections.abc import Mapping
 from dataclasses import replace
+from urllib.parse import urlsplit
 
-from ..aws import Clients
-from ..config import FisSettings, Target, load_target, sandbox_target
-from ..exceptions import ConfigError
+from ..aws import Clients, aws_errors
+from ..config import ENV_CLASSES, EnvClass, FisSettings, Target, load_target, sandbox_target
+from ..exceptions import ConfigError, TargetError
 from .ledger import DEFAULT_LEDGER, Ledger, TargetRef
 
 __all__ = [
     "Configuration",
     "api_url",
     "clients_for",
+    "identity_of",
+    "is_loopback",
     "ledger_for",
     "run_id_from",
     "target_from",
@@ -46,6 +57,36 @@ Configuration = Mapping[str, object] | None
 _lock = threading.Lock()
 _clients: dict[Target, Clients] = {}
 _ledgers: dict[str, Ledger] = {}
+_accounts: dict[Target, str] = {}
+
+
+def is_loopback(url: str | None) -> bool:
+    """Whether `url` names this machine (127.0.0.0/8, ::1 or localhost)."""
+    if not url:
+        return False
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _declared_class() -> EnvClass:
+    """The class the environment declares for a target built without a file; none
+    declared counts as production (fail closed)."""
+    value = os.environ.get("GAMEDAY_ENVIRONMENT", "").strip().lower()
+    if not value:
+        return "production"
+    if value not in ENV_CLASSES:
+        raise ConfigError(
+            f"GAMEDAY_ENVIRONMENT={value!r} is invalid; expected one of {', '.join(ENV_CLASSES)}"
+        )
+    return value  # checked against ENV_CLASSES above
 
 
 def _get(configuration: Configuration, key: str, env: str | None = None) -> str | None:
@@ -77,8 +118,17 @@ def target_from(configuration: Configuration) -> Target:
     api = _get(configuration, "gameday_api_url", "GAMEDAY_API_URL") or ""
     stage = _get(configuration, "gameday_stage", "GAMEDAY_STAGE") or "dev"
     target = sandbox_target(api, endpoint or "", stage=stage, region=region)
-    if endpoint is None:
-        target = replace(target, kind="aws", endpoint_url=None, name=f"aws-{stage}")
+    # GAMEDAY_STAGE=production is production whatever else is said.
+    if is_loopback(endpoint):
+        target = replace(target, environment="production" if stage == "production" else "dev")
+    else:
+        target = replace(
+            target,
+            kind="aws",
+            endpoint_url=endpoint,
+            name=f"aws-{stage}",
+            environment="production" if stage == "production" else _declared_class(),
+        )
     role = _get(configuration, "gameday_fis_role_arn", "GAMEDAY_FIS_ROLE_ARN")
     location = _get(
         configuration, "gameday_fis_configuration_location", "GAMEDAY_FIS_CONFIGURATION_LOCATION"
@@ -119,6 +169,7 @@ def ledger_for(configuration: Configuration) -> Ledger:
 
 
 def target_ref(target: Target) -> TargetRef:
+    """The target as the ledger records it, without its account id (see identity_of)."""
     return TargetRef(
         name=target.name,
         kind=target.kind,
@@ -127,6 +178,29 @@ def target_ref(target: Target) -> TargetRef:
         profile=target.profile,
         source=target.source,
     )
+
+
+def account_of(target: Target) -> str:
+    """The account the target's credentials act in (STS GetCallerIdentity), cached."""
+    with _lock:
+        found = _accounts.get(target)
+    if found is not None:
+        return found
+    with aws_errors(f"identifying the account of {target.name} (STS GetCallerIdentity)"):
+        account = str(clients_for(target).client("sts").get_caller_identity()["Account"])
+    if not account:
+        raise TargetError(f"{target.name}: STS GetCallerIdentity returned no account id")
+    with _lock:
+        _accounts[target] = account
+    return account
+
+
+def identity_of(target: Target) -> TargetRef:
+    """The target's identity as the ledger records it: account id, Region, endpoint URL
+    and name (plus what rebuilds its clients)."""
+    ref = target_ref(target)
+    ref["account_id"] = account_of(target)
+    return ref
 
 
 def target_from_ref(ref: TargetRef) -> Target:

@@ -10,8 +10,9 @@ from typing import TypedDict, TypeVar
 
 from ..aws import Clients
 from ..config import Target
-from .context import Configuration, clients_for, ledger_for, target_from, target_ref
-from .ledger import FaultKind, Ledger, LedgerEntry, UndoStep
+from .context import Configuration, clients_for, identity_of, ledger_for, target_from
+from .guard import refuse_unless_allowed
+from .ledger import FaultKind, Ledger, LedgerEntry, TargetRef, UndoStep
 from .run import RunContext, run_of
 from .undo import undo_entry
 
@@ -62,6 +63,14 @@ class Scope:
         self.target: Target = target_from(configuration)
         self.clients: Clients = clients_for(self.target)
         self.ledger: Ledger = ledger_for(configuration)
+        self._ref: TargetRef | None = None
+
+    @property
+    def ref(self) -> TargetRef:
+        """The target's identity (account id from STS), as ledger entries record it."""
+        if self._ref is None:
+            self._ref = identity_of(self.target)
+        return self._ref
 
 
 def scope(configuration: Configuration) -> Scope:
@@ -78,9 +87,11 @@ def inject(
     **extra: str,
 ) -> tuple[LedgerEntry, T, float]:
     """Ledger first, then the change; returns the entry, the action's result and the
-    instant the change completed on the target."""
+    instant the change completed on the target. Refused (SafetyError) on a production
+    target, or one with no declared class, unless the run was granted production."""
     sc.run.check_abort()
-    entry = sc.ledger.record(kind, resource, description, target_ref(sc.target), undo, **extra)
+    refuse_unless_allowed(sc.target, sc.run, description)
+    entry = sc.ledger.record(kind, resource, description, sc.ref, undo, **extra)
     result = action()
     at = sc.ledger.mark_injected(entry.id)
     return entry, result, at
@@ -89,9 +100,10 @@ def inject(
 def undo_faults(
     sc: Scope, *, kind: FaultKind | None = None, resource: str | None = None
 ) -> list[str]:
-    """Undo this run's open ledger entries matching kind/resource, newest first."""
+    """Undo this run's open ledger entries matching kind/resource, newest first. A key
+    changed by someone else since the fault is left alone and named in the result."""
     done = []
     for entry in sc.ledger.open_entries(run_id=sc.ledger.run_id, kind=kind, resource=resource):
-        undo_entry(sc.ledger, entry, sc.clients)
-        done.append(entry.description)
+        conflicts = undo_entry(sc.ledger, entry, sc.clients)
+        done.append(entry.description + "".join(f" (conflict: {c})" for c in conflicts))
     return done

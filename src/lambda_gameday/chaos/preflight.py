@@ -12,8 +12,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..aws import aws_errors
-from ..exceptions import ResourceNotFound, SafetyError
+from ..exceptions import ResourceNotFound
 from .faults import Scope, scope
+from .guard import refuse_unless_allowed
 from .milestones import extension_of
 
 __all__ = ["check_experiment", "named_resources"]
@@ -102,16 +103,17 @@ def check_experiment(
     experiment: Mapping[str, Any],
     configuration: Mapping[str, object] | None = None,
     secrets: Mapping[str, Any] | None = None,
+    *,
+    allow_production: bool = False,
 ) -> None:
-    """Raise SafetyError (production without the flag) or ResourceNotFound (missing
-    function, alias, alarm, group, topic or dependency), before any injection."""
+    """Raise SafetyError (production without a grant) or ResourceNotFound (missing
+    function, alias, alarm, group, topic or dependency), before any injection. Production
+    is granted by `allow_production` (the command line), the run's context, or
+    GAMEDAY_ALLOW_PRODUCTION=1 — never by the experiment's configuration."""
     sc = scope(dict(configuration or {}))
-    ext = extension_of(experiment)
-    allowed = (configuration or {}).get("gameday_allow_production") in (True, "true", "1")
-    if sc.target.is_production and ext["destructive"] and not allowed:
-        raise SafetyError(
-            f"target {sc.target.name} is production: refusing destructive experiment "
-            f"{experiment.get('title', '')!r} without --allow-production"
+    if extension_of(experiment)["destructive"] and not allow_production:
+        refuse_unless_allowed(
+            sc.target, sc.run, f"destructive experiment {experiment.get('title', '')!r}"
         )
     seen: set[str] = set()
     for name, args in named_resources(experiment, configuration, secrets):

@@ -25,6 +25,7 @@ context: nothing is shared with a previous run and nothing interrupts.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import threading
 import uuid
@@ -67,6 +68,8 @@ class SafetyState:
     in_rollbacks: bool = False
     stop: threading.Event = field(default_factory=threading.Event)
     watcher: threading.Thread | None = None
+    # the target's run lock, held from before the first fault until cleanup (lock.py)
+    lock: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
 
 class RunContext:
@@ -81,6 +84,8 @@ class RunContext:
         self._bound = False  # placed in a run's configuration by a control
         self._by_controls = False  # made by a control (stock `chaos run`), not open_run
         self._holders: set[str] = set()
+        # production granted on the command line (run_experiment); never by a file
+        self.allow_production = False
         self.safety = SafetyState()
         self.traffic: TrafficRecorder | None = None
         self.traffic_log: Path | None = None

@@ -16,6 +16,7 @@ What it adds to chaoslib's own run:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -31,11 +32,11 @@ from typing import Any
 from ..config import Target
 from ..content import content_path
 from ..exceptions import ConfigError, GamedayError, VerdictFailed
+from ..redact import RedactingFilter, redact_data, redact_journal
 from .context import clients_for, ledger_for
 from .ledger import DEFAULT_LEDGER
 from .milestones import extension_of, timeline_for_journal
 from .preflight import check_experiment, named_resources
-from .redact import redact, redact_journal
 from .run import open_run
 from .timeline import ProbeRecord, Timeline
 from .undo import cleanup
@@ -172,7 +173,7 @@ def plan(experiment: Mapping[str, Any], configuration: Mapping[str, object]) -> 
         for act in acts:
             provider = act.get("provider", {})
             args = substitute(dict(provider.get("arguments", {}) or {}), dict(configuration), {})
-            args = redact(args, set())
+            args = redact_data(args)
             where = provider.get("func") or provider.get("url") or provider.get("path") or "?"
             lines.append(
                 f"  {act.get('type', '?')} {act.get('name', '?')}: {where}"
@@ -199,6 +200,24 @@ def _signals_as_interrupt() -> Iterator[list[int]]:
 
 
 @contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """SIGINT/SIGTERM wait until the block is done, then interrupt (KeyboardInterrupt)."""
+    seen: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        seen.append(signum)
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    if seen:
+        raise KeyboardInterrupt
+
+
+@contextmanager
 def _ignoring_signals() -> Iterator[None]:
     old = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -217,9 +236,13 @@ class _DropExpected(logging.Filter):
 
 
 def _quiet_expected_warnings() -> None:
+    """Drop chaoslib's expected warning; redact every chaostoolkit log line (they quote
+    activity arguments and outputs)."""
     log = logging.getLogger("chaostoolkit")
     if not any(isinstance(f, _DropExpected) for f in log.filters):
         log.addFilter(_DropExpected())
+    if not any(isinstance(f, RedactingFilter) for f in log.filters):
+        log.addFilter(RedactingFilter())
 
 
 def run_experiment(
@@ -237,10 +260,13 @@ def run_experiment(
     experiment = load_experiment(path)
     run_id = uuid.uuid4().hex[:12]
     conf = dict(experiment.get("configuration", {}) or {})
+    if "gameday_allow_production" in conf:
+        raise ConfigError(
+            f"{path}: configuration gameday_allow_production: an experiment cannot grant "
+            "production; pass --allow-production or set GAMEDAY_ALLOW_PRODUCTION=1"
+        )
     conf.update(target_configuration(target))
     conf.update(gameday_ledger=str(ledger_path), gameday_run_id=run_id)
-    if allow_production:
-        conf["gameday_allow_production"] = True
     conf.update(extra_configuration or {})
     from chaoslib.configuration import load_configuration
 
@@ -251,11 +277,12 @@ def run_experiment(
     experiment["configuration"] = conf
     title = str(experiment.get("title", path.stem))
     if dry_run:
-        check_experiment_safety_only(experiment, conf)
+        check_experiment_safety_only(experiment, conf, allow_production)
         return ExperimentResult(
             title, "dry-run", False, None, {"plan": plan(experiment, conf)}, None, ()
         )
-    check_experiment(experiment, conf, {})  # before anything is injected
+    # before anything is injected
+    check_experiment(experiment, conf, {}, allow_production=allow_production)
     experiment = _with_controls(experiment)
 
     from chaoslib.run import Runner
@@ -267,17 +294,26 @@ def run_experiment(
     journal: dict[str, Any] = {}
     interrupted = False
     problems: list[str] = []
+    from ..lock import target_lock
     from .controls.traffic import stop_traffic
 
     # This run's context: the controls join it, the activities reach it through the
-    # configuration; the stop reason and probes are read from it afterwards.
+    # configuration; the stop reason and probes are read from it afterwards. The target's
+    # run lock is held from before the first fault until the last is removed.
+    lock = contextlib.ExitStack()
     with open_run(run_id) as run:
+        run.allow_production = allow_production
         try:
-            with _signals_as_interrupt() as seen, Runner(Strategy.DEFAULT) as runner:
-                try:
-                    journal = runner.run(copy.deepcopy(experiment), settings=settings)
-                except KeyboardInterrupt:
-                    interrupted = True
+            with _signals_as_interrupt() as seen:
+                with _signals_deferred():  # a lock taken is a lock entered, then released
+                    lock.enter_context(
+                        target_lock(target, f"chaos experiment {title!r}", clients_for(target))
+                    )
+                with Runner(Strategy.DEFAULT) as runner:
+                    try:
+                        journal = runner.run(copy.deepcopy(experiment), settings=settings)
+                    except KeyboardInterrupt:
+                        interrupted = True
                 by_signal = journal.get("status") == "interrupted" and run.aborted_by is None
                 interrupted = interrupted or bool(seen) or by_signal
         except KeyboardInterrupt:
@@ -285,9 +321,13 @@ def run_experiment(
         finally:
             with _ignoring_signals():
                 run.end()
-                report = cleanup(ledger, run_id=run_id, clients=clients_for(target))
-                problems = [f"{e.description}: {why}" for e, why in report.failed]
+                try:
+                    report = cleanup(ledger, target, run_id=run_id, clients=clients_for(target))
+                    problems = report.left_behind()
+                except GamedayError as exc:  # the target's identity could not be read
+                    problems = [f"cleanup could not run: {exc.one_line()}"]
                 stop_traffic(run)
+                lock.close()
     problems += list(journal.get("gameday", {}).get("cleanup_problems", []))
     probes = tuple(run.recorded())
     timeline = None
@@ -319,20 +359,16 @@ def run_experiment(
     return result
 
 
-def check_experiment_safety_only(experiment: Mapping[str, Any], conf: Mapping[str, object]) -> None:
+def check_experiment_safety_only(
+    experiment: Mapping[str, Any], conf: Mapping[str, object], allow_production: bool = False
+) -> None:
     """Dry run: the production refusal still applies; nothing on the target is read."""
     from .context import target_from
+    from .guard import refuse_unless_allowed
 
-    if (
-        target_from(conf).is_production
-        and extension_of(experiment)["destructive"]
-        and not conf.get("gameday_allow_production")
-    ):
-        from ..exceptions import SafetyError
-
-        raise SafetyError(
-            f"target is production: refusing destructive experiment {experiment.get('title')!r}"
-            " without --allow-production"
+    if extension_of(experiment)["destructive"] and not allow_production:
+        refuse_unless_allowed(
+            target_from(conf), None, f"destructive experiment {experiment.get('title')!r}"
         )
     named_resources(experiment, conf, {})
 

@@ -113,14 +113,16 @@ LOG_DIR = Path(".gameday") / "logs"
 
 def _write_traceback(exc: BaseException) -> Path | None:
     """The traceback in .gameday/logs/ (or the temp dir if the working dir is read-only)."""
+    from ..redact import redact
+
     text = "".join(traceback.format_exception(exc))
     name = f"harness-error-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
     for folder in (LOG_DIR, Path(tempfile.gettempdir()) / "gameday-logs"):
         try:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / name
-            path.write_text(
-                f"gameday {' '.join(sys.argv[1:])[:2000]}\n{text}",
+            path.write_text(  # logs redact like reports and journals do
+                redact(f"gameday {' '.join(sys.argv[1:])[:2000]}\n{text}"),
                 encoding="utf-8",
                 errors="backslashreplace",
             )

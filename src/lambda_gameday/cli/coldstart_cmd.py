@@ -7,7 +7,16 @@ from pathlib import Path
 import click
 
 from ..console import make_console
-from .options import Finite, NameType, open_target, out_option, target_option, writes_outputs
+from .options import (
+    Finite,
+    NameType,
+    allow_production_option,
+    ledger_option,
+    open_target,
+    out_option,
+    target_option,
+    writes_outputs,
+)
 
 __all__ = ["coldstart"]
 
@@ -37,33 +46,53 @@ __all__ = ["coldstart"]
     help="Seconds to wait for REPORT lines.",
 )
 @out_option(".gameday/coldstart.jsonl", "Results, one JSON object per line.")
+@ledger_option
+@allow_production_option("touching $LATEST of a production target")
 def coldstart(
     target_file: str | None,
     functions: tuple[str, ...],
     warm: int,
     log_deadline: float,
     out: Path,
+    ledger_path: str,
+    allow_production: bool,
 ) -> None:
     """Force a new execution environment per function (env-var touch on $LATEST), then
     report the cold invocation (client time, Init Duration from REPORT) against the
     cold-start SLO, warm invocations separately, and whether provisioned concurrency
-    serves warm where the target declares it. The touched variable is always restored.
+    serves warm where the target declares it. The touch is written to the fault ledger
+    before it is made and restored afterwards (a killed probe: `gameday cleanup`).
 
     \b
     Exit codes: 0 all within budget; 1 a cold start over budget, not observed, or
-    provisioned concurrency not serving warm; 2 bad input; 3 target unusable.
+    provisioned concurrency not serving warm; 2 bad input; 3 target unusable; 5 refused:
+    production without --allow-production, or another run holds the target's lock.
     """
-    from ..exceptions import VerdictFailed
+    from ..chaos.guard import production_granted
+    from ..chaos.ledger import Ledger
+    from ..exceptions import SafetyError, VerdictFailed
+    from ..lock import target_lock
     from ..synthetics.coldstart import run_cold_starts
     from ..synthetics.publish import coldstart_table
     from ..synthetics.results import ResultsWriter
 
     console = make_console()
-    with open_target(target_file) as target, ResultsWriter(out) as writer:
+    with open_target(target_file) as target:
+        if target.is_production and not (allow_production or production_granted()):
+            raise SafetyError(
+                f"target {target.name} is production: the cold-start probe changes $LATEST's "
+                "configuration; pass --allow-production to run it"
+            )
         chosen = [target.function(f) for f in functions] if functions else None
-        results = run_cold_starts(
-            target, chosen, warm_requests=warm, on_result=writer.write, log_deadline_s=log_deadline
-        )
+        with target_lock(target, "gameday coldstart"), ResultsWriter(out) as writer:
+            results = run_cold_starts(
+                target,
+                chosen,
+                warm_requests=warm,
+                on_result=writer.write,
+                log_deadline_s=log_deadline,
+                ledger=Ledger(ledger_path),
+            )
     console.print(coldstart_table(results))
     console.print(f"results: {out}", highlight=False)
     failed = [r for r in results if r.outcome == "failed"]

@@ -15,6 +15,7 @@ from .options import (
     Finite,
     NameType,
     UrlType,
+    allow_production_option,
     open_target,
     out_option,
     target_option,
@@ -145,6 +146,7 @@ def _checked(what: str) -> Callable[[click.Context, click.Parameter, str | None]
     ".gameday/load.json",
     "Results file (merged raw histograms, JSON); Locust's log goes to OUT.log.",
 )
+@allow_production_option("load against a production target")
 def load(
     target_file: str | None,
     users: int,
@@ -163,6 +165,7 @@ def load(
     host: str | None,
     seed: int,
     out: Path,
+    allow_production: bool,
 ) -> None:
     """Run Locust against the target and gate on thresholds from raw HdrHistograms.
 
@@ -177,7 +180,11 @@ def load(
          whose tags match nothing or that has no samples, a host not the target's
       3  the target is unreachable (checked before Locust starts)
       4  run error: Locust crashed, timed out or wrote no complete results
+      5  refused: a production target without --allow-production (or
+         GAMEDAY_ALLOW_PRODUCTION=1)
     """
+    from ..chaos.guard import production_granted
+    from ..exceptions import SafetyError
     from ..load.runner import LoadOptions, check_report, default_warmup_s, run_load
     from ..load.table import render_report
 
@@ -208,6 +215,11 @@ def load(
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         with open_target(target_file) as target, err.status("load: starting Locust") as status:
+            if target.is_production and not (allow_production or production_granted()):
+                raise SafetyError(
+                    f"target {target.name} is production: load reaches its users' capacity;"
+                    " pass --allow-production to run it"
+                )
 
             def progress(elapsed: float, requests: int) -> None:
                 status.update(

@@ -121,7 +121,12 @@ def run(
 
     problems: list[str] = []
     deployments: list[DeploymentRecord] = []
-    with open_target(target_file) as target:
+    from ..lock import target_lock
+
+    with (
+        open_target(target_file) as target,
+        target_lock(target, f"gameday run {plan.name}", unreachable_ok=True),
+    ):
         console.print(
             f"[bold]game day[/] {escape(plan.name)} on {escape(target.name)} ({target.kind}, "
             f"{target.environment}) — {len(plan.phases)} phases"

@@ -45,7 +45,9 @@ PHASES: dict[PhaseKind, PhaseRunner] = {
     "chaos": run_chaos,
 }
 
-DESTRUCTIVE = ("chaos", "coldstart")  # inject faults, or change $LATEST's configuration
+# inject faults, change $LATEST's configuration, or put load on it: refused on production
+# without --allow-production
+DESTRUCTIVE = ("chaos", "coldstart", "load")
 
 
 def run_phase(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:

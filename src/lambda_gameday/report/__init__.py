@@ -9,11 +9,11 @@ from pathlib import Path
 
 from ..config import SLOs
 from ..gameday.model import RunResult
+from ..redact import redact
 from .html import render_html, write_html
 from .json import render_json, write_json
 from .junit import render_junit, write_junit
 from .markdown import render_markdown, write_markdown
-from .redact import redact
 
 __all__ = [
     "redact",

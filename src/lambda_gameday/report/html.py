@@ -16,7 +16,7 @@ from ..config import SLOs
 from ..gameday.measure import budgets_from
 from ..gameday.measure import slo_value_text as _val
 from ..gameday.model import EndpointStats, PhaseResult, RunResult, SLOResult, Timeline
-from .redact import redact
+from ..redact import redact
 from .svg import availability_chart, coldwarm_chart, histogram_chart, timeline_chart
 
 __all__ = ["render_html", "write_html"]

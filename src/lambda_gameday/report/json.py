@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..gameday.model import RunResult
-from .redact import redact
+from ..redact import redact
 
 __all__ = ["REPORT_SCHEMA", "render_json", "write_json"]
 

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..gameday.model import PhaseResult, RunResult
-from .redact import redact
+from ..redact import redact
 
 __all__ = ["render_junit", "write_junit"]
 

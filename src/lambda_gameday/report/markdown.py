@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..gameday.measure import slo_value_text as _val
 from ..gameday.model import EndpointStats, RunResult, SLOResult, Timeline
-from .redact import redact
+from ..redact import redact
 
 __all__ = ["render_markdown", "write_markdown"]
 

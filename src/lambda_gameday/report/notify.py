@@ -12,7 +12,7 @@ import httpx
 
 from ..exceptions import ConfigError, TargetError
 from ..gameday.model import RunResult
-from .redact import redact
+from ..redact import redact
 
 __all__ = ["notify_slack", "slack_message"]
 

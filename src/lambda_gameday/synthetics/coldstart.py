@@ -3,10 +3,13 @@
 For each function: touch an environment variable on `$LATEST`
 (`GAMEDAY_COLDSTART=<token>` via UpdateFunctionConfiguration), wait for
 LastUpdateStatus=Successful, then invoke `$LATEST` through the Lambda Invoke API once
-(cold) and `warm_requests` times more (warm). Each invocation is measured client-side
-(the Invoke API round trip: no DNS/TLS/API Gateway) and server-side from its REPORT line
-in CloudWatch Logs (`Duration`, and `Init Duration`, present only on a new execution
-environment). The variable is restored afterwards, however the probe ends.
+(cold) and `warm_requests` times more (warm). The touch is a change to the target, so it
+is written to the fault ledger first (kind `coldstart`, the variable's previous and new
+value only): a probe killed mid-way leaves an entry `gameday cleanup` removes. Each
+invocation is measured client-side (the Invoke API round trip: no DNS/TLS/API Gateway)
+and server-side from its REPORT line in CloudWatch Logs (`Duration`, and `Init
+Duration`, present only on a new execution environment). The variable is restored
+afterwards, however the probe ends — only if it still holds the touch.
 
 Why `$LATEST` and not the alias behind the HTTP path: configuration changes reach
 `$LATEST` only, and forcing a new environment behind the `production` alias would mean
@@ -47,6 +50,8 @@ from .results import Outcome
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_logs import CloudWatchLogsClient
+
+    from ..chaos.ledger import Ledger
 
 __all__ = [
     "COLDSTART_VARIABLE",
@@ -344,28 +349,43 @@ def probe_cold_start(
     update_deadline_s: float = 60.0,
     log_deadline_s: float = 30.0,
     poll_s: float = 0.1,
+    ledger: Ledger | None = None,
 ) -> ColdStartResult:
     """Force and measure one cold start of `function` ($LATEST); see the module docstring."""
     clients = clients or Clients(target)
     lam, logs = clients.lambda_(), clients.logs()
     name = function.name
     budget = target.slos.cold_start_ms
+    from ..chaos.context import identity_of
+    from ..chaos.ledger import DEFAULT_LEDGER, Ledger
+    from ..chaos.undo import config_change, undo_entry
+
+    ledger = ledger or Ledger(DEFAULT_LEDGER)
     with aws_errors(f"reading the configuration of {name}"):
         cfg = lam.get_function_configuration(FunctionName=name)
     original = dict(cfg.get("Environment", {}).get("Variables", {}))
     touched = {**original, COLDSTART_VARIABLE: uuid.uuid4().hex[:12]}
+    step = config_change(name, original, touched, [], [], 0, None)
+    entry = ledger.record(
+        "coldstart",
+        name,
+        f"cold-start touch {COLDSTART_VARIABLE} on {name}:$LATEST",
+        identity_of(target),
+        [step],
+    )
     restored = False
+    conflicts: list[str] = []
     try:
         _set_variable(lam, name, touched)
+        ledger.mark_injected(entry.id)
         wait_function_updated(clients, name, update_deadline_s, poll_s)
         pairs = [_invoke(lam, name, LATEST)]
         pairs += [_invoke(lam, name, LATEST) for _ in range(warm_requests)]
         samples = _attach_reports(logs, name, pairs, log_deadline_s, poll_s)
     finally:
-        try:
-            _set_variable(lam, name, original)
-            wait_function_updated(clients, name, update_deadline_s, poll_s)
-            restored = True
+        try:  # only the touched variable, and only if it still holds the touch
+            conflicts = undo_entry(ledger, entry, clients)
+            restored = not conflicts
         except TargetError:
             restored = False
     cold, warm = samples[0], tuple(samples[1:])
@@ -373,7 +393,9 @@ def probe_cold_start(
     if not restored:
         outcome = "failed"
         reason = "; ".join(
-            r for r in (reason, f"could not restore {COLDSTART_VARIABLE} on {name}") if r
+            r
+            for r in (reason, f"could not restore {COLDSTART_VARIABLE} on {name}", *conflicts)
+            if r
         )
     return ColdStartResult(name, LATEST, outcome, reason, budget, cold, warm, restored)
 
@@ -434,6 +456,7 @@ def run_cold_starts(
     update_deadline_s: float = 60.0,
     log_deadline_s: float = 30.0,
     poll_s: float = 0.1,
+    ledger: Ledger | None = None,
 ) -> list[ColdStartResult | ProvisionedResult]:
     """Probe every function (default: all of the target's), then its provisioned concurrency."""
     clients = clients or Clients(target)
@@ -448,6 +471,7 @@ def run_cold_starts(
                 update_deadline_s=update_deadline_s,
                 log_deadline_s=log_deadline_s,
                 poll_s=poll_s,
+                ledger=ledger,
             )
         ]
         if fn.provisioned_concurrency > 0:

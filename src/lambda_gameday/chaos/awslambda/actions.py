@@ -17,7 +17,7 @@ from ...config import Backend
 from ...exceptions import ConfigError, GamedayError
 from ..faults import FaultResult, Scope, fault_result, inject, scope, undo_faults
 from ..ledger import UndoStep
-from ..undo import wait_function_updated
+from ..undo import config_change, wait_function_updated
 
 __all__ = [
     "CanaryResult",
@@ -67,20 +67,40 @@ class RollbackResult(TypedDict):
     matches_previous: bool
 
 
-def _config_undo(sc: Scope, function: str) -> tuple[UndoStep, dict[str, str], list[str], int]:
+def _config_undo(sc: Scope, function: str) -> tuple[dict[str, str], list[str], int]:
+    """The configuration a fault is about to change: environment, layers, timeout."""
     with aws_errors(f"reading {function}'s configuration"):
         cfg = sc.clients.lambda_().get_function_configuration(FunctionName=function)
     env = dict(cfg.get("Environment", {}).get("Variables", {}))
     layers = [layer["Arn"] for layer in cfg.get("Layers", [])]
-    timeout = int(cfg.get("Timeout", 3))
-    step: UndoStep = {
-        "op": "restore_config",
-        "function": function,
-        "environment": env,
-        "layers": layers,
-        "timeout": timeout,
-    }
-    return step, env, layers, timeout
+    return env, layers, int(cfg.get("Timeout", 3))
+
+
+def _config_step(
+    function: str,
+    before: tuple[dict[str, str], list[str], int],
+    env: dict[str, str],
+    layers: list[str],
+    timeout: int | None,
+) -> UndoStep:
+    """The undo of a $LATEST change: only the keys it changes (see undo.config_change)."""
+    env0, layers0, timeout0 = before
+    return config_change(function, env0, env, layers0, layers, timeout0, timeout)
+
+
+def _latest_published(sc: Scope, function: str) -> str:
+    """The highest version number published so far ("0": none)."""
+    highest = 0
+    with aws_errors(f"listing versions of {function}"):
+        for page in (
+            sc.clients.lambda_()
+            .get_paginator("list_versions_by_function")
+            .paginate(FunctionName=function)
+        ):
+            highest = max(
+                [highest, *(int(v["Version"]) for v in page["Versions"] if v["Version"].isdigit())]
+            )
+    return str(highest)
 
 
 def _alias_state(sc: Scope, function: str, alias: str) -> tuple[str, dict[str, float]]:
@@ -140,8 +160,9 @@ def inject_latency(
     the way chaostoolkit-aws `add_latency` does. Reaches users only once published and
     routed (see `deploy_canary`). Undo: `remove_faults`."""
     sc = scope(configuration)
-    undo, env, _, _ = _config_undo(sc, function_name)
-    new_env = env | _extension_env("latency", str(int(latency_s)), probability)
+    before = _config_undo(sc, function_name)
+    new_env = before[0] | _extension_env("latency", str(int(latency_s)), probability)
+    undo = _config_step(function_name, before, new_env, [layer], None)
     entry, _, at = inject(
         sc,
         "env",
@@ -164,8 +185,9 @@ def inject_error(
     chaostoolkit-aws `add_error` does. Note: Lambda's Errors metric does not move; only
     API-level 5xx do. Undo: `remove_faults`."""
     sc = scope(configuration)
-    undo, env, _, _ = _config_undo(sc, function_name)
-    new_env = env | _extension_env("error_body", body, probability)
+    before = _config_undo(sc, function_name)
+    new_env = before[0] | _extension_env("error_body", body, probability)
+    undo = _config_step(function_name, before, new_env, [layer], None)
     entry, _, at = inject(
         sc,
         "env",
@@ -276,7 +298,10 @@ def deploy_canary(
     if fault != "none" and resolve_backend(configuration, sc.target, default, backend) == "fis":
         from ..fis.canary import CanaryHelpers, deploy_fis_canary
 
-        helpers = CanaryHelpers(_alias_state, _config_undo, _update_latest, _wait_alias_routes)
+        helpers = CanaryHelpers(
+            _alias_state, _config_undo, _config_step, _latest_published, _update_latest,
+            _wait_alias_routes,
+        )  # fmt: skip
         done = deploy_fis_canary(
             sc, function_name, alias, fault, weight, percentage, latency_ms, status_code,
             timeout_s, via, application, deployment_group, deployment_config, helpers,
@@ -297,7 +322,9 @@ def deploy_canary(
         )
     lam = sc.clients.lambda_()
     stable, weights = _alias_state(sc, function_name, alias)
-    config_undo, env, layers, _ = _config_undo(sc, function_name)
+    before = _config_undo(sc, function_name)
+    env, layers, timeout0 = before
+    published = _latest_published(sc, function_name)
     param = f"/gameday/{function_name}/canary-failure"
     new_env = dict(env)
     new_layers = list(layers)
@@ -308,7 +335,14 @@ def deploy_canary(
                 old = sc.clients.ssm().get_parameter(Name=param)["Parameter"].get("Value")
             except sc.clients.ssm().exceptions.ParameterNotFound:
                 old = None
-        undo.append({"op": "restore_parameter", "parameter": param, "value": old})
+        undo.append(
+            {
+                "op": "restore_parameter",
+                "parameter": param,
+                "value": old,
+                "after_value": _failure_param_value(fault, percentage, latency_ms, status_code),
+            }
+        )
         new_env |= {"FAILURE_INJECTION_PARAM": param}
     elif fault == "error_body":
         new_env |= _extension_env(
@@ -322,9 +356,11 @@ def deploy_canary(
             "alias": alias,
             "version": stable,
             "weights": weights,
+            # the canary is the first version published after these
+            "published_above": published,
         }
     )
-    undo.append(config_undo)
+    undo.append(_config_step(function_name, before, new_env, new_layers, timeout_s))
     resource = f"{function_name}:{alias}"
 
     state: dict[str, str | None] = {"version": None, "deployment": None}
@@ -346,7 +382,7 @@ def deploy_canary(
         state["version"] = version
         # $LATEST goes back at once: the fault lives on in the published version only,
         # so a later deploy from $LATEST does not ship it.
-        _update_latest(sc, function_name, env, layers, config_undo.get("timeout"))
+        _update_latest(sc, function_name, env, layers, timeout0 if timeout_s else None)
         if via == "alias":
             with aws_errors(f"shifting alias {resource}"):
                 if weight < 1.0:
@@ -428,7 +464,14 @@ def throttle(
         "concurrency",
         function_name,
         f"reserved concurrency {reserved} on {function_name}",
-        [{"op": "restore_concurrency", "function": function_name, "reserved": prev}],
+        [
+            {
+                "op": "restore_concurrency",
+                "function": function_name,
+                "reserved": prev,
+                "after_reserved": reserved,
+            }
+        ],
         lambda: lam.put_function_concurrency(
             FunctionName=function_name, ReservedConcurrentExecutions=reserved
         ),
@@ -494,7 +537,7 @@ def manual_rollback(
     if len(versions) < 2:
         raise GamedayError(f"{function_name}: no previous version to roll back to")
     previous = versions[-2]
-    current, _ = _alias_state(sc, function_name, alias)
+    current, current_weights = _alias_state(sc, function_name, alias)
     expected = None
     for entry in sc.ledger.open_entries(
         run_id=sc.ledger.run_id, resource=f"{function_name}:{alias}"
@@ -502,13 +545,38 @@ def manual_rollback(
         for step in entry.undo:
             if step["op"] == "restore_alias":
                 expected = step["version"]
-    with aws_errors(f"updating alias {function_name}:{alias}"):
-        lam.update_alias(
-            FunctionName=function_name,
-            Name=alias,
-            FunctionVersion=previous,
-            RoutingConfig={"AdditionalVersionWeights": {}},
-        )
+    # A change the harness makes, so ledgered first. Its undo returns the alias to where it
+    # was before the run (the canary's undo target, if any), never back to the canary.
+    origin = expected or current
+    origin_weights = {} if expected else current_weights
+
+    def roll_back() -> None:
+        with aws_errors(f"updating alias {function_name}:{alias}"):
+            lam.update_alias(
+                FunctionName=function_name,
+                Name=alias,
+                FunctionVersion=previous,
+                RoutingConfig={"AdditionalVersionWeights": {}},
+            )
+
+    inject(
+        sc,
+        "alias",
+        f"{function_name}:{alias}",
+        f"manual rollback of {function_name}:{alias} to version {previous}",
+        [
+            {
+                "op": "restore_alias",
+                "function": function_name,
+                "alias": alias,
+                "version": origin,
+                "weights": origin_weights,
+                "after_version": previous,
+                "after_weights": {},
+            }
+        ],
+        roll_back,
+    )
     finished = time.time()
     return RollbackResult(
         function=function_name,

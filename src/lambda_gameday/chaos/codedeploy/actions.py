@@ -7,6 +7,7 @@ from typing import TypedDict
 
 from ...aws import aws_errors
 from ..faults import Scope, scope
+from ..guard import refuse_unless_allowed
 
 __all__ = ["StopResult", "create_lambda_deployment", "stop_deployment"]
 
@@ -67,6 +68,7 @@ def stop_deployment(
 ) -> StopResult:
     """Stop a deployment, by default letting CodeDeploy roll it back."""
     sc = scope(configuration)
+    refuse_unless_allowed(sc.target, sc.run, f"stopping deployment {deployment_id}")
     with aws_errors(f"stopping deployment {deployment_id}"):
         got = sc.clients.codedeploy().stop_deployment(
             deploymentId=deployment_id, autoRollbackEnabled=auto_rollback

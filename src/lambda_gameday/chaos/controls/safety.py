@@ -3,16 +3,19 @@
 Declare it in every experiment's `controls` (provider module
 `lambda_gameday.chaos.controls.safety`). With the stock `chaos run` it:
 
-* before the experiment, refuses a production target unless configuration
-  `gameday_allow_production` is true, and checks every function, alias, alarm and group
-  the experiment names exists — failing before anything is injected;
+* before the experiment, refuses destructive work on a production target — or one with
+  no declared class (chaos/context.py: the stock run reads GAMEDAY_TARGET) — unless
+  GAMEDAY_ALLOW_PRODUCTION=1 (the experiment's configuration cannot grant it); checks
+  every function, alias, alarm and group the experiment names exists; and takes the
+  target's run lock (one destructive run per target, lambda_gameday.lock; released at
+  cleanup) — all before anything is injected;
 * watches stop conditions in the background: availability of the traffic control's
   probes below `availability_floor` (after `min_probes`), or any alarm in
   `stop_on_alarms` in ALARM; a tripped condition interrupts the experiment;
 * after the experiment (and again at cleanup, whatever happened), undoes every fault this
   run left open in the ledger. Chaos Toolkit's default rollback strategy skips
   rollbacks of failed or interrupted runs; this does not depend on it.
-* redacts secrets from the journal.
+* redacts secrets from the journal and from chaostoolkit's log lines (lambda_gameday.redact).
 
 Its state (stop flag, watcher, whether cleanup ran) lives on the run's context (run.py),
 so a stop condition tripped in one run never reaches the next.
@@ -69,10 +72,15 @@ def remove_open_faults(configuration: dict[str, object] | None) -> list[str]:
     """Undo this run's open ledger entries; returns one line per problem (empty: clean)."""
     sc = scope(configuration)
     with shielded():
-        report = cleanup(sc.ledger, run_id=sc.ledger.run_id, clients=sc.clients)
+        try:
+            report = cleanup(sc.ledger, sc.target, run_id=sc.ledger.run_id, clients=sc.clients)
+        except GamedayError as exc:  # the target's identity could not be read
+            return [f"cleanup could not run: {exc.one_line()}"]
     for entry in report.undone:
         logger.warning(f"gameday safety: removed fault left by the run: {entry.description}")
-    return [f"{e.description}: {why}" for e, why in report.failed]
+    for entry, conflict in report.conflicts:
+        logger.warning(f"gameday safety: {entry.description}: {conflict}")
+    return report.left_behind()
 
 
 def _watch(
@@ -117,6 +125,10 @@ def configure_control(
 ) -> None:
     """Join the run's context, remember its configuration and start watching the stop
     conditions."""
+    from ...redact import RedactingFilter
+
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())  # the stock run logs activity arguments too
     run = join_run(configuration, HOLDER)
     run.begin()
     st = run.safety
@@ -148,10 +160,16 @@ def before_experiment_control(
     """Production refusal and preflight, before anything is injected."""
     from chaoslib.exceptions import InterruptExecution
 
+    from ...lock import target_lock
+    from ..milestones import extension_of
     from ..preflight import check_experiment
 
     try:
         check_experiment(context, configuration, secrets)
+        if extension_of(context)["destructive"]:
+            sc = scope(configuration)
+            what = f"chaos experiment {context.get('title', '')!r}"
+            sc.run.safety.lock.enter_context(target_lock(sc.target, what, sc.clients))
     except GamedayError as exc:
         raise InterruptExecution(exc.one_line()) from None
 
@@ -195,7 +213,7 @@ def after_experiment_control(
     problems = remove_open_faults(configuration)
     run.safety.cleaned = not problems
     if state is not None:
-        from ..redact import redact_journal
+        from ...redact import redact_journal
 
         gd = state.setdefault("gameday", {})
         if run.aborted_by is not None:
@@ -216,3 +234,4 @@ def cleanup_control() -> None:
     if st.configured and not st.cleaned:
         for problem in remove_open_faults(st.configuration):
             logger.error(f"gameday safety: could not remove a fault: {problem}")
+    st.lock.close()  # the run lock goes last, once nothing of the run is left

@@ -13,9 +13,8 @@ import uuid
 from typing import Literal, NotRequired, TypedDict
 
 from ...exceptions import TargetError
-from ..context import target_ref
 from ..faults import Scope, inject, scope, undo_faults
-from ..ledger import TargetRef, UndoStep
+from ..ledger import UndoStep
 from .experiment import (
     FisFault,
     alarm_arns,
@@ -91,10 +90,6 @@ def start_fis(
     running = wait_for_status(sc.clients, experiment_id, wanted, 60.0, sc.run.check_abort)
     requested = running.action_started if running.action_started is not None else running.seen_at
     return template_id, experiment_id, requested
-
-
-def _ref(sc: Scope) -> TargetRef:
-    return target_ref(sc.target)
 
 
 def _alarms_of(sc: Scope, function: str) -> tuple[str, ...]:

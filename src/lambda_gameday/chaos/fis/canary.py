@@ -29,7 +29,12 @@ class CanaryHelpers:
     """deploy_canary's own steps, handed in (this module does not import awslambda)."""
 
     alias_state: Callable[[Scope, str, str], tuple[str, dict[str, float]]]
-    config_undo: Callable[[Scope, str], tuple[UndoStep, dict[str, str], list[str], int]]
+    config_before: Callable[[Scope, str], tuple[dict[str, str], list[str], int]]
+    config_step: Callable[
+        [str, tuple[dict[str, str], list[str], int], dict[str, str], list[str], int | None],
+        UndoStep,
+    ]
+    latest_published: Callable[[Scope, str], str]
     update_latest: Callable[[Scope, str, dict[str, str], list[str], int | None], None]
     wait_routes: Callable[[Scope, str, str, str, float, str | None], float]
 
@@ -79,13 +84,18 @@ def deploy_fis_canary(
     deployment_config: str | None,
     helpers: CanaryHelpers,
 ) -> FisCanary:
-    _alias_state, _config_undo = helpers.alias_state, helpers.config_undo
+    _alias_state = helpers.alias_state
     _update_latest, _wait_alias_routes = helpers.update_latest, helpers.wait_routes
 
     check_ready(sc, function_name, None)  # $LATEST: the version about to be published
     lam = sc.clients.lambda_()
     stable, weights = _alias_state(sc, function_name, alias)
-    config_undo, env, layers, current_timeout = _config_undo(sc, function_name)
+    before = helpers.config_before(sc, function_name)
+    env, layers, current_timeout = before
+    published = helpers.latest_published(sc, function_name)
+    # PublishVersion returns the latest version when $LATEST has not changed since (Lambda
+    # API reference): a marker makes the canary a version of its own, as a release would be
+    marked = env | {"GAMEDAY_CANARY": sc.ledger.run_id}
     spec = fis_fault_for(fault, percentage, latency_ms, status_code, timeout_s or current_timeout)
     token = uuid.uuid4().hex
     undo: list[UndoStep] = [
@@ -96,22 +106,24 @@ def deploy_fis_canary(
             "alias": alias,
             "version": stable,
             "weights": weights,
+            "published_above": published,  # the canary is the first version after these
         },
-        config_undo,
+        # $LATEST changes only for a moment: a marker (and the timeout of a regression)
+        helpers.config_step(function_name, before, marked, layers, timeout_s),
     ]
     resource = f"{function_name}:{alias}"
     state: dict[str, str | float | None] = {"version": None, "deployment": None}
 
     def ship() -> None:
-        if timeout_s is not None:
-            _update_latest(sc, function_name, env, layers, timeout_s)
+        _update_latest(sc, function_name, marked, layers, timeout_s)
         with aws_errors(f"publishing a version of {function_name}"):
             version = lam.publish_version(
                 FunctionName=function_name, Description=f"gameday canary ({fault}, FIS)"
             )["Version"]
         state["version"] = version
-        if timeout_s is not None:
-            _update_latest(sc, function_name, env, layers, current_timeout)
+        _update_latest(
+            sc, function_name, env, layers, current_timeout if timeout_s is not None else None
+        )
         template_id, exp_id, requested = start_fis(
             sc, function_name, version, spec, token, dry_run=False
         )

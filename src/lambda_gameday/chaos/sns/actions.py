@@ -11,6 +11,7 @@ from typing import TypedDict
 from ...aws import aws_errors
 from ...exceptions import GamedayError, ResourceNotFound
 from ..faults import Scope, inject, scope, undo_faults
+from ..guard import refuse_unless_allowed
 from ..run import run_of
 
 __all__ = [
@@ -107,6 +108,8 @@ def force_alarm_state(
     evaluation sets it back at its next evaluation. Returns when the call completed."""
     sc = scope(configuration)
     sc.run.check_abort()
+    # not undoable (the alarm re-evaluates), but it fires the alarm's actions: guarded
+    refuse_unless_allowed(sc.target, sc.run, f"set-alarm-state on {alarm_name}")
     with aws_errors(f"setting alarm {alarm_name} to {state}"):
         sc.clients.cloudwatch().set_alarm_state(
             AlarmName=alarm_name,

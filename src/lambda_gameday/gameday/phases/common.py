@@ -10,11 +10,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...config import FunctionSpec, Target
+from ...exceptions import ConfigError
 from ...findings import Finding
 from ..model import PhaseResult
 from ..plan import PhaseSpec
 
-__all__ = ["PhaseContext", "PhaseRunner", "cleanup_faults", "judge_findings", "select_functions"]
+__all__ = [
+    "PhaseContext",
+    "PhaseRunner",
+    "artifact_path",
+    "cleanup_faults",
+    "judge_findings",
+    "select_functions",
+]
 
 
 @dataclass
@@ -30,6 +38,20 @@ class PhaseContext:
 
 
 PhaseRunner = Callable[[PhaseSpec, PhaseContext], PhaseResult]
+
+
+def artifact_path(ctx: PhaseContext, filename: str) -> Path:
+    """`filename` (made from a phase name) directly inside the artifacts directory. A name
+    that would reach elsewhere (`../../tmp/x`, an absolute path) is bad input: nothing is
+    created or deleted outside the report directory, whatever the plan's validation let by."""
+    base = ctx.artifacts_dir.resolve()
+    path = (base / filename).resolve()
+    if "/" in filename or "\\" in filename or "\0" in filename or path.parent != base:
+        raise ConfigError(
+            f"{filename!r} would be written outside the report directory {base}; a phase name "
+            "may not contain path separators"
+        )
+    return path
 
 
 def select_functions(target: Target, names: Sequence[str]) -> list[FunctionSpec]:
@@ -58,15 +80,21 @@ def judge_findings(
 
 
 def cleanup_faults(ctx: PhaseContext) -> list[str]:
-    """Remove every fault still open in the chaos ledger (a safety net: the chaos runner
-    already undoes its own). Returns what was removed or could not be."""
-    from ...aws import Clients
+    """Remove every fault still open in the chaos ledger on this target (a safety net: the
+    chaos runner already undoes its own). Entries of other targets are listed, never
+    undone here. Returns what was removed, left alone or could not be removed."""
     from ...chaos.ledger import DEFAULT_LEDGER, Ledger
     from ...chaos.undo import cleanup
 
     if not Path(DEFAULT_LEDGER).exists():
         return []
-    report = cleanup(Ledger(DEFAULT_LEDGER), clients=Clients(ctx.target))
-    return [f"removed {e.description}" for e in report.undone] + [
-        f"could not remove {e.description}: {why}" for e, why in report.failed
-    ]
+    ledger = Ledger(DEFAULT_LEDGER)
+    report = cleanup(ledger, ctx.target)
+    ledger.compact()
+    return (
+        [f"removed {e.description}" for e in report.undone]
+        + [f"could not remove {line}" for line in report.left_behind()]
+        + [f"left alone (another target's): {line}" for line in report.foreign_lines()]
+        + [f"{e.description}: {c}" for e, c in report.conflicts]
+        + list(report.problems)
+    )

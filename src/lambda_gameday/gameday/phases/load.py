@@ -7,7 +7,7 @@ import time
 from ..measure import load_stats, threshold_slo
 from ..model import PhaseResult, PhaseStatus
 from ..plan import LoadOptions, PhaseSpec
-from .common import PhaseContext
+from .common import PhaseContext, artifact_path
 
 __all__ = ["run_load"]
 
@@ -23,7 +23,7 @@ def run_load(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
     opts = spec.options
     assert isinstance(opts, LoadOptions)
     started = time.time()
-    out = ctx.artifacts_dir / f"{spec.name}-results.json"
+    out = artifact_path(ctx, f"{spec.name}-results.json")
 
     def progress(elapsed: float, requests: int) -> None:
         ctx.progress(f"{elapsed:.0f}/{opts.duration_s:.0f} s, {requests:,} requests")

@@ -14,7 +14,7 @@ from ...synthetics.definitions import Expectations, LatencyBudget
 from ..measure import Sample, endpoint_stats, latency_slos
 from ..model import PhaseResult, PhaseStatus
 from ..plan import PhaseSpec, SyntheticsOptions
-from .common import PhaseContext, select_functions
+from .common import PhaseContext, artifact_path, select_functions
 
 __all__ = ["run_synthetics"]
 
@@ -67,7 +67,7 @@ def run_synthetics(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
         checks = _builtin_checks(ctx.target, opts)
     deadline = time.monotonic() + opts.max_seconds
     results: dict[str, list[CheckResult]] = {c.name: [] for c in checks}
-    out = ctx.artifacts_dir / f"{spec.name}.jsonl"
+    out = artifact_path(ctx, f"{spec.name}.jsonl")
     with ResultsWriter(out) as writer, CheckRunner(ctx.target, stop=ctx.stop) as runner:
         for i in range(opts.probes):
             if time.monotonic() > deadline:
