@@ -12,8 +12,17 @@ from __future__ import annotations
 import sys
 
 from rich.console import Console
+from rich.table import Table
 
-__all__ = ["make_console"]
+__all__ = ["make_console", "wrapping"]
+
+
+def wrapping(table: Table) -> Table:
+    """Cells wrap onto more lines instead of being cut with an ellipsis: a narrow console
+    (a CI log at 80 columns) must still show every value in full."""
+    for column in table.columns:
+        column.overflow = "fold"
+    return table
 
 
 def make_console(*, stderr: bool = False) -> Console:

@@ -6,7 +6,9 @@
     │   │                                throttled API, missing resource
     │   └── ResourceNotFound     exit 3  a function, alias, alarm or group the input names is absent
     ├── SafetyError              exit 5  refused: destructive work against production without a flag
-    └── VerdictFailed            exit 1  the run completed and an SLO or threshold was breached
+    ├── VerdictFailed            exit 1  the run completed and an SLO or threshold was breached
+    └── VerdictInconclusive      exit 6  the run completed, nothing was breached, but an SLO
+                                         lacked the evidence to be asserted (too few probes)
 
 Exit code 130 means interrupted (Ctrl-C / SIGTERM) after cleanup. Errors map to exit
 codes at the CLI edge only; everything below raises.
@@ -21,6 +23,7 @@ __all__ = [
     "SafetyError",
     "TargetError",
     "VerdictFailed",
+    "VerdictInconclusive",
 ]
 
 
@@ -60,3 +63,11 @@ class VerdictFailed(GamedayError):
     """The run finished but an SLO or threshold was breached."""
 
     exit_code = 1
+
+
+class VerdictInconclusive(GamedayError):
+    """The run finished, nothing was breached, but an SLO could not be asserted (too few
+    samples for its confidence bound). Neither a pass (0) nor a breach (1): its own code,
+    so a CI gate decides whether "not proven" blocks a release."""
+
+    exit_code = 6

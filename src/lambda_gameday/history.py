@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 DEFAULT_DB = ".gameday/history.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: slo_results.mark (PASS, FAIL, NO DATA, INCONCLUSIVE)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS slo_results (
     run_id TEXT NOT NULL REFERENCES runs(run_id), phase TEXT NOT NULL, metric TEXT NOT NULL,
     subject TEXT NOT NULL, measured REAL, budget REAL NOT NULL, comparison TEXT NOT NULL,
     unit TEXT NOT NULL, samples INTEGER NOT NULL, passed INTEGER NOT NULL,
-    lower_bound REAL, detail TEXT NOT NULL
+    lower_bound REAL, detail TEXT NOT NULL, mark TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS experiments (
     run_id TEXT NOT NULL REFERENCES runs(run_id), phase TEXT NOT NULL,
@@ -162,6 +162,9 @@ class HistoryStore:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(slo_results)")}
+            if "mark" not in columns:  # version 1: an inconclusive SLO read as a failure
+                conn.execute("ALTER TABLE slo_results ADD COLUMN mark TEXT NOT NULL DEFAULT ''")
             conn.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
@@ -221,7 +224,7 @@ class HistoryStore:
             )
             for s in p.slos:
                 conn.execute(
-                    "INSERT INTO slo_results VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO slo_results VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         run.run_id,
                         p.name,
@@ -235,6 +238,7 @@ class HistoryStore:
                         int(s.passed),
                         s.lower_bound,
                         s.detail,
+                        s.mark,
                     ),
                 )
             for t in p.timelines:
@@ -299,11 +303,21 @@ class HistoryStore:
 
     # -- reading -------------------------------------------------------------------------
 
-    def runs(self, *, target: str | None = None, limit: int = 20) -> list[RunSummary]:
-        """The newest `limit` runs, oldest first (the order a trend is read in)."""
+    def runs(
+        self, *, target: str | None = None, plan: str | None = None, limit: int = 20
+    ) -> list[RunSummary]:
+        """The newest `limit` runs (of one target, one plan), oldest first (the order a
+        trend is read in)."""
         if not self.path.exists():
             return []
-        where, args = ("WHERE r.target = ?", [target]) if target else ("", [])
+        conditions, args = [], []
+        if target:
+            conditions.append("r.target = ?")
+            args.append(target)
+        if plan:
+            conditions.append("r.plan = ?")
+            args.append(plan)
+        where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
         sql = f"""
             SELECT r.run_id, r.plan, r.target, r.started_at, r.finished_at - r.started_at,
                    r.verdict, r.report_dir,
@@ -313,7 +327,7 @@ class HistoryStore:
                      WHERE s.run_id = r.run_id AND s.metric = 'availability'),
                    (SELECT max(mttr_s) FROM experiments e WHERE e.run_id = r.run_id),
                    (SELECT count(*) FROM slo_results s
-                     WHERE s.run_id = r.run_id AND s.passed = 0),
+                     WHERE s.run_id = r.run_id AND s.passed = 0 AND s.mark != 'INCONCLUSIVE'),
                    (SELECT count(*) FROM slo_results s WHERE s.run_id = r.run_id)
             FROM runs r {where} ORDER BY r.started_at DESC, r.run_id DESC LIMIT ?
         """

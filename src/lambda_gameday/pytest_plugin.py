@@ -224,6 +224,9 @@ def _factory(
     counter = iter(range(1, 1_000_000))
 
     def run(**options: Any) -> PhaseResult:
+        from .exceptions import TargetError
+        from .gameday.reachability import unreachable
+
         name = f"{kind}-{next(counter)}"
         spec = parse_plan(
             {"name": "pytest", "phases": [{"phase": kind, "name": name, **options}]}, "<pytest>"
@@ -233,9 +236,28 @@ def _factory(
                 f"NOT VERIFIED: refused: {kind} against production {target.name};"
                 " pass --allow-production"
             )
+        # A target that cannot be used ends the session at once, with one line and exit 3
+        # (as `gameday run`): every later gate would only measure the network.
+        why = unreachable(target)
+        if why is not None:
+            pytest.exit(f"gameday: target unusable ({target.name}): {why}", returncode=3)
         ctx = PhaseContext(target, artifacts, allow_production=allow_production)
         artifacts.mkdir(parents=True, exist_ok=True)
-        return run_phase(spec, ctx)
+        try:
+            result = run_phase(spec, ctx)
+        except TargetError as exc:
+            pytest.exit(
+                f"gameday: target unusable during {kind} ({target.name}): {exc.one_line()}",
+                returncode=3,
+            )
+        if result.status in ("failed", "error"):
+            why = unreachable(target)
+            if why is not None:
+                pytest.exit(
+                    f"gameday: target became unusable during {kind} ({target.name}): {why}",
+                    returncode=3,
+                )
+        return result
 
     return run
 
@@ -388,8 +410,9 @@ def assert_mttr(result: PhaseResult, experiment: str | None = None) -> None:
 
 
 def assert_slos(result: PhaseResult) -> None:
-    """Every SLO the phase judged passed (all failures listed in the message)."""
-    failed = result.failures()
+    """Every SLO the phase judged passed (all failures listed in the message); one the
+    evidence could not assert (INCONCLUSIVE) is not a pass either."""
+    failed = result.failures() or [f"INCONCLUSIVE: {line}" for line in result.unasserted()]
     if failed or result.status not in ("passed",):
         lines = failed or [f"phase {result.name} {result.status}: {result.message}"]
         raise SLOBreach("; ".join(lines))

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sandbox_helpers import env, snapshot, wait_until
 
 from lambda_gameday.chaos.ledger import Ledger
@@ -231,4 +232,34 @@ def test_after_sigkill_cleanup_removes_the_faults(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("removed:") == 3
+    assert snapshot(sandbox_client) == baseline
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_during_an_experiment_is_130_not_a_platform_failure(
+    sandbox: Sandbox,
+    sandbox_client: Callable[[str], Any],
+    target_file: Path,
+    tmp_path: Path,
+    sig: signal.Signals,
+) -> None:
+    # GIVEN the faulty canary running, its fault injected (the ledger says so)
+    experiment = Path(__file__).resolve().parents[2] / "experiments" / "faulty-canary.json"
+    baseline = snapshot(sandbox_client)
+    ledger = tmp_path / "ledger.jsonl"
+    proc = spawn(sandbox, target_file, experiment, ledger)
+    deadline = time.monotonic() + 60
+    while not any(e.injected_at for e in Ledger(ledger).entries()):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the fault was never injected"
+        time.sleep(0.02)
+    # WHEN the run is signalled (a cancelled CI job sends SIGTERM)
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=60)
+    # THEN it exits 130 with the faults removed, and reads as an interruption, not a
+    # broken hypothesis (chaoslib's own SIGTERM handler makes the running activity fail)
+    assert proc.returncode == 130, out
+    assert "interrupted; faults removed" in out
+    assert "broke" not in out and "OVER budget" not in out
+    assert Ledger(ledger).open_entries() == []
     assert snapshot(sandbox_client) == baseline

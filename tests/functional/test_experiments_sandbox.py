@@ -157,12 +157,18 @@ def test_throttling_is_seen_by_users_counted_and_restored(
     tl = result.timeline
     assert tl is not None and tl.broken_phase is None
     m = tl.milestones
-    assert m.fault_injected is not None and m.alias_restored is not None
-    statuses = {r.status for r in result.probes if m.fault_injected <= r.sent_at < m.alias_restored}
+    # no alias changed: the method's restore step removed the fault, so the timeline says
+    # "recovered by harness rollback" and makes no platform MTTR claim
+    assert m.alias_restored is None and m.rollback_started is None
+    assert m.fault_injected is not None and m.fault_removed_by_harness is not None
+    assert tl.recovered_by_harness and tl.mttr is None
+    assert "recovered by harness rollback" in "\n".join(tl.render())
+    removed = m.fault_removed_by_harness
+    statuses = {r.status for r in result.probes if m.fault_injected <= r.sent_at < removed}
     assert 500 in statuses
     assert tl.time_to_recover is not None and tl.time_to_recover < target.slos.mttr_s
     cw = sandbox_client("cloudwatch")
-    injected, restored = m.fault_injected, m.alias_restored
+    injected, restored = m.fault_injected, removed
 
     def throttles() -> float:
         points = cw.get_metric_statistics(
@@ -181,7 +187,7 @@ def test_throttling_is_seen_by_users_counted_and_restored(
     assert m.fault_injected == pytest.approx(
         truth_at(sandbox, "fault", STARTUP, m.fault_injected - 5), abs=1.0
     )
-    assert m.alias_restored == pytest.approx(
+    assert removed == pytest.approx(
         truth_at(sandbox, "fault", STARTUP, m.fault_injected + 0.001), abs=1.0
     )
     nothing_left(result, sandbox_client, before, tmp_path)
@@ -200,7 +206,8 @@ def test_dependency_outage_fails_readiness_and_recovers(
     tl = result.timeline
     assert tl is not None and tl.broken_phase is None
     m = tl.milestones
-    assert m.fault_injected is not None and m.alias_restored is not None
+    assert m.fault_injected is not None and m.fault_removed_by_harness is not None
+    assert m.alias_restored is None and tl.recovered_by_harness and tl.mttr is None
     # AND the sandbox's database went down and up when the timeline says
     down = truth_at(sandbox, "dependency", "database", m.fault_injected - 5, state="down")
     up = truth_at(sandbox, "dependency", "database", down, state="up")
@@ -211,7 +218,7 @@ def test_dependency_outage_fails_readiness_and_recovers(
     assert tl.first_sustained_success is not None and tl.first_sustained_success >= up - 0.2
     assert tl.time_to_recover is not None and tl.time_to_recover < target.slos.mttr_s
     assert m.fault_injected == pytest.approx(down, abs=1.0)
-    assert m.alias_restored == pytest.approx(up, abs=1.0)
+    assert m.fault_removed_by_harness == pytest.approx(up, abs=1.0)
     nothing_left(result, sandbox_client, before, tmp_path)
 
 

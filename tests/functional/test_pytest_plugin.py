@@ -8,6 +8,9 @@ over its budget THEN the failure reads like a verdict.
 
 from __future__ import annotations
 
+import socket
+import time
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -132,3 +135,52 @@ def test_bad_target_file_is_one_line(pytester: pytest.Pytester) -> None:
     )
     result.stdout.fnmatch_lines(["*gameday: *bad.toml*"])
     result.stdout.no_fnmatch_line("*Traceback*")
+
+
+GATE = """
+import pytest
+from lambda_gameday.pytest_plugin import assert_latency
+
+pytestmark = pytest.mark.gate
+
+@pytest.fixture(scope="module")
+def probes(synthetic_run):
+    return synthetic_run(probes=50, max_seconds=60)
+
+def test_one(probes, gameday_target):
+    assert_latency(probes, "/health")
+
+def test_two(probes, gameday_target):
+    assert_latency(probes, "/health/live")
+"""
+
+
+@pytest.mark.parametrize("host", ["refused", "dns"])
+def test_an_unusable_target_stops_the_session_with_exit_3_and_one_line(
+    pytester: pytest.Pytester, host: str
+) -> None:
+    if host == "refused":
+        with socket.create_server(("127.0.0.1", 0)) as server:
+            port = server.getsockname()[1]
+        api = f"http://127.0.0.1:{port}/dev"
+    else:
+        api = "https://gameday-no-such-host.invalid/dev"
+    target = pytester.makefile(
+        ".toml",
+        gone=(
+            'name = "gone"\nkind = "aws"\nenvironment = "dev"\nregion = "ap-south-1"\n'
+            "allow_loopback = true\n"
+            f'api_url = "{api}"\n[[functions]]\nname = "f"\npath = "/health"\n'
+            '[[functions]]\nname = "g"\npath = "/health/live"\n'
+        ),
+    )
+    pytester.makepyfile(test_gate=GATE)
+    t0 = time.monotonic()
+    result = pytester.runpytest_subprocess(
+        "-p", "no:locust", "-p", "no:cacheprovider", "--gameday-target", str(target)
+    )
+    assert time.monotonic() - t0 < 30
+    assert result.ret == 3
+    result.stdout.fnmatch_lines(["*gameday: target unusable (gone): *"])
+    result.stdout.no_fnmatch_line("*Traceback*")
+    result.stdout.no_fnmatch_line("*Error*")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -305,3 +308,55 @@ def test_published_metrics_are_readable_like_synthetics(target: Target) -> None:
     )
     points = stats["Datapoints"]
     assert sum(p["SampleCount"] for p in points) == 3
+
+
+def _synth(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lambda_gameday.cli", "synth", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def test_synth_exits_0_on_a_fresh_sandbox(tmp_path: Path) -> None:
+    # GIVEN the owner's checks (a 100 ms budget each) and a fresh sandbox, whose first
+    # request to each function is a cold start (~150 ms modelled Init Duration)
+    proc = _synth("--checks", str(ROOT / "synthetics"), "--out", "synth.jsonl", cwd=tmp_path)
+    # THEN no check fails on its cold start: the budget is a warm request's
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    results = load_results(tmp_path / "synth.jsonl")
+    assert results and all(r.outcome != "failed" for r in results)
+    slow = [r for r in results if "one slow attempt" in r.reason]
+    # every slow first attempt was confirmed by a fast second one (a degraded pass)
+    assert all(r.outcome == "degraded" and r.attempts >= 2 for r in slow)
+
+
+def test_a_check_slow_on_every_request_still_fails(target: Target) -> None:
+    # GIVEN a budget no request can meet: confirmation does not turn a slow service green
+    check = CheckDefinition(
+        name="too-tight",
+        endpoint="/health",
+        latency=LatencyBudget(failed_ms=0.001),
+        expect=Expectations(health=True),
+    )
+    with CheckRunner(target) as runner:
+        result = runner.run(check)
+    assert result.outcome == "failed"
+    assert "confirmed on a second request" in result.reason
+
+
+def test_synth_against_an_unresolvable_host_exits_3(tmp_path: Path) -> None:
+    target = tmp_path / "nowhere.toml"
+    target.write_text(
+        'name = "nowhere"\nkind = "aws"\nenvironment = "dev"\nregion = "ap-south-1"\n'
+        'api_url = "https://gameday-no-such-host.invalid/dev"\n'
+        '[[functions]]\nname = "f"\npath = "/health"\n'
+    )
+    proc = _synth("--target", str(target), "--out", "synth.jsonl", cwd=tmp_path)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "gameday: target unusable: API host gameday-no-such-host.invalid does not resolve (DNS)"
+    ]

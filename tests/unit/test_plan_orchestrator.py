@@ -3,6 +3,8 @@ anything runs, a phase's crash recorded (not raised), a report directory per run
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,15 +18,23 @@ from lambda_gameday.gameday.phases.common import PhaseContext
 from lambda_gameday.gameday.plan import PhaseSpec, parse_plan
 
 
-def target(environment: str = "dev") -> Target:
+def target(environment: str = "dev", api_url: str = "http://127.0.0.1:9") -> Target:
     return Target(
         name="t",
         kind="aws",
         environment=environment,  # type: ignore[arg-type]
         region="ap-south-1",
-        api_url="http://127.0.0.1:9",
+        api_url=api_url,
         functions=(FunctionSpec("fn", "/health"),),
     )
+
+
+@pytest.fixture
+def listening_url() -> Iterator[str]:
+    """A loopback port that accepts connections: the orchestrator's reachability check
+    passes (it only connects), so the phases under test decide the verdict."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/dev"
 
 
 def plan(*kinds: str) -> object:
@@ -45,7 +55,7 @@ def test_destructive_phases_are_refused_against_production(tmp_path: Path) -> No
 
 
 def test_a_crashing_phase_is_recorded_and_later_phases_still_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listening_url: str
 ) -> None:
     calls: list[str] = []
 
@@ -59,8 +69,11 @@ def test_a_crashing_phase_is_recorded_and_later_phases_still_run(
 
     monkeypatch.setitem(orchestrator.PHASES, "lint", boom)
     monkeypatch.setitem(orchestrator.PHASES, "conformance", fine)
-    monkeypatch.setattr(orchestrator, "cleanup_faults", lambda ctx: [])
-    result, out = GameDay(plan("lint", "conformance"), target(), report_parent=tmp_path).run()  # type: ignore[arg-type]
+    monkeypatch.setattr(orchestrator, "cleanup_faults", lambda ctx: ([], []))
+    gameday = GameDay(
+        plan("lint", "conformance"), target(api_url=listening_url), report_parent=tmp_path
+    )  # type: ignore[arg-type]
+    result, out = gameday.run()
     assert calls == ["lint", "conformance"]
     assert result.verdict == "error"
     assert result.phases[0].status == "error"
@@ -72,3 +85,31 @@ def test_report_dir_is_never_reused(tmp_path: Path) -> None:
     prepare_report_dir(tmp_path, "run-1")
     with pytest.raises(ConfigError, match="already exists"):
         prepare_report_dir(tmp_path, "run-1")
+
+
+def test_an_unreachable_target_stops_the_run_before_the_first_phase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a target whose API port refuses connections (bound, then closed)
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+    calls: list[str] = []
+
+    def fine(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
+        calls.append(spec.name)
+        return PhaseResult(spec.name, spec.kind, "passed", 0.0, 1.0)
+
+    monkeypatch.setitem(orchestrator.PHASES, "conformance", fine)
+    monkeypatch.setitem(orchestrator.PHASES, "lint", fine)
+    gameday = GameDay(
+        plan("conformance", "lint"),
+        target(api_url=f"http://127.0.0.1:{port}/dev"),
+        report_parent=tmp_path,  # type: ignore[arg-type]
+    )
+    result, _ = gameday.run()
+    # THEN no phase ran, the verdict is neither pass nor fail, and the message says why
+    assert calls == []
+    assert result.verdict == "unusable"
+    assert [p.status for p in result.phases] == ["unusable"]
+    assert "refused the connection" in result.phases[0].message
+    assert result.slos() == []

@@ -121,3 +121,62 @@ def test_a_lucky_streak_before_the_rollback_is_not_recovery() -> None:
     tl = build_timeline(probes("..x" + "." * 30), m, sustain=5)
     # THEN users count as recovered from the first probe sent after the alias was restored
     assert tl.first_sustained_success == pytest.approx(T0 + 8.0)
+
+
+def test_a_fault_the_harness_removed_is_no_platform_mttr() -> None:
+    # GIVEN throttling: users fail, the method's restore step removes the fault, users recover
+    m = Milestones(fault_injected=T0, fault_removed_by_harness=T0 + 2.0)
+    tl = build_timeline(probes("..xxxxx" + "." * 8), m, sustain=5, expect_alarm=False)
+    # THEN nothing broke (the expected "rollback" is the harness's), but no MTTR is claimed
+    assert tl.broken_phase is None
+    assert tl.recovered_by_harness and not tl.mttr_claimed and tl.mttr is None
+    assert tl.time_to_recover is not None
+    text = "\n".join(tl.render())
+    assert "recovered by harness rollback, no platform MTTR claimed" in text
+    assert "fault removed by harness rollback" in text
+    assert "alias restored" not in text and "rollback started" not in text
+    assert "OVER budget" not in text and "within budget" not in text
+    assert tl.to_dict()["mttr_s"] is None
+
+
+def test_milestones_the_experiment_does_not_expect_are_not_applicable() -> None:
+    # GIVEN the notification drill: no impact, alarm or rollback expected
+    tl = build_timeline(
+        probes("." * 20),
+        Milestones(),
+        sustain=1,
+        expect_alarm=False,
+        expect_rollback=False,
+        expect_impact=False,
+    )
+    text = "\n".join(tl.render())
+    assert tl.broken_phase is None
+    assert "not seen" not in text and "OVER budget" not in text
+    assert "alarm ALARM (?): not applicable to this experiment" in text
+    assert "MTTR: not applicable" in text
+
+
+def test_an_expected_milestone_never_seen_breaks_the_run() -> None:
+    tl = build_timeline(probes("..xxx" + "." * 8), Milestones(fault_injected=T0), sustain=5)
+    assert tl.broken_phase == "detect"
+    assert "alarm ALARM (?): not seen" in "\n".join(tl.render())
+
+
+def test_a_notification_drill_shows_its_own_milestones_and_breaks_without_the_message() -> None:
+    drill = {
+        "expect_alarm": False,
+        "expect_rollback": False,
+        "expect_impact": False,
+        "expect_notification": True,
+    }
+    seen = Milestones(alarm="a", alarm_forced=T0, notification_received=T0 + 0.5, alarm_ok=T0 + 3)
+    tl = build_timeline(probes("." * 10), seen, sustain=1, **drill)  # type: ignore[arg-type]
+    text = "\n".join(tl.render())
+    assert tl.broken_phase is None
+    assert "+0.000s  alarm set to ALARM by the drill (a)" in text
+    assert "+0.500s  notification received" in text and "+3.000s  alarm OK" in text
+    # WHEN the message never arrives THEN the run breaks at notify, naming it
+    lost = Milestones(alarm="a", alarm_forced=T0, alarm_ok=T0 + 3)
+    tl = build_timeline(probes("." * 10), lost, sustain=1, **drill)  # type: ignore[arg-type]
+    assert tl.broken_phase == "notify"
+    assert "notification received: not seen" in "\n".join(tl.render())

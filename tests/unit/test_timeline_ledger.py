@@ -105,3 +105,25 @@ def test_journal_redaction_masks_declared_secrets_keys_and_url_passwords() -> No
     assert journal["experiment"]["secrets"]["slack"]["token"] == REDACTED
     assert journal["experiment"]["secrets"]["slack"]["ref"] == {"type": "env", "key": "TOK"}
     assert journal["gameday"]["alarm"] == "a"
+
+
+def test_restore_steps_in_the_method_say_who_recovered() -> None:
+    from lambda_gameday.chaos.milestones import milestones_from_journal
+
+    def step(func: str, output: object) -> dict[str, object]:
+        return {
+            "activity": {"provider": {"module": "lambda_gameday.chaos.x", "func": func}},
+            "status": "succeeded",
+            "start": "2026-01-01T00:00:01+00:00",
+            "end": "2026-01-01T00:00:02+00:00",
+            "output": output,
+        }
+
+    throttled = milestones_from_journal({"run": [step("restore_concurrency", ["reserved 0"])]})
+    assert throttled.fault_removed_by_harness is not None
+    assert throttled.alias_restored is None and throttled.rollback_started is None
+    alias = milestones_from_journal({"run": [step("restore_alias", ["alias production"])]})
+    assert alias.alias_restored is not None and alias.fault_removed_by_harness is None
+    # nothing undone (an automatic rollback already restored it): no milestone at all
+    nothing = milestones_from_journal({"run": [step("restore_alias", [])]})
+    assert nothing.alias_restored is None

@@ -68,13 +68,17 @@ def milestones_from_journal(journal: Mapping[str, Any]) -> Milestones:
         if not module.startswith("lambda_gameday.chaos") or run.get("status") != "succeeded":
             continue
         if not isinstance(out, Mapping):
-            if (
-                func in ("remove_faults", "restore_alias", "restore_concurrency", "dependency_up")
-                and out
-            ):
-                # A restore step of the method (a drill): its own start/end are the truth.
+            # A restore step of the method returns what it undid (empty: nothing was left).
+            # Putting an alias back is a rollback; removing any other fault is the harness
+            # undoing its own injection, which is no recovery by the platform.
+            undone = [str(x) for x in out] if isinstance(out, list) else []
+            if func == "restore_alias" and undone:
                 m.setdefault("rollback_started", _iso(run.get("start")))
                 m.setdefault("alias_restored", _iso(run.get("end")))
+            elif func in ("remove_faults", "restore_concurrency", "dependency_up") and undone:
+                m.setdefault("fault_removed_by_harness", _iso(run.get("end")))
+            elif func == "force_alarm_state" and isinstance(out, int | float):
+                m.setdefault("alarm_forced", float(out))  # when set-alarm-state returned
             continue
         if "injected_at" in out and "fault_injected" not in m:
             m["fault_injected"] = out["injected_at"]
@@ -83,8 +87,11 @@ def milestones_from_journal(journal: Mapping[str, Any]) -> Milestones:
         if func == "wait_for_alarm_state":
             if out.get("state") == "ALARM" and "alarm_fired" not in m:
                 m["alarm_fired"], m["alarm"] = out["at"], out["alarm"]
-            elif out.get("state") == "OK" and "alarm_fired" in m:
+            elif out.get("state") == "OK" and ("alarm_fired" in m or "alarm_forced" in m):
                 m["alarm_ok"] = out["at"]
+        elif func == "wait_for_alarm_message" and "received_at" in out:
+            m.setdefault("notification_received", out["received_at"])
+            m.setdefault("alarm", out.get("alarm"))
         elif func == "wait_for_rollback":
             m.setdefault("rollback_started", out.get("created_at"))
             m.setdefault("alias_restored", out.get("completed_at"))
@@ -108,6 +115,12 @@ def timeline_for_journal(
             budget = target_from(configuration).slos.mttr_s
         except Exception:  # no target in reach: the seed's budget
             budget = 120.0
+    # A notification is expected when the method waits for one (the drill says so itself)
+    method = journal.get("experiment", {}).get("method", []) or []
+    expect_notification = any(
+        isinstance(a, Mapping) and a.get("provider", {}).get("func") == "wait_for_alarm_message"
+        for a in method
+    )
     return build_timeline(
         probes,
         milestones_from_journal(journal),
@@ -116,4 +129,5 @@ def timeline_for_journal(
         expect_alarm=ext["expect_alarm"],
         expect_rollback=ext["expect_rollback"],
         expect_impact=ext["expect_impact"],
+        expect_notification=expect_notification,
     )

@@ -66,6 +66,20 @@ class Interrupted(GamedayError):
         self.aborted_by = aborted_by
 
 
+# chaoslib's own SIGTERM handler (chaoslib.exit) replaces ours while an experiment runs and
+# raises InterruptExecution with this text inside whatever activity was running: the
+# activity then reads as failed and the safety control as a stop condition. The journal
+# keeps the text, which is how a SIGTERM is told apart from a platform failure.
+_CHAOSLIB_SIGTERM = "SIGTERM signal received"
+
+
+def _sigterm_in(journal: Mapping[str, Any]) -> bool:
+    for run in list(journal.get("run", []) or []) + list(journal.get("rollbacks", []) or []):
+        if any(_CHAOSLIB_SIGTERM in str(line) for line in run.get("exception", []) or []):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class ExperimentResult:
     title: str
@@ -218,6 +232,30 @@ def _signals_deferred() -> Iterator[None]:
 
 
 @contextmanager
+def _recording_chaoslib_sigterm(seen: list[int]) -> Iterator[None]:
+    """chaoslib installs its own SIGTERM handler for the run (`chaoslib.exit`), which raises
+    InterruptExecution in whatever code runs at that instant — code that may swallow it, so
+    the experiment can even "complete". Wrap that handler so the signal is always recorded:
+    a SIGTERM ends `gameday chaos` with 130, whatever chaoslib made of it."""
+    from chaoslib import exit as ctk_exit
+
+    original = getattr(ctk_exit, "_terminate_now", None)
+    if original is None:  # another chaoslib: the journal check below still applies
+        yield
+        return
+
+    def recording(signum: int, frame: FrameType | None = None) -> None:
+        seen.append(signum)
+        original(signum, frame)
+
+    ctk_exit._terminate_now = recording
+    try:
+        yield
+    finally:
+        ctk_exit._terminate_now = original
+
+
+@contextmanager
 def _ignoring_signals() -> Iterator[None]:
     old = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -292,7 +330,7 @@ def run_experiment(
     settings: dict[str, Any] = {"runtime": {"rollbacks": {"strategy": "always"}}}
     ledger = ledger_for(conf)
     journal: dict[str, Any] = {}
-    interrupted = False
+    interrupted = signalled = False
     problems: list[str] = []
     from ..lock import target_lock
     from .controls.traffic import stop_traffic
@@ -304,7 +342,7 @@ def run_experiment(
     with open_run(run_id) as run:
         run.allow_production = allow_production
         try:
-            with _signals_as_interrupt() as seen:
+            with _signals_as_interrupt() as seen, _recording_chaoslib_sigterm(seen):
                 with _signals_deferred():  # a lock taken is a lock entered, then released
                     lock.enter_context(
                         target_lock(target, f"chaos experiment {title!r}", clients_for(target))
@@ -313,11 +351,12 @@ def run_experiment(
                     try:
                         journal = runner.run(copy.deepcopy(experiment), settings=settings)
                     except KeyboardInterrupt:
-                        interrupted = True
+                        interrupted = signalled = True
                 by_signal = journal.get("status") == "interrupted" and run.aborted_by is None
-                interrupted = interrupted or bool(seen) or by_signal
+                signalled = signalled or bool(seen) or _sigterm_in(journal)
+                interrupted = interrupted or signalled or by_signal
         except KeyboardInterrupt:
-            interrupted = True
+            interrupted = signalled = True
         finally:
             with _ignoring_signals():
                 run.end()
@@ -354,7 +393,7 @@ def run_experiment(
         raise Interrupted(
             f"experiment {title!r} interrupted; faults removed"
             + (f" except: {'; '.join(problems)}" if problems else ""),
-            aborted_by=run.aborted_by,
+            aborted_by=None if signalled else run.aborted_by,
         )
     return result
 

@@ -42,17 +42,20 @@ Phase = Literal[
     "rollback_finish",
     "recover",
     "alarm_clear",
+    "notify",
     "budget",
 ]
 
 _PHASE_TEXT: dict[Phase, str] = {
     "inject": "no fault reached traffic (nothing recorded in the ledger)",
+    # harness_rollback is never a problem; it is here so every Phase has a text
     "impact": "no user request failed after the fault was injected",
     "detect": "the alarm never reached ALARM",
     "rollback_start": "no rollback started after the alarm fired",
     "rollback_finish": "the alias was never restored to the stable version",
     "recover": "users never saw a sustained run of successful requests",
     "alarm_clear": "the alarm never returned to OK",
+    "notify": "the alarm notification never reached the subscriber",
     "budget": "recovery took longer than the MTTR budget",
 }
 
@@ -81,6 +84,13 @@ class Milestones:
     alarm_ok: float | None = None
     alarm: str | None = None  # the alarm these times belong to
     faulty_version: str | None = None
+    # the experiment's method undid its own fault (restore_concurrency, dependency_up, ...):
+    # recovery after this instant is the harness's doing, not the platform's
+    fault_removed_by_harness: float | None = None
+    # a notification drill: when the alarm was set to ALARM by hand, and when its
+    # notification reached the drill's subscriber
+    alarm_forced: float | None = None
+    notification_received: float | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,11 @@ class TimelineDict(TypedDict):
     time_to_detect_s: float | None
     time_to_roll_back_s: float | None
     time_to_recover_s: float | None
+    fault_removed_by_harness: float | None
+    alarm_forced: float | None
+    notification_received: float | None
+    recovered_by: str
+    mttr_s: float | None
     mttr_budget_s: float
     within_budget: bool
     blast_radius: dict[str, float | int]
@@ -118,6 +133,34 @@ class Timeline:
     blast_radius: BlastRadius
     budget_s: float
     problems: tuple[tuple[Phase, str], ...] = field(default=())
+    expect_alarm: bool = True
+    expect_rollback: bool = True
+    expect_impact: bool = True
+    expect_notification: bool = False
+
+    @property
+    def recovered_by_harness(self) -> bool:
+        """Users were served again because the harness removed the fault (no MTTR claim)."""
+        return self.milestones.fault_removed_by_harness is not None
+
+    @property
+    def mttr_claimed(self) -> bool:
+        """Whether this timeline measures the platform's recovery at all: it needs user
+        impact to recover from, and a recovery the harness did not do itself."""
+        return self.expect_impact and not self.recovered_by_harness
+
+    @property
+    def recovered_by(self) -> str:
+        if self.recovered_by_harness:
+            return "recovered by harness rollback"
+        if not self.expect_impact:
+            return "not applicable (no user impact expected)"
+        return "platform"
+
+    @property
+    def mttr(self) -> float | None:
+        """The platform MTTR, or None when this timeline makes no MTTR claim."""
+        return self.time_to_recover if self.mttr_claimed else None
 
     @property
     def time_to_detect(self) -> float | None:
@@ -134,7 +177,8 @@ class Timeline:
 
     @property
     def within_budget(self) -> bool:
-        ttr = self.time_to_recover
+        """The platform recovered within the MTTR budget (False when no claim is made)."""
+        ttr = self.mttr
         return ttr is not None and ttr <= self.budget_s
 
     @property
@@ -156,6 +200,11 @@ class Timeline:
             time_to_detect_s=self.time_to_detect,
             time_to_roll_back_s=self.time_to_roll_back,
             time_to_recover_s=self.time_to_recover,
+            fault_removed_by_harness=m.fault_removed_by_harness,
+            alarm_forced=m.alarm_forced,
+            notification_received=m.notification_received,
+            recovered_by=self.recovered_by,
+            mttr_s=self.mttr,
             mttr_budget_s=self.budget_s,
             within_budget=self.within_budget,
             blast_radius=dict(asdict(self.blast_radius)),
@@ -163,36 +212,73 @@ class Timeline:
             problems=[text for _, text in self.problems],
         )
 
-    def render(self) -> list[str]:
-        """Human-readable lines, times relative to the injection."""
-        t0 = self.milestones.fault_injected
-        rows: list[tuple[str, float | None]] = [
-            ("fault injected", t0),
-            ("first failed user request", self.first_failed_request),
-            (f"alarm ALARM ({self.milestones.alarm or '?'})", self.milestones.alarm_fired),
-            ("rollback started", self.milestones.rollback_started),
-            ("alias restored", self.milestones.alias_restored),
-            ("first sustained success", self.first_sustained_success),
-            ("alarm OK", self.milestones.alarm_ok),
+    def rows(self) -> list[tuple[str, float | None, bool]]:
+        """(label, time, applicable) per milestone, in the order of the hypothesis. Rows the
+        experiment does not expect are not applicable; "alias restored" appears only when
+        an alias changed, "fault removed by harness rollback" only when the method did it."""
+        m = self.milestones
+        rows: list[tuple[str, float | None, bool]] = [
+            (
+                "fault injected",
+                m.fault_injected,
+                self.expect_impact or m.fault_injected is not None,
+            ),
+            ("first failed user request", self.first_failed_request, self.expect_impact),
+            (f"alarm ALARM ({m.alarm or '?'})", m.alarm_fired, self.expect_alarm),
         ]
+        if m.alarm_forced is not None:
+            rows.append(
+                (f"alarm set to ALARM by the drill ({m.alarm or '?'})", m.alarm_forced, True)
+            )
+        if self.expect_notification or m.notification_received is not None:
+            rows.append(("notification received", m.notification_received, True))
+        if m.rollback_started is not None or (
+            self.expect_rollback and not self.recovered_by_harness
+        ):
+            rows.append(("rollback started", m.rollback_started, self.expect_rollback))
+        if m.alias_restored is not None or (self.expect_rollback and not self.recovered_by_harness):
+            rows.append(("alias restored", m.alias_restored, self.expect_rollback))
+        if self.recovered_by_harness:
+            rows.append(("fault removed by harness rollback", m.fault_removed_by_harness, True))
+        rows += [
+            ("first sustained success", self.first_sustained_success, self.expect_impact),
+            ("alarm OK", m.alarm_ok, self.expect_alarm or m.alarm_forced is not None),
+        ]
+        return rows
+
+    def render(self) -> list[str]:
+        """Human-readable lines, times relative to the injection (or, in a drill without
+        one, to the first milestone)."""
+        m = self.milestones
+        t0 = m.fault_injected if m.fault_injected is not None else m.alarm_forced
         lines = []
-        for label, at in rows:
+        for label, at, applicable in self.rows():
             if at is None:
-                lines.append(f"  {'—':>9}  {label}: not seen")
+                state = "not seen" if applicable else "not applicable to this experiment"
+                lines.append(f"  {'—':>9}  {label}: {state}")
             elif t0 is None:
                 lines.append(f"  {at:>9.3f}  {label}")
             else:
                 lines.append(f"  {at - t0:>+8.3f}s  {label}")
         b = self.blast_radius
-        lines.append(
-            f"  detect {_fmt(self.time_to_detect)}, roll back {_fmt(self.time_to_roll_back)}, "
-            f"recover (MTTR) {_fmt(self.time_to_recover)} vs budget {self.budget_s:g}s"
-            f" -> {'within' if self.within_budget else 'OVER'} budget"
-        )
-        lines.append(
-            f"  blast radius: {b.failed}/{b.probes} probes failed ({b.share_failed:.1%}),"
-            f" {b.served_by_faulty} served by the faulty version"
-        )
+        times = f"  detect {_fmt(self.time_to_detect)}, roll back {_fmt(self.time_to_roll_back)}, "
+        if self.mttr_claimed:
+            lines.append(
+                times + f"recover (MTTR) {_fmt(self.time_to_recover)} vs budget "
+                f"{self.budget_s:g}s -> {'within' if self.within_budget else 'OVER'} budget"
+            )
+        elif self.recovered_by_harness:
+            lines.append(
+                times + f"recover {_fmt(self.time_to_recover)}: recovered by harness rollback,"
+                " no platform MTTR claimed"
+            )
+        else:
+            lines.append("  MTTR: not applicable (the experiment expects no user impact)")
+        if self.expect_impact or b.probes:
+            lines.append(
+                f"  blast radius: {b.failed}/{b.probes} probes failed ({b.share_failed:.1%}),"
+                f" {b.served_by_faulty} served by the faulty version"
+            )
         lines.extend(f"  broken: {text}" for _, text in self.problems)
         return lines
 
@@ -229,6 +315,7 @@ def build_timeline(
     expect_alarm: bool = True,
     expect_rollback: bool = True,
     expect_impact: bool = True,
+    expect_notification: bool = False,
 ) -> Timeline:
     """Assemble the timeline and say which phase, if any, broke.
 
@@ -243,7 +330,7 @@ def build_timeline(
     recovered = (
         None if first_fail is None else _first_sustained_success(window, first_fail, sustain)
     )
-    restored = milestones.alias_restored
+    restored = milestones.alias_restored or milestones.fault_removed_by_harness
     if recovered is not None and restored is not None and recovered < restored:
         # With a small canary a lucky run of good probes can precede the rollback; users
         # are only sure to be served by the stable version once it is restored.
@@ -268,17 +355,25 @@ def build_timeline(
         broke("impact", f"{len(window)} probes after the injection")
     if expect_alarm and milestones.alarm_fired is None:
         broke("detect", milestones.alarm or "")
-    if expect_rollback and milestones.rollback_started is None:
+    # A rollback the experiment expects is either the platform's (an alias restored) or,
+    # for faults without an alias, the method's own removal of the fault.
+    harness = milestones.fault_removed_by_harness is not None
+    if expect_rollback and milestones.rollback_started is None and not harness:
         broke("rollback_start")
-    if expect_rollback and milestones.alias_restored is None:
+    if expect_rollback and milestones.alias_restored is None and not harness:
         broke("rollback_finish")
     if first_fail is not None and recovered is None:
         broke("recover", f"need {sustain} consecutive good probes")
     if expect_alarm and milestones.alarm_fired is not None and milestones.alarm_ok is None:
         broke("alarm_clear", milestones.alarm or "")
-    timeline = Timeline(milestones, first_fail, recovered, blast, budget_s, tuple(problems))
-    ttr = timeline.time_to_recover
+    if expect_notification and milestones.notification_received is None:
+        broke("notify", milestones.alarm or "")
+    flags = (expect_alarm, expect_rollback, expect_impact, expect_notification)
+    timeline = Timeline(milestones, first_fail, recovered, blast, budget_s, tuple(problems), *flags)
+    ttr = timeline.mttr
     if ttr is not None and ttr > budget_s:
         problems.append(("budget", f"{_PHASE_TEXT['budget']} ({ttr:.1f}s > {budget_s:g}s)"))
-        timeline = Timeline(milestones, first_fail, recovered, blast, budget_s, tuple(problems))
+        timeline = Timeline(
+            milestones, first_fail, recovered, blast, budget_s, tuple(problems), *flags
+        )
     return timeline

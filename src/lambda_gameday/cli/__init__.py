@@ -79,6 +79,16 @@ def main(argv: list[str] | None = None) -> Any:
         sandbox_errors = (SandboxError,)
 
     _tolerant_streams()
+    # SIGTERM (a cancelled CI job) ends every command like Ctrl-C: cleanup runs, exit 130.
+    # Commands with their own handling (sandbox, load, run, chaos) replace it meanwhile.
+    import signal
+    import threading
+
+    def _sigterm(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _sigterm) if on_main else None
     try:
         return cli.main(args=argv, standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -106,6 +116,9 @@ def main(argv: list[str] | None = None) -> Any:
         where = f"traceback in {log}" if log else "no log could be written"
         click.echo(f"gameday: harness error: {what} ({where})", err=True)
         sys.exit(4)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 LOG_DIR = Path(".gameday") / "logs"

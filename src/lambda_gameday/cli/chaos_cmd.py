@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..config import Target
-from ..exceptions import GamedayError
+from ..exceptions import GamedayError, TargetError
 from .options import (
     allow_production_option,
     ledger_option,
@@ -99,6 +99,7 @@ def chaos(
     users = 0 if dry_run else load_users
     out = Path(load_out) if load_out else _load_out(path, journal_path)
     extra: dict[str, object] = {"gameday_backend_override": backend} if backend else {}
+    gone: str | None = None
     with open_target(target_file) as target, background_load(target, users, out) as loaded:
         if backend == "fis" and target_file is None and not dry_run:
             target = _fis_sandbox(target)
@@ -110,6 +111,26 @@ def chaos(
             ledger_path=ledger_path,
             journal_path=journal_path,
             extra_configuration=extra,
+        )
+        if not dry_run and (not result.ok or result.cleanup_problems):
+            # A target that went away makes every failed probe and missed alarm the
+            # network's doing: no verdict on the platform, exit 3 instead.
+            from ..gameday.reachability import unreachable
+
+            gone = unreachable(target)
+        cleanup_hint = f"gameday cleanup --ledger {ledger_path}" + (
+            f" --target {target_file}" if target_file else ""
+        )
+    if gone is not None:
+        not_removed = "; ".join(dict.fromkeys(result.cleanup_problems))
+        raise TargetError(
+            f"target became unusable during {path.stem}: {gone}"
+            + (
+                f"; faults NOT removed: {not_removed} — when the target is back, run "
+                f"`{cleanup_hint}`"
+                if not_removed
+                else ""
+            )
         )
     if dry_run:
         for line in result.journal["plan"]:
@@ -127,9 +148,9 @@ def chaos(
         )
     if result.cleanup_problems:
         raise GamedayError(
-            "faults could not be removed: "
-            + "; ".join(result.cleanup_problems)
-            + " (run `gameday cleanup`)"
+            "faults NOT removed: "
+            + "; ".join(dict.fromkeys(result.cleanup_problems))
+            + f" (run `{cleanup_hint}`)"
         )
     raise_for(result)
 

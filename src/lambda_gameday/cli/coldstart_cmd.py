@@ -93,7 +93,7 @@ def coldstart(
                 log_deadline_s=log_deadline,
                 ledger=Ledger(ledger_path),
             )
-    console.print(coldstart_table(results))
+    console.print(coldstart_table(results, modelled=target.kind == "sandbox"))
     console.print(f"results: {out}", highlight=False)
     failed = [r for r in results if r.outcome == "failed"]
     if failed:

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 
-from ..console import make_console
+from ..console import make_console, wrapping
 from .options import NameType
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..history import HistoryStore, RunSummary
 
 __all__ = ["history"]
 
@@ -52,15 +58,18 @@ def trend(name: str, values: list[float | None], fmt: str, lower_is_better: bool
 @click.option(
     "--target-name", type=NameType(), default=None, help="Only runs against this target name."
 )
+@click.option("--plan", "plan_name", type=NameType(), default=None, help="Only runs of this plan.")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
-def history(db: str | None, target_name: str | None, limit: int, as_json: bool) -> None:
-    """List past game days (oldest first) and the trend of p95, availability and MTTR."""
-    from ..deployments import deployment_metrics
+def history(
+    db: str | None, target_name: str | None, plan_name: str | None, limit: int, as_json: bool
+) -> None:
+    """List past game days (oldest first) and, per plan and target, the trend of p95,
+    availability and MTTR (a trend across different plans compares unlike things)."""
     from ..history import HistoryStore
 
     store = HistoryStore(db)
-    runs = store.runs(target=target_name, limit=limit)
+    runs = store.runs(target=target_name, plan=plan_name, limit=limit)
     if as_json:
         click.echo(json.dumps([asdict(r) for r in runs], indent=2))
         return
@@ -84,7 +93,14 @@ def history(db: str | None, target_name: str | None, limit: int, as_json: bool) 
         table.add_column(col)
     import time
 
-    colour = {"pass": "green", "fail": "red", "error": "yellow", "interrupted": "yellow"}
+    colour = {
+        "pass": "green",
+        "fail": "red",
+        "inconclusive": "yellow",
+        "unusable": "yellow",
+        "error": "yellow",
+        "interrupted": "yellow",
+    }
     for r in runs:
         table.add_row(
             r.run_id,
@@ -98,8 +114,17 @@ def history(db: str | None, target_name: str | None, limit: int, as_json: bool) 
             f"{r.slos_failed}/{r.slos_total}",
             f"{r.duration_s:.0f} s",
         )
-    console.print(table)
-    console.print("trend over these runs:", highlight=False)
+    console.print(wrapping(table))
+    groups: dict[tuple[str, str], list[RunSummary]] = {}
+    for r in runs:
+        groups.setdefault((r.plan, r.target), []).append(r)
+    for (plan, target), same in groups.items():
+        console.print(f"trend of plan {plan} on {target} ({len(same)} run(s)):", highlight=False)
+        _print_trend(console, same)
+    _print_deployments(console, store, target_name)
+
+
+def _print_trend(console: Console, runs: list[RunSummary]) -> None:
     console.print(
         "  " + trend("p95 latency", [r.worst_p95_ms for r in runs], "{:.1f} ms", True),
         highlight=False,
@@ -119,6 +144,11 @@ def history(db: str | None, target_name: str | None, limit: int, as_json: bool) 
     )
     passed = sum(r.verdict == "pass" for r in runs)
     console.print(f"  verdicts: {passed} of {len(runs)} passed", highlight=False)
+
+
+def _print_deployments(console: Console, store: HistoryStore, target_name: str | None) -> None:
+    from ..deployments import deployment_metrics
+
     deployments = store.deployments(target=target_name)
     if deployments:
         m = deployment_metrics(deployments, window_s=30 * 86400)

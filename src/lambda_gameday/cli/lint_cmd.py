@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..content import content_path
 from ..exceptions import VerdictFailed
 from ..findings import Finding
 from .options import STAGE, Finite, target_option
@@ -39,6 +40,13 @@ def _experiments_dir(ctx: click.Context, param: click.Parameter, value: str) -> 
     help="Experiments whose faults are checked (a directory holding *.json experiments).",
 )
 @click.option(
+    "--experiment",
+    "names",
+    multiple=True,
+    help="Lint only this experiment (a name in --experiments or a path; repeatable), e.g."
+    " the ones a game day's plan runs. Default: every experiment in --experiments.",
+)
+@click.option(
     "--template",
     "templates",
     multiple=True,
@@ -70,62 +78,71 @@ def _experiments_dir(ctx: click.Context, param: click.Parameter, value: str) -> 
 def lint(
     target_file: str | None,
     experiments_dir: str,
+    names: tuple[str, ...],
     templates: tuple[str, ...],
     stage: str,
     params: tuple[str, ...],
     budget_s: float | None,
 ) -> None:
     """Read the target's alarms, deployment groups and the experiments' faults, and say what
-    cannot work. Exit 1 when there is an error-level finding."""
-    from ..chaos.context import clients_for
-    from ..chaos.lint import LintInputs
-    from ..chaos.lint import lint as run_lint
-    from ..chaos.lint_reader import faults_from_experiments, read_target
+    cannot work. Exit 1 when there is an error-level finding.
+
+    The game day's lint phase runs the same lint over the experiments its plan runs; the
+    summary line names the experiments covered, so the two can be compared
+    (`gameday lint --experiment faulty-canary` is what the default game day lints). With
+    --template and no --target, only the stack files are linted (nothing is started)."""
     from ..chaos.lint_stack import lint_stack
+    from ..chaos.runner import resolve_experiment
+    from ..gameday.phases.lint import lint_target
     from ..target_from_stack import read_stack
     from ..validate.experiment import load_experiment_file
     from .options import open_target
     from .target_cmd import _params
 
-    stack_findings: list[Finding] = []
     parameters = _params(params)
-    for t in templates:
-        stack = read_stack(t, stage=stage, parameters=parameters, region="us-east-1")
-        stack_findings += lint_stack(stack, budget_s=budget_s if budget_s is not None else 120.0)
-        if target_file is None:
+    # Stack files are read (and bad ones refused) before any target is opened.
+    stacks = [
+        read_stack(t, stage=stage, parameters=parameters, region="us-east-1") for t in templates
+    ]
+    if templates and target_file is None:
+        stack_findings: list[Finding] = []
+        for t, stack in zip(templates, stacks, strict=True):
             click.echo(
                 f"{t}: {stack.format}, {len(stack.functions)} functions, {len(stack.alarms)} "
                 f"alarms, {len([g for g in stack.groups if g.enabled])} deployment groups"
             )
-    if templates and target_file is None:
-        _report(stack_findings, "stack files")
+            stack_findings += lint_stack(
+                stack, budget_s=budget_s if budget_s is not None else 120.0
+            )
+        errors = sum(f.severity == "error" for f in stack_findings)
+        _report(
+            stack_findings,
+            f"stack files: {errors} errors, {len(stack_findings) - errors} warnings",
+        )
         return
 
-    for experiment in _experiment_files(experiments_dir):
+    if names:
+        paths = [resolve_experiment(n, experiments_dir) for n in names]
+    else:
+        paths = _experiment_files(str(content_path(experiments_dir)))
+    for experiment in paths:
         load_experiment_file(experiment)  # bad input is refused before anything starts
     with open_target(target_file) as target:
-        alarms, groups = read_target(clients_for(target), target)
-        paths = _experiment_files(experiments_dir)
-        readiness = next((f.name for f in target.functions if f.path == "/health/ready"), None)
-        inputs = LintInputs(
-            alarms=alarms,
-            groups=groups,
-            faults=faults_from_experiments(paths, readiness),
-            function_alarms={f.name: f.alarms for f in target.functions},
-            budget_s=budget_s if budget_s is not None else target.slos.mttr_s,
-            on_aws=target.kind == "aws",
+        report = lint_target(
+            target,
+            paths,
+            templates=[Path(t) for t in templates],
+            stage=stage,
+            parameters=parameters,
+            budget_s=budget_s,
         )
-        findings = run_lint(inputs) + stack_findings
-    _report(
-        findings,
-        f"{len(alarms)} alarms, {len(groups)} deployment groups, {len(inputs.faults)} faults",
-    )
+    _report(list(report.findings), report.summary())
 
 
-def _report(findings: list[Finding], what: str) -> None:
+def _report(findings: list[Finding], summary: str) -> None:
     for f in findings:
         click.echo(f.line())
+    click.echo(summary)
     errors = sum(f.severity == "error" for f in findings)
-    click.echo(f"{what}: {errors} errors, {len(findings) - errors} warnings")
     if errors:
         raise VerdictFailed(f"lint found {errors} error(s)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,13 @@ import click
 from rich.markup import escape
 
 from ..console import make_console
-from ..exceptions import ConfigError, GamedayError, VerdictFailed
+from ..exceptions import (
+    ConfigError,
+    GamedayError,
+    TargetError,
+    VerdictFailed,
+    VerdictInconclusive,
+)
 from .options import UrlType, allow_production_option, open_target, target_option
 
 if TYPE_CHECKING:
@@ -99,6 +106,15 @@ def run(
     Without --plan, the default plan (conformance, lint, synthetics, cold starts, a short
     load run, a faulty-canary chaos experiment) runs on the embedded sandbox. Ctrl-C stops
     cleanly: faults are removed and the report is still written (exit 130).
+
+    \b
+    Exit codes:
+      0  every SLO asserted            1  an SLO breached (or had no data)
+      2  bad input                     3  target unusable (before or during a phase)
+      4  harness error                 5  refused for safety
+      6  inconclusive: nothing breached, but an SLO lacked the evidence to be asserted
+      130 interrupted (faults removed)
+    A notification (Slack) that fails is a warning, never another exit code.
     """
     from ..config import load_target
     from ..deployments import collect_deployments, mark_drills
@@ -119,7 +135,8 @@ def run(
     if store is not None:
         store.check()
 
-    problems: list[str] = []
+    problems: list[str] = []  # side channels the user asked for that failed: exit 4
+    warnings: list[str] = []  # side channels that never change the exit code
     deployments: list[DeploymentRecord] = []
     from ..lock import target_lock
 
@@ -139,7 +156,7 @@ def run(
             allow_production=allow_production,
         )
         result, out_dir = gameday.run()
-        if not result.interrupted:
+        if result.verdict not in ("interrupted", "unusable"):
             try:
                 from ..aws import Clients
 
@@ -148,7 +165,7 @@ def run(
                 ]
                 deployments = mark_drills(collect_deployments(Clients(target)), windows)
             except GamedayError as exc:
-                problems.append(f"deployments not recorded: {exc.one_line()}")
+                warnings.append(f"deployments not recorded: {exc.one_line()}")
             if publish:
                 try:
                     _publish(target, result, deployments)
@@ -156,6 +173,17 @@ def run(
                     problems.append(f"metrics not published: {exc.one_line()}")
         slos = target.slos
 
+    report_html = out_dir / "report.html" if out_dir else None
+    if slack_webhook:
+        from ..report.notify import notify_slack
+
+        # A notification is a side channel: its failure is a warning in the report and
+        # on the terminal, never a different verdict or exit code.
+        try:
+            notify_slack(slack_webhook, result, report_url=str(report_html) if out_dir else None)
+        except GamedayError as exc:
+            warnings.append(f"notification not sent: {exc.one_line()}")
+    result = replace(result, warnings=result.warnings + tuple(warnings))
     written = write_reports(result, out_dir, slos) if out_dir else []
     if store is not None:
         try:
@@ -167,21 +195,19 @@ def run(
     print_run(console, result)
     if written:
         console.print(f"report: {written[-1]}", highlight=False)
-    if slack_webhook:
-        from ..report.notify import notify_slack
-
-        try:
-            notify_slack(slack_webhook, result, report_url=str(written[-1]) if written else None)
-        except GamedayError as exc:
-            problems.append(exc.one_line())
     for p in problems:
-        console.print(f"[yellow]warning:[/] {p}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(p)}", highlight=False)
 
-    if result.interrupted:
+    detail = "; ".join(result.failures()[:3])
+    if result.verdict == "interrupted":
         raise KeyboardInterrupt
+    if result.verdict == "unusable":
+        raise TargetError(f"{result.headline()}: {detail}")
     if result.verdict == "error":
-        raise GamedayError(f"{result.headline()}: " + "; ".join(result.failures()[:3]))
+        raise GamedayError(f"{result.headline()}: {detail}")
     if result.verdict == "fail":
-        raise VerdictFailed(f"{result.headline()}: " + "; ".join(result.failures()[:3]))
+        raise VerdictFailed(f"{result.headline()}: {detail}")
     if problems:
         raise GamedayError("; ".join(problems))
+    if result.verdict == "inconclusive":
+        raise VerdictInconclusive(f"{result.headline()}: " + "; ".join(result.unasserted()[:3]))

@@ -62,9 +62,11 @@ def synth(
       1  a check failed, or the monitor's per-time-point availability is below the SLO
       2  bad input (check file or path, interval, output file), refused before any
          check runs
-      3  the target cannot be used
+      3  the target cannot be used: no check got an HTTP answer and the target's API or
+         AWS endpoint refuses connections or does not resolve
+      130  interrupted (Ctrl-C or SIGTERM); the monitor still prints what it saw
     """
-    from ..exceptions import ConfigError, VerdictFailed
+    from ..exceptions import ConfigError, TargetError, VerdictFailed
     from ..synthetics.availability import Monitor, availability_report
     from ..synthetics.definitions import CheckDefinition, Expectations, load_checks
     from ..synthetics.engine import CheckRunner, definition_failure
@@ -89,6 +91,7 @@ def synth(
                 for fn in target.functions
             ]
         stop = threading.Event()
+        interrupted = False
         with (
             ResultsWriter(out) as writer,
             CheckRunner(target, fresh_connections=fresh_connections, stop=stop) as runner,
@@ -117,8 +120,9 @@ def synth(
                 )
                 try:
                     report = monitor.run()
-                except KeyboardInterrupt:
+                except KeyboardInterrupt:  # Ctrl-C / SIGTERM: report what was seen, then 130
                     stop.set()
+                    interrupted = True
                     report = availability_report(monitor.ticks, monitor.target)
                 results += [r for t in monitor.ticks for r in t.results]
         console.print(results_table(summarize(results)))
@@ -126,10 +130,20 @@ def synth(
             sent = publish_metrics(target, results)
             console.print(f"published {sent} datapoints to CloudWatchSynthetics", highlight=False)
     console.print(f"results: {out}", highlight=False)
+    probed = [r for r in results if r.url]  # not the definitions that failed to load
+    if probed and all(r.status_code is None for r in probed):
+        # Not one HTTP answer: judge the target's reachability before its checks
+        from ..gameday.reachability import unreachable
+
+        why = unreachable(target)
+        if why is not None:
+            raise TargetError(f"target unusable: {why}")
     failed = [r for r in results if r.outcome == "failed"]
     if watch:
         console.print(availability_table(report))
         console.print(report.sentence(), highlight=False)
+        if interrupted:
+            raise KeyboardInterrupt  # exit 130: the report above covers the ticks seen
         if errors:
             raise VerdictFailed(f"{len(errors)} check definition(s) invalid: {errors[0].reason}")
         if report.time_points and report.per_time_point < report.target:

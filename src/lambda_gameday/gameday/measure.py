@@ -89,6 +89,10 @@ def endpoint_stats(
     failures = sum(1 for s in samples if not s.ok)
     cold = sorted(s.latency_ms for s in samples if s.cold and s.latency_ms is not None)
     warm = sorted(s.latency_ms for s in samples if s.cold is False and s.latency_ms is not None)
+    # The latency SLO judges successful warm probes: a failure's latency is not a served
+    # request's, and a cold start is judged by the cold-start SLO (its own row).
+    slo_ms = [s.latency_ms for s in samples if s.ok and not s.cold and s.latency_ms is not None]
+    cold_ok = [s.latency_ms for s in samples if s.ok and s.cold and s.latency_ms is not None]
     minutes: dict[float, list[Sample]] = {}
     for s in samples:
         minutes.setdefault(s.at - s.at % 60, []).append(s)
@@ -110,6 +114,9 @@ def endpoint_stats(
         cold_starts=len(cold) if any(s.cold is not None for s in samples) else None,
         cold_p50_ms=_summary(cold).p50 if cold else None,
         warm_p50_ms=_summary(warm).p50 if warm else None,
+        warm_samples=len(slo_ms),
+        warm_p95_ms=_summary(slo_ms).p95 if slo_ms else None,
+        cold_max_ms=max(cold_ok) if cold_ok else None,
         availability=(n - failures) / n if n else None,
         availability_lower=exact_lower_bound(n - failures, n) if n else None,
         probes_needed=max(0, probes_needed(availability_target, failures) - n) if n else None,
@@ -172,28 +179,61 @@ def worst_minute_detail(e: EndpointStats) -> str:
     return f"worst minute {time.strftime('%H:%M', time.localtime(worst.minute))}"
 
 
-def latency_slos(stats: Sequence[EndpointStats], target: Target) -> list[SLOResult]:
-    """The target's latency, cold-start and availability SLOs applied to endpoint stats."""
+def latency_slos(
+    stats: Sequence[EndpointStats], target: Target, *, warmup_excluded: int = 0
+) -> list[SLOResult]:
+    """The target's latency, cold-start and availability SLOs applied to endpoint stats.
+
+    The p95 row is a *warm* p95 over successful probes; cold starts the target marks are
+    their own row, judged against the cold-start SLO (a cold start is not a slow request);
+    availability is INCONCLUSIVE while its 95 % lower bound cannot assert the target.
+    """
     slos = target.slos
     out: list[SLOResult] = []
     for e in stats:
+        notes = [worst_minute_detail(e)]
+        if e.cold_starts is None:
+            notes.append("all successful probes (the target does not mark cold starts)")
+        elif e.cold_starts:
+            notes.append(f"{e.cold_starts} cold start(s) excluded, judged in their own row")
+        if warmup_excluded:
+            notes.append(f"{warmup_excluded} warm-up probe(s) excluded")
         out.append(
             SLOResult.check(
                 "latency_p95",
                 e.path,
-                e.p95_ms if e.samples else None,
+                e.warm_p95_ms,
                 slos.health_latency_ms,
                 "<",
                 "ms",
-                e.samples,
-                label="p95",
-                detail=worst_minute_detail(e),
+                e.warm_samples,
+                label="p95 (warm)",
+                detail="; ".join(n for n in notes if n),
             )
         )
+        if e.cold_starts:
+            out.append(
+                SLOResult.check(
+                    "cold_start",
+                    e.path,
+                    e.cold_max_ms,
+                    slos.cold_start_ms,
+                    "<",
+                    "ms",
+                    e.cold_starts,
+                    label="cold start (probe, worst)",
+                    detail="client-side latency of the probes the target marked cold",
+                )
+            )
         avail_detail = ""
-        if e.availability_lower is not None and e.availability_lower <= slos.availability:
+        if (
+            e.availability is not None
+            and e.availability >= slos.availability
+            and e.availability_lower is not None
+            and e.availability_lower <= slos.availability
+        ):
             need = e.probes_needed
-            avail_detail = "not yet assertable at 95 % confidence" + (
+            avail_detail = "cannot be asserted at 95 % confidence" + (
                 f" ({need:,} more good probes needed)" if need else ""
             )
         out.append(
@@ -208,6 +248,7 @@ def latency_slos(stats: Sequence[EndpointStats], target: Target) -> list[SLOResu
                 label="availability",
                 detail=avail_detail,
                 lower_bound=e.availability_lower,
+                assert_bound=True,
             )
         )
     return out

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, cast
 
 from ..findings import Finding
 
 __all__ = [
+    "VERDICT_WORDS",
     "Comparison",
     "EndpointStats",
     "MinuteStat",
     "PhaseResult",
     "PhaseStatus",
     "RunResult",
+    "SLOMark",
     "SLOResult",
     "Timeline",
     "TimelineEvent",
@@ -31,9 +33,26 @@ __all__ = [
     "run_from_dict",
 ]
 
-PhaseStatus = Literal["passed", "failed", "error", "skipped", "interrupted"]
-Verdict = Literal["pass", "fail", "error", "interrupted"]
+PhaseStatus = Literal[
+    "passed", "failed", "inconclusive", "unusable", "error", "skipped", "interrupted"
+]
+# pass: every objective asserted. fail: one was breached (or had no data). inconclusive:
+# nothing breached, but the evidence cannot assert an objective (too few probes for the
+# availability bound). unusable: the target could not be used (refused, DNS, credentials),
+# so nothing is judged. error: the harness failed. interrupted: Ctrl-C / SIGTERM.
+Verdict = Literal["pass", "fail", "inconclusive", "unusable", "error", "interrupted"]
+SLOMark = Literal["PASS", "FAIL", "NO DATA", "INCONCLUSIVE"]
 Comparison = Literal["<", "<=", ">", ">="]
+
+
+VERDICT_WORDS: dict[Verdict, str] = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "inconclusive": "INCONCLUSIVE",
+    "unusable": "TARGET UNUSABLE",
+    "error": "ERROR",
+    "interrupted": "INTERRUPTED",
+}
 
 
 def format_count(n: int) -> str:
@@ -66,6 +85,26 @@ class SLOResult:
     label: str = ""  # how the measured value is named: "p95", "MTTR", "availability"
     detail: str = ""  # extra context for the verdict: "worst minute 12:03"
     lower_bound: float | None = None  # one-sided 95 % confidence bound, for availability
+    inconclusive: bool = False  # the value meets the budget, the bound cannot assert it
+    phase: str = ""  # the game-day phase that measured it
+
+    @property
+    def no_data(self) -> bool:
+        return self.measured is None or self.samples <= 0
+
+    @property
+    def mark(self) -> SLOMark:
+        """PASS, FAIL, NO DATA (a failure: nothing to judge) or INCONCLUSIVE."""
+        if self.passed:
+            return "PASS"
+        if self.no_data:
+            return "NO DATA"
+        return "INCONCLUSIVE" if self.inconclusive else "FAIL"
+
+    @property
+    def breached(self) -> bool:
+        """Failed outright (including no data), as opposed to passed or inconclusive."""
+        return not self.passed and not self.inconclusive
 
     @staticmethod
     def check(
@@ -80,8 +119,14 @@ class SLOResult:
         label: str = "",
         detail: str = "",
         lower_bound: float | None = None,
+        assert_bound: bool = False,
+        phase: str = "",
     ) -> SLOResult:
-        """Build a result, deciding `passed` from the comparison; zero samples never pass."""
+        """Build a result, deciding `passed` from the comparison; zero samples never pass.
+
+        With `assert_bound`, a value that meets the budget while its confidence bound does
+        not is INCONCLUSIVE (neither pass nor fail): the sample cannot assert the objective.
+        """
         if measured is None or samples <= 0:
             ok = False
         elif comparison == "<":
@@ -92,6 +137,10 @@ class SLOResult:
             ok = measured > budget
         else:
             ok = measured >= budget
+        unsure = False
+        if ok and assert_bound and lower_bound is not None:
+            bound_ok = lower_bound > budget if comparison in (">", ">=") else lower_bound < budget
+            ok, unsure = bound_ok, not bound_ok
         return SLOResult(
             metric,
             subject,
@@ -104,12 +153,14 @@ class SLOResult:
             label or metric,
             detail,
             lower_bound,
+            unsure,
+            phase,
         )
 
     def sentence(self) -> str:
         """The verdict line: 'p95 of /health was 143 ms, budget 100 ms, 2,000 samples, ...'."""
         if self.measured is None or self.samples <= 0:
-            head = f"{self.label} of {self.subject}: nothing measured (0 samples)"
+            head = f"{self.label} of {self.subject}: no data (0 successful samples)"
         else:
             head = f"{self.label} of {self.subject} was {_fmt(self.measured, self.unit)}"
         parts = [
@@ -125,6 +176,8 @@ class SLOResult:
             parts.append(f"95 % lower bound {_fmt(self.lower_bound, self.unit)}")
         if self.detail:
             parts.append(self.detail)
+        if self.inconclusive:
+            parts.append("INCONCLUSIVE")
         return ", ".join(parts)
 
 
@@ -154,6 +207,11 @@ class EndpointStats:
     cold_p50_ms: float | None = None
     warm_p50_ms: float | None = None
     init_duration_ms: float | None = None  # from REPORT lines, where the phase read them
+    # The latency SLO's population: successful probes not marked cold (a warm p95).
+    warm_samples: int = 0
+    warm_p95_ms: float | None = None
+    cold_max_ms: float | None = None  # the slowest successful cold start among the probes
+    modelled: tuple[str, ...] = ()  # fields the target models rather than measures
     availability: float | None = None
     availability_lower: float | None = None
     probes_needed: int | None = None  # more probes needed to assert the availability target
@@ -175,6 +233,11 @@ class TimelineEvent:
     label: str  # "fault injected", "alarm ALARM", ...
     at: float | None  # epoch seconds; None: never happened
     source: str = ""  # where the time came from: "target", "probe", "harness"
+    applicable: bool = True  # False: the experiment does not expect this step
+
+    @property
+    def never_text(self) -> str:
+        return "never" if self.applicable else "n/a"
 
 
 @dataclass(frozen=True)
@@ -193,6 +256,12 @@ class Timeline:
     passed: bool = False
     broken_phase: str | None = None  # which step never happened, when the experiment failed
     probes: tuple[tuple[float, bool, float], ...] = ()  # (at, ok, latency ms) from the traffic
+    # "platform", or why no MTTR is claimed: "recovered by harness rollback", "not applicable"
+    recovered_by: str = "platform"
+
+    @property
+    def mttr_claimed(self) -> bool:
+        return self.recovered_by == "platform"
 
     @property
     def blast_radius(self) -> float | None:
@@ -212,6 +281,7 @@ class PhaseResult:
     timelines: tuple[Timeline, ...] = ()
     findings: tuple[Finding, ...] = ()
     artifacts: tuple[str, ...] = ()  # files the phase wrote (journals, results), report-relative
+    faults_not_removed: tuple[str, ...] = ()  # injected faults the phase could not undo
 
     @property
     def duration_s(self) -> float:
@@ -219,16 +289,20 @@ class PhaseResult:
 
     def failures(self) -> list[str]:
         """What failed and why, one sentence each."""
-        lines = [s.sentence() for s in self.slos if not s.passed]
+        lines = [s.sentence() for s in self.slos if s.breached]
         lines += [f"{f.resource}: {f.text}" for f in self.findings if f.severity == "error"]
         lines += [
             f"experiment {t.experiment}: {t.broken_phase or 'did not recover in budget'}"
             for t in self.timelines
             if not t.passed
         ]
-        if self.status in ("error", "interrupted", "failed") and self.message:
+        if self.status in ("error", "interrupted", "failed", "unusable") and self.message:
             lines.insert(0, self.message)
         return lines
+
+    def unasserted(self) -> list[str]:
+        """SLOs the evidence could not assert (INCONCLUSIVE), one sentence each."""
+        return [s.sentence() for s in self.slos if s.inconclusive]
 
 
 @dataclass(frozen=True)
@@ -243,15 +317,22 @@ class RunResult:
     phases: tuple[PhaseResult, ...]
     interrupted: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    warnings: tuple[str, ...] = ()  # side channels that failed (notification, history, ...)
+    faults_not_removed: tuple[str, ...] = ()  # each once; the target must be cleaned up
+    cleanup_command: str = ""  # what to run once the target is back, when faults remain
 
     @property
     def verdict(self) -> Verdict:
         if self.interrupted:
             return "interrupted"
+        if any(p.status == "unusable" for p in self.phases):
+            return "unusable"  # nothing measured on a dead target is a verdict
         if any(p.status == "error" for p in self.phases):
             return "error"
         if any(p.status == "failed" for p in self.phases):
             return "fail"
+        if any(p.status == "inconclusive" for p in self.phases):
+            return "inconclusive"
         return "pass"
 
     @property
@@ -259,7 +340,8 @@ class RunResult:
         return self.finished_at - self.started_at
 
     def slos(self) -> list[SLOResult]:
-        return [s for p in self.phases for s in p.slos]
+        """Every SLO line, each naming the phase that measured it."""
+        return [s if s.phase else replace(s, phase=p.name) for p in self.phases for s in p.slos]
 
     def timelines(self) -> list[Timeline]:
         return [t for p in self.phases for t in p.timelines]
@@ -267,9 +349,13 @@ class RunResult:
     def failures(self) -> list[str]:
         return [f"{p.name}: {line}" for p in self.phases for line in p.failures()]
 
+    def unasserted(self) -> list[str]:
+        return [f"{p.name}: {line}" for p in self.phases for line in p.unasserted()]
+
     def headline(self) -> str:
-        failed = [p.name for p in self.phases if p.status in ("failed", "error")]
-        word = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "interrupted": "INTERRUPTED"}
+        bad = ("failed", "error", "unusable", "inconclusive")
+        failed = [p.name for p in self.phases if p.status in bad]
+        word = VERDICT_WORDS
         tail = f" ({', '.join(failed)})" if failed else ""
         return f"{word[self.verdict]}: {self.plan} on {self.target}{tail}"
 
@@ -300,6 +386,7 @@ def _endpoint(d: Mapping[str, Any]) -> EndpointStats:
     data["histogram"] = _tuple_pairs(data.get("histogram"))
     data["versions"] = _tuple_pairs(data.get("versions"))
     data["minutes"] = tuple(MinuteStat(**m) for m in data.get("minutes") or ())
+    data["modelled"] = tuple(data.get("modelled") or ())
     return EndpointStats(**data)
 
 
@@ -317,6 +404,7 @@ def _phase(d: Mapping[str, Any]) -> PhaseResult:
     data["timelines"] = tuple(_timeline(t) for t in data.get("timelines") or ())
     data["findings"] = tuple(Finding(**f) for f in data.get("findings") or ())
     data["artifacts"] = tuple(data.get("artifacts") or ())
+    data["faults_not_removed"] = tuple(data.get("faults_not_removed") or ())
     return PhaseResult(**data)
 
 
@@ -325,4 +413,6 @@ def run_from_dict(d: Mapping[str, Any]) -> RunResult:
     data = {k: v for k, v in d.items() if k not in ("verdict", "schema", "failures")}
     data["phases"] = tuple(_phase(p) for p in data.get("phases") or ())
     data["notes"] = tuple(data.get("notes") or ())
+    data["warnings"] = tuple(data.get("warnings") or ())
+    data["faults_not_removed"] = tuple(data.get("faults_not_removed") or ())
     return RunResult(**data)

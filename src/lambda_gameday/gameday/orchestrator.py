@@ -4,6 +4,12 @@ Ctrl-C or SIGTERM stops the phase in progress, removes every injected fault (thr
 chaos ledger), and still writes the report and the history row, marked `interrupted`.
 The report directory and the history database are checked *before* any phase runs, so a
 bad path never costs a game day.
+
+A target that cannot be used (refused, DNS, credentials) stops the run: checked before the
+first phase, when a phase raises TargetError, and after any phase that did not pass. The
+phase is then `unusable`, its numbers are dropped (connection errors are not users'
+failures or missed alarms) and the verdict is "target unusable" (exit 3). Faults the final
+sweep could not remove are listed once, with the `gameday cleanup` command to run.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ..config import Target
-from ..exceptions import ConfigError, GamedayError, SafetyError
+from ..exceptions import ConfigError, GamedayError, SafetyError, TargetError
 from .model import PhaseResult, RunResult
 from .phases.chaos import run_chaos
 from .phases.coldstart import run_coldstart
@@ -32,8 +38,16 @@ from .phases.lint import run_lint
 from .phases.load import run_load
 from .phases.synthetics import run_synthetics
 from .plan import ChaosOptions, PhaseKind, PhaseSpec, Plan
+from .reachability import TargetGone, unreachable
 
-__all__ = ["PHASES", "GameDay", "GameDayOutcome", "prepare_report_dir", "run_phase"]
+__all__ = [
+    "PHASES",
+    "GameDay",
+    "GameDayOutcome",
+    "cleanup_command",
+    "prepare_report_dir",
+    "run_phase",
+]
 
 # The game day's phases: one runner per kind, each in its own module under `phases/`.
 PHASES: dict[PhaseKind, PhaseRunner] = {
@@ -82,6 +96,38 @@ def prepare_report_dir(parent: Path, run_id: str) -> Path:
             "choose another with --report-dir"
         ) from None
     return out
+
+
+def cleanup_command(target: Target) -> str:
+    """The command that removes what a run left behind, once the target is back."""
+    from ..chaos.ledger import DEFAULT_LEDGER
+
+    parts = ["gameday cleanup"]
+    if target.source and not target.source.startswith("<"):
+        parts.append(f"--target {target.source}")
+    parts.append(f"--ledger {DEFAULT_LEDGER}")
+    return " ".join(parts)
+
+
+def _unusable(
+    spec: PhaseSpec, t0: float, why: str, first: bool, *, keep: PhaseResult | None = None
+) -> PhaseResult:
+    """The phase that found the target unusable: no verdict on anything it measured."""
+    where = (
+        f"target unusable (phase {spec.name})"
+        if first
+        else (f"target became unusable during {spec.name}")
+    )
+    return PhaseResult(
+        spec.name,
+        spec.kind,
+        "unusable",
+        t0,
+        time.time(),
+        message=f"{where}: {why}",
+        artifacts=keep.artifacts if keep else (),
+        faults_not_removed=keep.faults_not_removed if keep else (),
+    )
 
 
 @contextmanager
@@ -165,13 +211,19 @@ class GameDay:
             console=self.console,
             transient=False,
         )
+        unusable = False
         with _sigterm_as_interrupt(), progress:
-            for spec in self.plan.phases:
+            for index, spec in enumerate(self.plan.phases):
                 task = progress.add_task("starting", phase=spec.name, total=None)
                 ctx.progress = lambda msg, task=task: progress.update(task, description=msg)  # type: ignore[misc]
                 t0 = time.time()
+                first = index == 0
                 try:
-                    result = run_phase(spec, ctx)
+                    why = unreachable(self.target) if first else None
+                    if why is not None:
+                        result = _unusable(spec, t0, why, first=True)
+                    else:
+                        result = run_phase(spec, ctx)
                 except KeyboardInterrupt:
                     interrupted = True
                     result = PhaseResult(
@@ -182,6 +234,13 @@ class GameDay:
                         time.time(),
                         message="interrupted (Ctrl-C / SIGTERM); faults removed",
                     )
+                except TargetError as exc:
+                    # Gone mid-phase (the pre-check connected, so a network failure now means
+                    # it went away), or refused from the start (credentials, a missing
+                    # resource) in the first phase that touched it
+                    gone = isinstance(exc, TargetGone) or not first
+                    gone = gone or unreachable(self.target, timeout_s=1.0) is not None
+                    result = _unusable(spec, t0, exc.one_line(), first=not gone)
                 except GamedayError as exc:
                     result = PhaseResult(
                         spec.name, spec.kind, "error", t0, time.time(), message=exc.one_line()
@@ -199,6 +258,12 @@ class GameDay:
                             f"({Path(where.filename).name}:{where.lineno})"
                         ),
                     )
+                if result.status in ("failed", "error"):
+                    # Did the platform fail, or did the target go away under the phase?
+                    why = unreachable(self.target)
+                    if why is not None:
+                        result = _unusable(spec, t0, why, first=False, keep=result)
+                unusable = result.status == "unusable"
                 results.append(result)
                 progress.update(
                     task,
@@ -208,14 +273,18 @@ class GameDay:
                 )
                 if self.on_phase:
                     self.on_phase(result)
-                if interrupted:
+                if interrupted or unusable:
                     break
                 if result.status in ("failed", "error") and not spec.continue_on_failure:
                     notes.append(f"stopped after {spec.name}: continue_on_failure is false")
                     break
-            removed = self._cleanup(ctx)
+            removed, not_removed = self._cleanup(ctx)
             if removed:
                 notes.append("faults removed at the end: " + "; ".join(removed))
+        if not not_removed and not removed:
+            # no ledger to sweep: what the phases themselves could not undo
+            not_removed = [f for r in results for f in r.faults_not_removed]
+        not_removed = list(dict.fromkeys(not_removed))
         run = RunResult(
             run_id=run_id,
             plan=self.plan.name,
@@ -227,10 +296,13 @@ class GameDay:
             phases=tuple(results),
             interrupted=interrupted,
             notes=tuple(notes),
+            faults_not_removed=tuple(not_removed),
+            cleanup_command=cleanup_command(self.target) if not_removed else "",
         )
         return run, report_dir
 
-    def _cleanup(self, ctx: PhaseContext) -> list[str]:
+    def _cleanup(self, ctx: PhaseContext) -> tuple[list[str], list[str]]:
+        """(removed, not removed) by the final sweep of the ledger."""
         # A second Ctrl-C during cleanup must not leave faults: retry once, then report.
         for _ in range(2):
             try:
@@ -238,5 +310,5 @@ class GameDay:
             except KeyboardInterrupt:
                 continue
             except GamedayError as exc:
-                return [f"cleanup failed: {exc.one_line()} — run `gameday cleanup`"]
-        return ["cleanup interrupted twice — run `gameday cleanup`"]
+                return [], [f"the ledger could not be swept: {exc.one_line()}"]
+        return [], ["cleanup interrupted twice: open faults may remain"]

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from ..console import wrapping
 from .measure import slo_value_text
-from .model import RunResult
+from .model import RunResult, SLOMark, Verdict
 
-__all__ = ["print_run"]
+__all__ = ["MARK_STYLE", "print_run"]
+
+MARK_STYLE: dict[SLOMark, str] = {
+    "PASS": "green",
+    "FAIL": "red",
+    "NO DATA": "red",
+    "INCONCLUSIVE": "yellow",
+}
+_VERDICT_STYLE: dict[Verdict, str] = {
+    "pass": "green",
+    "fail": "red",
+    "inconclusive": "yellow",
+    "unusable": "yellow",
+    "error": "yellow",
+    "interrupted": "yellow",
+}
 
 
 def _secs(v: float | None) -> str:
@@ -16,15 +33,15 @@ def _secs(v: float | None) -> str:
 
 
 def print_run(console: Console, run: RunResult) -> None:
-    stats = [e for p in run.phases for e in p.endpoints]
+    stats = [(p.name, e) for p in run.phases for e in p.endpoints]
     if stats:
         t = Table(title="latency (ms) and availability", title_justify="left")
-        for col in ("endpoint", "n", "failed", "p50", "p90", "p95", "p99", "max"):
-            t.add_column(col, justify="left" if col == "endpoint" else "right")
+        for col in ("phase", "endpoint", "n", "failed", "p50", "p90", "p95", "p99", "max"):
+            t.add_column(col, justify="left" if col in ("phase", "endpoint") else "right")
         t.add_column("cold starts", justify="right")
         t.add_column("cold / warm p50", justify="right")
         t.add_column("availability (95 % low)", justify="right")
-        for e in stats:
+        for phase, e in stats:
             cw = "—"
             if e.cold_p50_ms is not None or e.warm_p50_ms is not None:
                 cold = f"{e.cold_p50_ms:.1f}" if e.cold_p50_ms is not None else "—"
@@ -35,7 +52,8 @@ def print_run(console: Console, run: RunResult) -> None:
                 low = e.availability_lower or 0.0
                 avail = f"{e.availability * 100:.2f} % ({low * 100:.2f} %)"
             t.add_row(
-                e.path,
+                escape(phase),
+                escape(e.path),
                 f"{e.samples:,}",
                 f"{e.failures:,}",
                 f"{e.p50_ms:.1f}",
@@ -47,40 +65,56 @@ def print_run(console: Console, run: RunResult) -> None:
                 cw,
                 avail,
             )
-        console.print(t)
+        console.print(wrapping(t))
     slos = run.slos()
     if slos:
         t = Table(title="SLOs", title_justify="left")
-        for col in ("", "objective", "subject", "measured", "budget", "samples", "note"):
+        for col in ("", "phase", "objective", "subject", "measured", "budget", "samples", "note"):
             t.add_column(col)
         for s in slos:
             t.add_row(
-                "[green]PASS[/]" if s.passed else "[red]FAIL[/]",
-                s.label,
-                s.subject,
+                f"[{MARK_STYLE[s.mark]}]{s.mark}[/]",
+                escape(s.phase),
+                escape(s.label),
+                escape(s.subject),
                 slo_value_text(s, s.measured),
                 f"{s.comparison} {slo_value_text(s, s.budget)}",
                 f"{s.samples:,}",
-                s.detail,
+                escape(s.detail),
             )
-        console.print(t)
-    timelines = run.timelines()
+        console.print(wrapping(t))
+    timelines = [(p.name, tl) for p in run.phases for tl in p.timelines]
     if timelines:
         t = Table(title="chaos experiments", title_justify="left")
-        for col in ("", "experiment", "MTTR", "detect", "roll back", "recover", "failed req"):
+        for col in ("", "phase", "experiment", "MTTR", "detect", "roll back", "recover"):
             t.add_column(col)
-        for tl in timelines:
+        t.add_column("failed req")
+        for phase, tl in timelines:
             t.add_row(
                 "[green]PASS[/]" if tl.passed else "[red]FAIL[/]",
-                tl.experiment,
-                _secs(tl.mttr_s),
+                escape(phase),
+                escape(tl.experiment),
+                _secs(tl.mttr_s) if tl.mttr_claimed else tl.recovered_by,
                 _secs(tl.time_to_detect_s),
                 _secs(tl.time_to_rollback_s),
                 _secs(tl.time_to_recover_s),
                 f"{tl.failed_requests:,}/{tl.total_requests:,}",
             )
-        console.print(t)
-    colour = {"pass": "green", "fail": "red", "error": "yellow", "interrupted": "yellow"}
-    console.print(f"[bold {colour[run.verdict]}]{run.headline()}[/]")
+        console.print(wrapping(t))
+    console.print(f"[bold {_VERDICT_STYLE[run.verdict]}]{escape(run.headline())}[/]")
     for line in run.failures():
         console.print(f"  - {line}", markup=False, highlight=False)
+    for line in run.unasserted():
+        console.print(f"  - inconclusive: {line}", markup=False, highlight=False)
+    if run.faults_not_removed:
+        console.print("[bold red]faults NOT removed:[/]")
+        for fault in run.faults_not_removed:
+            console.print(f"  - {fault}", markup=False, highlight=False)
+        if run.cleanup_command:
+            console.print(
+                f"  when the target is back, run: {run.cleanup_command}",
+                markup=False,
+                highlight=False,
+            )
+    for warning in run.warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)

@@ -7,6 +7,7 @@ import math
 from rich.console import Group
 from rich.table import Table
 
+from ..console import wrapping
 from .runner import LoadReport
 
 __all__ = ["render_report"]
@@ -73,4 +74,4 @@ def render_report(report: LoadReport) -> Group:
         abort.add_column("why")
         abort.add_row(f"at {res.aborted.at_s:.1f} s: {res.aborted.reason}")
         parts.append(abort)
-    return Group(*parts)
+    return Group(*(wrapping(p) for p in parts))

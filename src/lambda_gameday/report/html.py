@@ -15,7 +15,15 @@ from pathlib import Path
 from ..config import SLOs
 from ..gameday.measure import budgets_from
 from ..gameday.measure import slo_value_text as _val
-from ..gameday.model import EndpointStats, PhaseResult, RunResult, SLOResult, Timeline
+from ..gameday.model import (
+    EndpointStats,
+    PhaseResult,
+    PhaseStatus,
+    RunResult,
+    SLOMark,
+    SLOResult,
+    Timeline,
+)
 from ..redact import redact
 from .svg import availability_chart, coldwarm_chart, histogram_chart, timeline_chart
 
@@ -27,20 +35,30 @@ background:#fff}main{max-width:980px;margin:0 auto;padding:16px 24px 48px}
 .verdict{padding:18px 24px;color:#fff;font-size:22px;font-weight:600}
 .verdict.pass{background:#1a7f37}.verdict.fail{background:#cf222e}
 .verdict.error{background:#9a6700}.verdict.interrupted{background:#57606a}
+.verdict.inconclusive{background:#9a6700}.verdict.unusable{background:#57606a}
 .meta{color:#57606a;font-size:13px;margin:6px 0 0}
 table{border-collapse:collapse;width:100%;font-size:13px;margin:8px 0 16px}
 th,td{border-bottom:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .ok{color:#1a7f37;font-weight:600}.bad{color:#cf222e;font-weight:600}
-.skip{color:#57606a}ul.failures li{margin:4px 0}h2{border-bottom:1px solid #d0d7de;
+.skip{color:#57606a}.unsure{color:#9a6700;font-weight:600}
+ul.failures li{margin:4px 0}h2{border-bottom:1px solid #d0d7de;
 padding-bottom:4px;margin-top:28px}.charts{display:flex;flex-wrap:wrap;gap:12px}
 figure{margin:0}figcaption{font-size:12px;color:#57606a}
 """
 
 _MARK = {True: '<span class="ok">PASS</span>', False: '<span class="bad">FAIL</span>'}
-_STATUS_CLASS = {
+_SLO_CLASS: dict[SLOMark, str] = {
+    "PASS": "ok",
+    "FAIL": "bad",
+    "NO DATA": "bad",
+    "INCONCLUSIVE": "unsure",
+}
+_STATUS_CLASS: dict[PhaseStatus, str] = {
     "passed": "ok",
     "failed": "bad",
+    "inconclusive": "unsure",
+    "unusable": "bad",
     "error": "bad",
     "interrupted": "bad",
     "skipped": "skip",
@@ -53,7 +71,8 @@ def _e(text: object) -> str:
 
 def _slo_table(slos: list[SLOResult]) -> str:
     rows = "".join(
-        f"<tr><td>{_MARK[s.passed]}</td><td>{_e(s.label)}</td><td>{_e(s.subject)}</td>"
+        f'<tr><td><span class="{_SLO_CLASS[s.mark]}">{s.mark}</span></td><td>{_e(s.phase)}</td>'
+        f"<td>{_e(s.label)}</td><td>{_e(s.subject)}</td>"
         f'<td class="num">{_e(_val(s, s.measured))}</td>'
         f'<td class="num">{_e(s.comparison)} {_e(_val(s, s.budget))}</td>'
         f'<td class="num">{s.samples:,}</td>'
@@ -62,7 +81,7 @@ def _slo_table(slos: list[SLOResult]) -> str:
         for s in slos
     )
     return (
-        "<table><thead><tr><th></th><th>objective</th><th>subject</th><th>measured</th>"
+        "<table><thead><tr><th></th><th>phase</th><th>objective</th><th>subject</th><th>measured</th>"
         "<th>budget</th><th>samples</th><th>95 % lower bound</th><th>note</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
     )
@@ -81,22 +100,22 @@ def _phase_table(phases: tuple[PhaseResult, ...]) -> str:
     )
 
 
-def _endpoint_table(stats: list[EndpointStats]) -> str:
+def _endpoint_table(stats: list[tuple[str, EndpointStats]]) -> str:
     def ms(v: float | None) -> str:
         return "—" if v is None else f"{v:.1f}"
 
     rows = "".join(
-        f'<tr><td>{_e(e.path)}</td><td class="num">{e.samples:,}</td>'
+        f'<tr><td>{_e(phase)}</td><td>{_e(e.path)}</td><td class="num">{e.samples:,}</td>'
         f'<td class="num">{e.failures:,}</td><td class="num">{ms(e.p50_ms)}</td>'
         f'<td class="num">{ms(e.p90_ms)}</td><td class="num">{ms(e.p95_ms)}</td>'
         f'<td class="num">{ms(e.p99_ms)}</td><td class="num">{ms(e.max_ms)}</td>'
         f'<td class="num">{e.cold_starts_text}</td><td class="num">{ms(e.cold_p50_ms)}</td>'
         f'<td class="num">{ms(e.warm_p50_ms)}</td>'
         f"<td>{_e(', '.join(f'v{v}: {n}' for v, n in e.versions))}</td></tr>"
-        for e in stats
+        for phase, e in stats
     )
     return (
-        "<table><thead><tr><th>endpoint</th><th>samples</th><th>failed</th><th>p50</th>"
+        "<table><thead><tr><th>phase</th><th>endpoint</th><th>samples</th><th>failed</th><th>p50</th>"
         "<th>p90</th><th>p95</th><th>p99</th><th>max</th><th>cold</th><th>cold p50</th>"
         "<th>warm p50</th><th>versions</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
@@ -109,7 +128,9 @@ def _timeline_section(t: Timeline) -> str:
 
     radius = t.blast_radius
     facts = (
-        f"<p>{_MARK[t.passed]} MTTR {s(t.mttr_s)} (budget {t.budget_s:.0f} s) · "
+        f"<p>{_MARK[t.passed]} "
+        + (f"MTTR {s(t.mttr_s)} (budget {t.budget_s:.0f} s)" if t.mttr_claimed else t.recovered_by)
+        + " · "
         f"time to detect {s(t.time_to_detect_s)} · time to roll back "
         f"{s(t.time_to_rollback_s)} · time to recover {s(t.time_to_recover_s)} · "
         f"failed requests {t.failed_requests:,} of {t.total_requests:,}"
@@ -120,7 +141,7 @@ def _timeline_section(t: Timeline) -> str:
     start = next((e.at for e in t.events if e.at is not None), None)
     rows = "".join(
         f'<tr><td>{_e(e.label)}</td><td class="num">'
-        + (f"+{e.at - start:.2f} s" if e.at is not None and start is not None else "never")
+        + (f"+{e.at - start:.2f} s" if e.at is not None and start is not None else e.never_text)
         + f"</td><td>{_e(e.source)}</td></tr>"
         for e in t.events
     )
@@ -130,6 +151,16 @@ def _timeline_section(t: Timeline) -> str:
         "</figcaption></figure><table><thead><tr><th>step</th><th>at</th><th>source</th>"
         f"</tr></thead><tbody>{rows}</tbody></table></section>"
     )
+
+
+def _measurement_notes(run: RunResult) -> list[str]:
+    """What the latency table's numbers are, where it is not obvious."""
+    notes = []
+    if any(e.modelled for p in run.phases for e in p.endpoints):
+        notes.append(
+            "Init Duration is modelled by the sandbox (its configured --init-ms), not measured."
+        )
+    return notes
 
 
 def render_html(run: RunResult, slos: SLOs | None = None) -> str:
@@ -147,6 +178,21 @@ def render_html(run: RunResult, slos: SLOs | None = None) -> str:
     if failures:
         items = "".join(f"<li>{_e(f)}</li>" for f in failures)
         parts.append(f'<h2>What failed and why</h2><ul class="failures">{items}</ul>')
+    unasserted = run.unasserted()
+    if unasserted:
+        items = "".join(f"<li>{_e(f)}</li>" for f in unasserted)
+        parts.append(f"<h2>Not enough evidence (inconclusive)</h2><ul>{items}</ul>")
+    if run.faults_not_removed:
+        items = "".join(f"<li>{_e(f)}</li>" for f in run.faults_not_removed)
+        run_it = (
+            f"<p>When the target is back, run <code>{_e(run.cleanup_command)}</code>.</p>"
+            if run.cleanup_command
+            else ""
+        )
+        parts.append(f'<h2 class="bad">Faults NOT removed</h2><ul>{items}</ul>{run_it}')
+    if run.warnings:
+        items = "".join(f"<li>{_e(w)}</li>" for w in run.warnings)
+        parts.append(f"<h2>Warnings</h2><ul>{items}</ul>")
     all_slos = run.slos()
     if all_slos:
         parts.append(f"<h2>SLOs</h2>{_slo_table(all_slos)}")
@@ -155,9 +201,14 @@ def render_html(run: RunResult, slos: SLOs | None = None) -> str:
     if timelines:
         parts.append("<h2>Chaos experiments</h2>")
         parts.extend(_timeline_section(t) for t in timelines)
-    stats = [e for p in run.phases for e in p.endpoints]
+    measured = [(p.name, e) for p in run.phases for e in p.endpoints]
+    stats = [e for _, e in measured]
     if stats:
-        parts.append(f'<h2>Latency</h2>{_endpoint_table(stats)}<div class="charts">')
+        parts.append(f"<h2>Latency</h2>{_endpoint_table(measured)}")
+        notes = _measurement_notes(run)
+        if notes:
+            parts.append("<ul>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
+        parts.append('<div class="charts">')
         parts.extend(
             f"<figure>{histogram_chart(e, slos.health_latency_ms)}"
             f"<figcaption>{_e(e.path)} ({e.samples:,} samples)</figcaption></figure>"

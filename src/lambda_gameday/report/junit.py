@@ -24,7 +24,10 @@ def _suite(root: ET.Element, phase: PhaseResult) -> None:
     for slo in phase.slos:
         case = _case(suite, phase, f"{slo.label} {slo.subject}", 0.0)
         tests += 1
-        if not slo.passed:
+        if slo.inconclusive:  # not enough evidence: neither a pass nor a failure
+            skipped += 1
+            ET.SubElement(case, "skipped", message=redact(f"INCONCLUSIVE: {slo.sentence()}"))
+        elif not slo.passed:
             failures += 1
             ET.SubElement(case, "failure", message=redact(slo.sentence()), type="SLO")
     for t in phase.timelines:
@@ -42,13 +45,13 @@ def _suite(root: ET.Element, phase: PhaseResult) -> None:
             ET.SubElement(case, "failure", message=redact(f.text), type="finding").text = redact(
                 f.fix
             )
-    if phase.status in ("error", "interrupted", "skipped") or tests == 0:
+    if phase.status in ("error", "interrupted", "skipped", "unusable") or tests == 0:
         case = _case(suite, phase, f"phase {phase.name}", phase.duration_s)
         tests += 1
         if phase.status == "skipped":
             skipped += 1
             ET.SubElement(case, "skipped", message=redact(phase.message))
-        elif phase.status in ("error", "interrupted"):
+        elif phase.status in ("error", "interrupted", "unusable"):
             errors += 1
             ET.SubElement(case, "error", message=redact(phase.message), type=phase.status)
         elif phase.status == "failed":

@@ -6,13 +6,42 @@ import time
 from pathlib import Path
 
 from ..gameday.measure import slo_value_text as _val
-from ..gameday.model import EndpointStats, RunResult, SLOResult, Timeline
+from ..gameday.model import (
+    EndpointStats,
+    PhaseStatus,
+    RunResult,
+    SLOMark,
+    SLOResult,
+    Timeline,
+    Verdict,
+)
 from ..redact import redact
 
 __all__ = ["render_markdown", "write_markdown"]
 
-_ICON = {"pass": "✅", "fail": "❌", "error": "⚠️", "interrupted": "⏹️"}
-_STATUS = {"passed": "✅", "failed": "❌", "error": "⚠️", "skipped": "⏭️", "interrupted": "⏹️"}
+_ICON: dict[Verdict, str] = {
+    "pass": "✅",
+    "fail": "❌",
+    "inconclusive": "❔",
+    "unusable": "🔌",
+    "error": "⚠️",
+    "interrupted": "⏹️",
+}
+_STATUS: dict[PhaseStatus, str] = {
+    "passed": "✅",
+    "failed": "❌",
+    "inconclusive": "❔",
+    "unusable": "🔌",
+    "error": "⚠️",
+    "skipped": "⏭️",
+    "interrupted": "⏹️",
+}
+_MARK: dict[SLOMark, str] = {
+    "PASS": "✅ PASS",
+    "FAIL": "❌ FAIL",
+    "NO DATA": "❌ NO DATA",
+    "INCONCLUSIVE": "❔ INCONCLUSIVE",
+}
 
 
 def _cell(text: str) -> str:
@@ -21,25 +50,25 @@ def _cell(text: str) -> str:
 
 def _slo_table(slos: list[SLOResult]) -> list[str]:
     lines = [
-        "| | objective | subject | measured | budget | samples | note |",
-        "|---|---|---|---|---|---|---|",
+        "| | phase | objective | subject | measured | budget | samples | note |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for s in slos:
         lines.append(
-            f"| {'✅' if s.passed else '❌'} | {_cell(s.label)} | {_cell(s.subject)} "
+            f"| {_MARK[s.mark]} | {_cell(s.phase)} | {_cell(s.label)} | {_cell(s.subject)} "
             f"| {_val(s, s.measured)} | {s.comparison} {_val(s, s.budget)} | {s.samples:,} "
             f"| {_cell(s.detail)} |"
         )
     return lines
 
 
-def _endpoint_table(stats: list[EndpointStats]) -> list[str]:
+def _endpoint_table(stats: list[tuple[str, EndpointStats]]) -> list[str]:
     lines = [
-        "| endpoint | samples | p50 | p90 | p95 | p99 | max | cold | cold p50 | warm p50 "
+        "| phase | endpoint | samples | p50 | p90 | p95 | p99 | max | cold | cold p50 | warm p50 "
         "| availability (95 % lower bound) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for e in stats:
+    for phase, e in stats:
         avail = "—"
         if e.availability is not None:
             low = f" (≥ {e.availability_lower * 100:.2f} %)" if e.availability_lower else ""
@@ -47,7 +76,8 @@ def _endpoint_table(stats: list[EndpointStats]) -> list[str]:
         cold = f"{e.cold_p50_ms:.1f} ms" if e.cold_p50_ms is not None else "—"
         warm = f"{e.warm_p50_ms:.1f} ms" if e.warm_p50_ms is not None else "—"
         lines.append(
-            f"| {_cell(e.path)} | {e.samples:,} | {e.p50_ms:.1f} | {e.p90_ms:.1f} | {e.p95_ms:.1f} "
+            f"| {_cell(phase)} | {_cell(e.path)} | {e.samples:,} | {e.p50_ms:.1f} "
+            f"| {e.p90_ms:.1f} | {e.p95_ms:.1f} "
             f"| {e.p99_ms:.1f} | {e.max_ms:.1f} | {e.cold_starts_text} | {cold} | {warm} "
             f"| {avail} |"
         )
@@ -57,16 +87,21 @@ def _endpoint_table(stats: list[EndpointStats]) -> list[str]:
 def _timeline(t: Timeline) -> list[str]:
     start = next((e.at for e in t.events if e.at is not None), None)
     lines = [
-        f"**{_cell(t.experiment)}** — {'✅' if t.passed else '❌'} MTTR "
-        + (f"{t.mttr_s:.1f} s" if t.mttr_s is not None else "not reached")
-        + f" (budget {t.budget_s:.0f} s); failed requests {t.failed_requests:,}"
+        f"**{_cell(t.experiment)}** — {'✅' if t.passed else '❌'} "
+        + (
+            ("MTTR " + (f"{t.mttr_s:.1f} s" if t.mttr_s is not None else "not reached"))
+            + f" (budget {t.budget_s:.0f} s)"
+            if t.mttr_claimed
+            else t.recovered_by
+        )
+        + f"; failed requests {t.failed_requests:,}"
         f" of {t.total_requests:,}",
         "",
         "| step | at (+s) | source |",
         "|---|---|---|",
     ]
     for e in t.events:
-        rel = f"{e.at - start:+.1f}" if e.at is not None and start is not None else "never"
+        rel = f"{e.at - start:+.1f}" if e.at is not None and start is not None else e.never_text
         lines.append(f"| {_cell(e.label)} | {rel} | {_cell(e.source)} |")
     return lines
 
@@ -83,6 +118,18 @@ def render_markdown(run: RunResult) -> str:
     failures = run.failures()
     if failures:
         out += ["## What failed and why", ""] + [f"- {_cell(f)}" for f in failures] + [""]
+    unasserted = run.unasserted()
+    if unasserted:
+        out += ["## Not enough evidence (inconclusive)", ""]
+        out += [f"- {_cell(f)}" for f in unasserted] + [""]
+    if run.faults_not_removed:
+        out += ["## Faults NOT removed", ""]
+        out += [f"- {_cell(f)}" for f in run.faults_not_removed]
+        if run.cleanup_command:
+            out += ["", f"When the target is back, run `{run.cleanup_command}`."]
+        out.append("")
+    if run.warnings:
+        out += ["## Warnings", ""] + [f"- {_cell(w)}" for w in run.warnings] + [""]
     slos = run.slos()
     if slos:
         out += ["## SLOs", "", *_slo_table(slos), ""]
@@ -98,9 +145,11 @@ def render_markdown(run: RunResult) -> str:
             f"| {p.duration_s:.1f} s | {_cell(p.message)} |"
         )
     out.append("")
-    stats = [e for p in run.phases for e in p.endpoints]
+    stats = [(p.name, e) for p in run.phases for e in p.endpoints]
     if stats:
         out += ["## Latency (ms)", "", *_endpoint_table(stats), ""]
+        if any(e.modelled for _, e in stats):
+            out += ["Init Duration is modelled by the sandbox (its --init-ms), not measured.", ""]
     timelines = run.timelines()
     if timelines:
         out += ["## Chaos timelines", ""]

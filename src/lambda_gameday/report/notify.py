@@ -11,14 +11,16 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..exceptions import ConfigError, TargetError
-from ..gameday.model import RunResult
+from ..gameday.model import RunResult, Verdict
 from ..redact import redact
 
 __all__ = ["notify_slack", "slack_message"]
 
-_EMOJI = {
+_EMOJI: dict[Verdict, str] = {
     "pass": ":white_check_mark:",
     "fail": ":x:",
+    "inconclusive": ":grey_question:",
+    "unusable": ":electric_plug:",
     "error": ":warning:",
     "interrupted": ":stop_sign:",
 }

@@ -30,6 +30,15 @@ the same file runs against the sandbox and AWS (URL = target API URL + path):
     [[expect.observed]]             # limits on every observedValue of one health check
     check = "database:responseTime"
     max = 50
+
+The latency budget is a *warm* request's, like the p95 SLO it defaults to. A p95 SLO
+accepts a single slow request (a cold start pays Init Duration; a stall happens), so a
+budget on one probe must not fail it: an attempt that breaks `failed_ms` and nothing else
+is confirmed by one more request at once. When the confirming request is within budget the
+check is `degraded` ("one slow attempt ..."), which counts as passed; when it is slow too,
+the check fails. Cold starts have their own SLO (`gameday coldstart`, and the game day's
+cold-start rows); availability and tail latency over many probes are `gameday synth
+--watch` and the game day's synthetics phase.
 """
 
 from __future__ import annotations

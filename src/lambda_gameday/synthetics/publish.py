@@ -18,6 +18,7 @@ from rich.table import Table
 
 from ..aws import Clients, aws_errors
 from ..config import Target
+from ..console import wrapping
 from ..findings import Finding
 from .availability import AvailabilityReport
 from .coldstart import ColdStartResult, ProvisionedResult
@@ -123,12 +124,16 @@ def results_table(stats: dict[str, EndpointStats], title: str = "Synthetic check
             _ms(lat.p99),
             _ms(lat.max),
         )
-    return table
+    return wrapping(table)
 
 
-def coldstart_table(results: Sequence[ColdStartResult | ProvisionedResult]) -> Table:
+def coldstart_table(
+    results: Sequence[ColdStartResult | ProvisionedResult], *, modelled: bool = False
+) -> Table:
+    """`modelled`: the target is the sandbox, whose Init Duration is configured, not measured."""
     table = Table(title="Cold starts (Invoke API on $LATEST; provisioned via the alias)")
-    for col in ("function", "probe", "cold client ms", "Init Duration ms", "warm p50 ms", "result"):
+    init_col = "Init Duration ms (modelled by the sandbox)" if modelled else "Init Duration ms"
+    for col in ("function", "probe", "cold client ms", init_col, "warm p50 ms", "result"):
         table.add_column(col, justify="left" if col in ("function", "probe", "result") else "right")
     for r in results:
         verdict = "[green]ok[/]" if r.outcome == "ok" else f"[red]{r.outcome}[/]: {r.reason}"
@@ -146,7 +151,7 @@ def coldstart_table(results: Sequence[ColdStartResult | ProvisionedResult]) -> T
             table.add_row(
                 r.function, f"provisioned ({r.alias}, {r.declared})", "-", "-", "-", verdict
             )
-    return table
+    return wrapping(table)
 
 
 def findings_table(findings: Sequence[Finding]) -> Table:
@@ -156,7 +161,7 @@ def findings_table(findings: Sequence[Finding]) -> Table:
     colour = {"pass": "green", "fail": "red", "error": "yellow"}
     for f in findings:
         table.add_row(f.rule, f.resource, f"[{colour[f.status]}]{f.status}[/]", f.message, f.fix)
-    return table
+    return wrapping(table)
 
 
 def availability_table(report: AvailabilityReport) -> Table:
@@ -179,4 +184,4 @@ def availability_table(report: AvailabilityReport) -> Table:
     ]
     for k, v in rows:
         table.add_row(k, v)
-    return table
+    return wrapping(table)

@@ -68,6 +68,7 @@ class CheckResult:
     retry_reasons: tuple[str, ...] = ()  # why each earlier attempt failed
     scheduled_at: float | None = None  # monitor probes: when it was meant to start
     lag_ms: float | None = None  # monitor probes: how late the harness started it
+    slow: bool = False  # this attempt failed on the latency budget alone
     kind: Literal["check"] = "check"
 
     @property

@@ -12,7 +12,7 @@ from pathlib import Path
 from ...config import FunctionSpec, Target
 from ...exceptions import ConfigError
 from ...findings import Finding
-from ..model import PhaseResult
+from ..model import PhaseResult, PhaseStatus, SLOResult
 from ..plan import PhaseSpec
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "cleanup_faults",
     "judge_findings",
     "select_functions",
+    "status_of",
 ]
 
 
@@ -59,6 +60,16 @@ def select_functions(target: Target, names: Sequence[str]) -> list[FunctionSpec]
     return [target.function(n) for n in names] if names else list(target.functions)
 
 
+def status_of(slos: Sequence[SLOResult], findings: Sequence[Finding] = ()) -> PhaseStatus:
+    """failed when an SLO was breached (or had no data) or a finding is an error;
+    inconclusive when nothing failed but an SLO could not be asserted; else passed."""
+    if any(s.breached for s in slos) or any(f.severity == "error" for f in findings):
+        return "failed"
+    if any(s.inconclusive for s in slos):
+        return "inconclusive"
+    return "passed"
+
+
 def judge_findings(
     spec: PhaseSpec, started: float, findings: Sequence[Finding], fail_on: str
 ) -> PhaseResult:
@@ -79,22 +90,21 @@ def judge_findings(
     )
 
 
-def cleanup_faults(ctx: PhaseContext) -> list[str]:
+def cleanup_faults(ctx: PhaseContext) -> tuple[list[str], list[str]]:
     """Remove every fault still open in the chaos ledger on this target (a safety net: the
     chaos runner already undoes its own). Entries of other targets are listed, never
-    undone here. Returns what was removed, left alone or could not be removed."""
+    undone here. Returns (removed or left alone with a reason, could not be removed)."""
     from ...chaos.ledger import DEFAULT_LEDGER, Ledger
     from ...chaos.undo import cleanup
 
     if not Path(DEFAULT_LEDGER).exists():
-        return []
+        return [], []
     ledger = Ledger(DEFAULT_LEDGER)
     report = cleanup(ledger, ctx.target)
     ledger.compact()
-    return (
-        [f"removed {e.description}" for e in report.undone]
-        + [f"could not remove {line}" for line in report.left_behind()]
+    removed = (
+        [e.description for e in report.undone]
         + [f"left alone (another target's): {line}" for line in report.foreign_lines()]
         + [f"{e.description}: {c}" for e, c in report.conflicts]
-        + list(report.problems)
     )
+    return removed, [*report.left_behind(), *report.problems]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from ...exceptions import TargetError
 from ..model import PhaseResult
 from ..plan import ConformanceOptions, PhaseSpec
 from .common import PhaseContext, judge_findings
@@ -21,4 +22,13 @@ def run_conformance(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
     assert isinstance(opts, ConformanceOptions)
     started = time.time()
     ctx.progress("reading the target's setup")
-    return judge_findings(spec, started, checklist(ctx.target), opts.fail_on)
+    findings = checklist(ctx.target)
+    # As `gameday conformance`: items that could not be checked (no credentials,
+    # unreachable, throttled) make the target unusable; a verdict would blame the setup.
+    unchecked = [f for f in findings if not f.checked]
+    if unchecked:
+        raise TargetError(
+            f"{len(unchecked)} of {len(findings)} checklist items could not be checked; "
+            f"first: {unchecked[0].resource}: {unchecked[0].message}"
+        )
+    return judge_findings(spec, started, findings, opts.fail_on)

@@ -1,43 +1,110 @@
-"""The lint phase: what cannot work, before anything is injected."""
+"""The lint phase: what cannot work, before anything is injected.
+
+`lint_target` is the one lint: `gameday lint` calls it too, so for the same experiments
+the command and the phase report the same findings, and both say which experiments (and
+how many alarms, groups and faults) they covered.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ...config import Target
+from ...findings import Finding
 from ..model import PhaseResult
 from ..plan import LintOptions, PhaseSpec
 from .common import PhaseContext, judge_findings
 
-__all__ = ["run_lint"]
+__all__ = ["LintReport", "lint_target", "run_lint"]
+
+
+@dataclass(frozen=True)
+class LintReport:
+    findings: tuple[Finding, ...]
+    experiments: tuple[str, ...]  # the experiments whose faults were linted (file stems)
+    alarms: int
+    groups: int
+    faults: int
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == "error" for f in self.findings)
+
+    def summary(self) -> str:
+        """'12 alarms, 4 deployment groups, 1 fault of 1 experiment (faulty-canary): ...'."""
+        names = ", ".join(self.experiments) or "none"
+        warnings = sum(f.severity == "warning" for f in self.findings)
+        return (
+            f"{self.alarms} alarms, {self.groups} deployment groups, {self.faults} faults of "
+            f"{len(self.experiments)} experiment(s) ({names}): {self.errors} error(s), "
+            f"{warnings} warning(s)"
+        )
+
+
+def lint_target(
+    target: Target,
+    experiments: Sequence[Path],
+    *,
+    templates: Sequence[Path] = (),
+    stage: str = "dev",
+    parameters: Mapping[str, str] | None = None,
+    budget_s: float | None = None,
+) -> LintReport:
+    """The target's alarms and deployment groups and the faults `experiments` inject,
+    against the MTTR budget (default: the target's SLO); plus, for each stack file in
+    `templates` (SAM, CloudFormation, Serverless), what its deployment settings cannot do."""
+    from ...chaos.context import clients_for
+    from ...chaos.lint import LintInputs, lint
+    from ...chaos.lint_reader import faults_from_experiments, read_target
+    from ...chaos.lint_stack import lint_stack
+    from ...target_from_stack import read_stack
+
+    budget = budget_s if budget_s is not None else target.slos.mttr_s
+    stack_findings: list[Finding] = []
+    for template in templates:
+        stack = read_stack(
+            str(template), stage=stage, parameters=parameters or {}, region=target.region
+        )
+        stack_findings += lint_stack(stack, budget_s=budget)
+    alarms, groups = read_target(clients_for(target), target)
+    readiness = next((f.name for f in target.functions if f.path == "/health/ready"), None)
+    faults = faults_from_experiments(list(experiments), readiness)
+    found = lint(
+        LintInputs(
+            alarms=alarms,
+            groups=groups,
+            faults=faults,
+            function_alarms={f.name: f.alarms for f in target.functions},
+            budget_s=budget,
+            on_aws=target.kind == "aws",
+        )
+    )
+    return LintReport(
+        (*found, *stack_findings),
+        tuple(p.stem for p in experiments),
+        len(alarms),
+        len(groups),
+        len(faults),
+    )
 
 
 def run_lint(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
     """What cannot work, before anything is injected: the target's alarms and deployment
-    groups, plus the faults the experiments inject, against the MTTR budget."""
-    from ...chaos.context import clients_for
-    from ...chaos.lint import LintInputs, lint
-    from ...chaos.lint_reader import alarms_from_template, faults_from_experiments, read_target
+    groups, plus the faults the plan's experiments inject, against the MTTR budget."""
     from ...chaos.runner import resolve_experiment
 
     opts = spec.options
     assert isinstance(opts, LintOptions)
     started = time.time()
     ctx.progress("reading alarms and deployment groups")
-    alarms, groups = read_target(clients_for(ctx.target), ctx.target)
-    for template in opts.templates:
-        alarms += alarms_from_template(Path(template))
     names = opts.experiments or ctx.planned_experiments
-    paths = [resolve_experiment(n, opts.experiments_dir) for n in names]
-    readiness = next((f.name for f in ctx.target.functions if f.path == "/health/ready"), None)
-    found = lint(
-        LintInputs(
-            alarms=alarms,
-            groups=groups,
-            faults=faults_from_experiments(paths, readiness),
-            function_alarms={f.name: f.alarms for f in ctx.target.functions},
-            budget_s=ctx.target.slos.mttr_s,
-            on_aws=ctx.target.kind == "aws",
-        )
+    report = lint_target(
+        ctx.target,
+        [resolve_experiment(n, opts.experiments_dir) for n in names],
+        templates=[Path(t) for t in opts.templates],
     )
-    return judge_findings(spec, started, found, opts.fail_on)
+    result = judge_findings(spec, started, report.findings, opts.fail_on)
+    return replace(result, message=report.summary())

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from ..measure import load_stats, threshold_slo
 from ..model import PhaseResult, PhaseStatus
 from ..plan import LoadOptions, PhaseSpec
+from ..reachability import TargetGone, unreachable
 from .common import PhaseContext, artifact_path
 
 __all__ = ["run_load"]
@@ -25,10 +27,19 @@ def run_load(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
     started = time.time()
     out = artifact_path(ctx, f"{spec.name}-results.json")
 
+    checked = [0.0]
+
     def progress(elapsed: float, requests: int) -> None:
         ctx.progress(f"{elapsed:.0f}/{opts.duration_s:.0f} s, {requests:,} requests")
         if ctx.stop.is_set():
             raise KeyboardInterrupt
+        if elapsed - checked[0] >= 2.0:
+            # Locust counts a refused connection as a failed request: a target that went
+            # away mid-run must end the phase as unusable, not as users' failures.
+            checked[0] = elapsed
+            why = unreachable(ctx.target, timeout_s=1.0)
+            if why is not None:
+                raise TargetGone(why)
 
     report = run_locust(
         ctx.target,
@@ -46,6 +57,12 @@ def run_load(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
         progress=progress,
     )
     slos = [threshold_slo(r) for r in report.thresholds]
+    warm = report.results
+    if warm.warmup_s > 0:
+        # Say what the gate did not see: requests in the warm-up (cold starts, connection
+        # set-up) are in the totals and the latency table, not in the thresholds.
+        note = f"warm-up: first {warm.warmup_s:g} s ({warm.warmup_count:,} requests) not gated"
+        slos = [replace(x, detail="; ".join(d for d in (x.detail, note) if d)) for x in slos]
     status = _LOAD_STATUS[report.verdict]
     message = ""
     if report.results.aborted is not None:

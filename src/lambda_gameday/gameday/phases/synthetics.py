@@ -12,9 +12,10 @@ from ...findings import Finding
 from ...synthetics import CheckDefinition, CheckResult, CheckRunner, ResultsWriter, load_checks
 from ...synthetics.definitions import Expectations, LatencyBudget
 from ..measure import Sample, endpoint_stats, latency_slos
-from ..model import PhaseResult, PhaseStatus
+from ..model import PhaseResult
 from ..plan import PhaseSpec, SyntheticsOptions
-from .common import PhaseContext, artifact_path, select_functions
+from ..reachability import TargetGone, unreachable
+from .common import PhaseContext, artifact_path, select_functions, status_of
 
 __all__ = ["run_synthetics"]
 
@@ -74,12 +75,19 @@ def run_synthetics(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
                 break
             if i % 25 == 0:
                 ctx.progress(f"round {i + 1}/{opts.probes} of {len(checks)} endpoints")
+            answered = False
             for check in checks:  # interleaved, so a transient fault hits every endpoint alike
                 if ctx.stop.is_set():
                     raise KeyboardInterrupt
                 result = runner.run(check)
                 writer.write(result)
                 results[check.name].append(result)
+                answered = answered or result.status_code is not None
+            if not answered:
+                # A whole round without one HTTP answer: a dead target, or a broken one?
+                why = unreachable(ctx.target)
+                if why is not None:
+                    raise TargetGone(why)
     stats = [
         endpoint_stats(
             c.endpoint if c.endpoint.startswith("/") else c.name,
@@ -89,14 +97,18 @@ def run_synthetics(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
         for c in checks
     ]
     slos = latency_slos(stats, ctx.target)
-    status: PhaseStatus = "passed" if all(s.passed for s in slos) else "failed"
+    status = status_of(slos)
+    message = {
+        "failed": f"{sum(s.breached for s in slos)} SLO(s) breached",
+        "inconclusive": f"{sum(s.inconclusive for s in slos)} SLO(s) inconclusive",
+    }.get(status, "")
     return PhaseResult(
         spec.name,
         spec.kind,
         status,
         started,
         time.time(),
-        message="" if status == "passed" else f"{sum(not s.passed for s in slos)} SLO(s) breached",
+        message=message,
         slos=tuple(slos),
         endpoints=tuple(stats),
         findings=_failure_findings([r for rs in results.values() for r in rs]),
