@@ -111,6 +111,15 @@ def test_error_drill_with_fis_runs_first(
     assert sandbox_client("fis").list_experiment_templates()["experimentTemplates"] == []
 
 
+def _truth(sandbox: Sandbox, kind: str, subject: str, exp_id: str, **detail: object) -> float:
+    for e in sandbox.truth.events(kind, subject):  # type: ignore[arg-type]
+        if (kind == "experiment" or e.detail.get("experiment") == exp_id) and all(
+            e.detail.get(k) == v for k, v in detail.items()
+        ):
+            return e.at
+    raise AssertionError(f"no {kind} {subject} {detail} for {exp_id} in ground truth")
+
+
 def _conf(target: Target) -> dict[str, object]:
     return {"gameday_backend_override": "fis"}
 
@@ -155,6 +164,28 @@ def test_faulty_canary_with_fis_passes_and_leaves_nothing(
     # the configuration prefix is empty and the template is gone
     assert s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX).get("KeyCount", 0) == 0
     assert fis.list_experiment_templates()["experimentTemplates"] == []
+    # the stop condition fired: the error alarm stopped the experiment, with its reason
+    state = fis.get_experiment(id=exp_id)["experiment"]["state"]
+    assert state["status"] == "stopped" and f"alarm:{ALARM}" in state["reason"], state
+    # the timeline: requested, active (ramp-up) and the rest, within 1 s of ground truth
+    tl = result.timeline
+    assert tl is not None and tl.broken_phase is None
+    m = tl.milestones
+    written = _truth(sandbox, "fault", FN, exp_id, event="fis-config-written")
+    applied = _truth(sandbox, "fault", FN, exp_id, event="fis-applied")
+    removed = _truth(sandbox, "fault", FN, exp_id, event="fis-config-removed")
+    stopped = _truth(sandbox, "experiment", exp_id, exp_id, status="stopped")
+    alarm = next(e.at for e in sandbox.truth.events("alarm", ALARM) if e.at >= written)
+    assert m.fault_requested == pytest.approx(written, abs=1.0)
+    assert tl.fault_active == pytest.approx(applied, abs=1.0)
+    assert tl.ramp_up is not None and tl.ramp_up >= 0
+    assert m.alarm_fired == pytest.approx(alarm, abs=1.0)
+    assert m.fault_removal_requested == pytest.approx(stopped, abs=1.0)
+    assert removed >= stopped - 0.05
+    assert tl.fault_inactive is not None and tl.ramp_down is not None
+    assert m.fault_requested <= m.fault_injected <= tl.fault_active + 1.0
+    text = "\n".join(tl.render())
+    assert "fault requested" in text and "ramp-up" in text
 
 
 @pytest.mark.parametrize("name", ["timeout-regression"])

@@ -53,6 +53,7 @@ class CanaryResult(TypedDict):
     backend: NotRequired[str]  # how the fault was delivered (chaos/fis/backend.py)
     fis_experiment_id: NotRequired[str]
     fault_requested_at: NotRequired[float]  # FIS: the action started (AWS's clock)
+    ramp_up_bound_s: NotRequired[float]  # FIS: how long the fault may take to show
 
 
 class RollbackResult(TypedDict):
@@ -319,6 +320,7 @@ def deploy_canary(
             backend="fis",
             fis_experiment_id=done.fis_experiment_id,
             fault_requested_at=done.fault_requested_at,
+            ramp_up_bound_s=done.ramp_up_bound_s,
         )
     lam = sc.clients.lambda_()
     stable, weights = _alias_state(sc, function_name, alias)

@@ -55,6 +55,7 @@ class FisFaultResult(TypedDict):
     backend: str
     fis_experiment_id: str
     fis_template_id: str
+    ramp_up_bound_s: float
     dry_run: NotRequired[bool]
 
 
@@ -145,6 +146,7 @@ def inject_fis_fault(
         backend="fis",
         fis_experiment_id=exp_id,
         fis_template_id=template_id,
+        ramp_up_bound_s=settings_of(sc.target).ramp_up_bound_s,
     )
     if dry_run:
         result["dry_run"] = True

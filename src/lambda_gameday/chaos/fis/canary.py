@@ -20,6 +20,7 @@ from ..faults import Scope, inject
 from ..ledger import UndoStep
 from .actions import check_ready, cleanup_step, start_fis
 from .experiment import FisFault
+from .setup import settings_of
 
 __all__ = ["CanaryHelpers", "FisCanary", "deploy_fis_canary", "fis_fault_for"]
 
@@ -48,6 +49,7 @@ class FisCanary:
     injected_at: float
     fis_experiment_id: str
     fault_requested_at: float
+    ramp_up_bound_s: float
 
 
 def fis_fault_for(
@@ -191,4 +193,5 @@ def deploy_fis_canary(
         injected_at=at,
         fis_experiment_id=str(state.get("experiment") or ""),
         fault_requested_at=requested if isinstance(requested, float) else at,
+        ramp_up_bound_s=settings_of(sc.target).ramp_up_bound_s,
     )

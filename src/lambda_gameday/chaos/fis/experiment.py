@@ -33,6 +33,7 @@ __all__ = [
     "cleanup_experiments",
     "create_template",
     "experiments_for_token",
+    "removal_requested",
     "start_experiment",
     "template_example",
     "wait_for_status",
@@ -336,3 +337,17 @@ def _alarms(target: Target, function: str) -> tuple[str, ...]:
         if fn.name == function:
             return fn.alarms
     return ()
+
+
+def removal_requested(
+    configuration: Mapping[str, object] | None, experiment_id: str
+) -> float | None:
+    """When FIS ended the experiment's action (stopped, completed or failed: AWS's clock),
+    for the timeline's ramp-down; None when it cannot be read."""
+    from ..context import clients_for, target_from
+
+    try:
+        exp = read_experiment(clients_for(target_from(configuration)), experiment_id)
+    except GamedayError:
+        return None
+    return exp.action_ended
