@@ -188,21 +188,25 @@ def test_faulty_canary_with_fis_passes_and_leaves_nothing(
     assert "fault requested" in text and "ramp-up" in text
 
 
-@pytest.mark.parametrize("name", ["timeout-regression"])
-def test_the_other_experiments_run_with_fis(
+@pytest.mark.parametrize("backend", ["fis", "extension", "failure-lambda"])
+def test_timeout_regression_runs_on_every_backend_with_the_same_milestones(
     sandbox: Sandbox, target: Target, sandbox_client: Callable[[str], Any], tmp_path: Path,
-    name: str,
+    backend: str,
 ) -> None:  # fmt: skip
     result = run_experiment(
-        ROOT / "experiments" / f"{name}.json",
+        ROOT / "experiments" / "timeout-regression.json",
         target,
         ledger_path=tmp_path / "ledger.jsonl",
-        extra_configuration={"gameday_backend_override": "fis"},
+        extra_configuration={"gameday_backend_override": backend},
     )
     assert result.ok, result.failure()
     assert result.cleanup_problems == ()
     outs = [r["output"] for r in result.journal["run"] if isinstance(r.get("output"), dict)]
-    assert any(o.get("backend") == "fis" for o in outs)
+    assert any(o.get("backend") == backend for o in outs)
+    tl = result.timeline
+    assert tl is not None and tl.milestones.fault_requested is not None
+    assert tl.fault_active is not None and tl.ramp_up is not None
+    assert tl.milestones.alarm_fired is not None and tl.milestones.alias_restored is not None
     fis, s3 = sandbox_client("fis"), sandbox_client("s3")
     assert fis.list_experiment_templates()["experimentTemplates"] == []
     assert s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX).get("KeyCount", 0) == 0

@@ -296,7 +296,8 @@ def deploy_canary(
     from ..fis.backend import resolve_backend
 
     default: Backend = "extension" if fault == "error_body" else "failure-lambda"
-    if fault != "none" and resolve_backend(configuration, sc.target, default, backend) == "fis":
+    resolved = resolve_backend(configuration, sc.target, default, backend)
+    if fault != "none" and resolved == "fis":
         from ..fis.canary import CanaryHelpers, deploy_fis_canary
 
         helpers = CanaryHelpers(
@@ -331,7 +332,10 @@ def deploy_canary(
     new_env = dict(env)
     new_layers = list(layers)
     undo: list[UndoStep] = []
-    if fault in ("exception", "latency", "statuscode", "timeout"):
+    via_param = fault in ("exception", "latency", "statuscode", "timeout") and (
+        resolved == "failure-lambda"
+    )
+    if via_param:
         with aws_errors(f"reading parameter {param}"):
             try:
                 old = sc.clients.ssm().get_parameter(Name=param)["Parameter"].get("Value")
@@ -351,6 +355,14 @@ def deploy_canary(
             "error_body", '{"statusCode": 502, "body": "chaos"}', percentage / 100
         )
         new_layers = [CHAOS_EXTENSION_LAYER]
+    elif fault != "none":  # backend "extension": the chaos-lambda-extension delivers it
+        from ..fis.backend import extension_fault_env
+
+        new_env |= extension_fault_env(
+            fault, percentage, latency_ms, status_code, timeout_s or timeout0
+        )
+        regional = CHAOS_EXTENSION_LAYER.replace(":us-east-1:", f":{sc.target.region}:")
+        new_layers = [*(arn for arn in layers if arn != regional), regional]
     undo.append(
         {
             "op": "restore_alias",
@@ -368,7 +380,7 @@ def deploy_canary(
     state: dict[str, str | None] = {"version": None, "deployment": None}
 
     def ship() -> None:
-        if fault in ("exception", "latency", "statuscode", "timeout"):
+        if via_param:
             with aws_errors(f"writing parameter {param}"):
                 sc.clients.ssm().put_parameter(
                     Name=param,
@@ -445,6 +457,7 @@ def deploy_canary(
         fault=fault,
         deployment_id=state["deployment"],
         injected_at=at,
+        backend=resolved if fault != "none" else "none",
     )
 
 

@@ -9,12 +9,13 @@ latency, statuscode and timeout; the extension for error_body).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from ...config import BACKENDS, Backend, Target
 from ...exceptions import ConfigError
 
-__all__ = ["resolve_backend"]
+__all__ = ["extension_fault_env", "resolve_backend"]
 
 
 def _named(value: object, where: str) -> Backend | None:
@@ -39,3 +40,30 @@ def resolve_backend(
         or target.chaos_backend
         or default
     )
+
+
+def extension_fault_env(
+    fault: str, percentage: int, latency_ms: int, status_code: int, timeout_s: int
+) -> dict[str, str]:
+    """The chaos-lambda-extension variables that reproduce a canary fault (backend
+    `extension`, github.com/aws-samples/chaos-lambda-extension): latency before the handler,
+    or a replaced response body. It cannot raise a function error, so `exception` becomes
+    an API-level 502 that Lambda's Errors metric does not count — that backend's limit."""
+    base = {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap", "CHAOSTOOLKIT_EXPERIMENT": "true"}
+    p = f"{percentage / 100:g}"
+    if fault in ("latency", "timeout"):
+        seconds = latency_ms / 1000 if fault == "latency" else timeout_s + 1
+        return base | {
+            "CHAOS_EXTENSION__LAMBDA__ENABLE_LATENCY": "true",
+            "CHAOS_EXTENSION__LAMBDA__LATENCY_VALUE": f"{seconds:g}",
+            "CHAOS_EXTENSION__LAMBDA__LATENCY_PROBABILITY": p,
+        }
+    if fault in ("exception", "statuscode"):
+        code = status_code if fault == "statuscode" else 502
+        body = json.dumps({"statusCode": code, "body": "chaos"})
+        return base | {
+            "CHAOS_EXTENSION__RESPONSE__ENABLE_CHANGE_RESPONSE_BODY": "true",
+            "CHAOS_EXTENSION__RESPONSE__DEFAULT_RESPONSE": body,
+            "CHAOS_EXTENSION__RESPONSE__CHANGE_RESPONSE_PROBABILITY": p,
+        }
+    raise ConfigError(f"fault {fault!r} has no chaos-lambda-extension form (backend extension)")
