@@ -332,3 +332,91 @@ def test_stock_chaos_run_with_the_fis_backend(
     )
     assert out["backend"] == "fis"
     assert sandbox_client("fis").list_experiment_templates()["experimentTemplates"] == []
+
+
+STARTUP = "hasivu-dev-health-startup"
+
+
+def test_a_fault_that_never_reaches_traffic_fails_as_such(
+    sandbox: Sandbox, sandbox_client: Callable[[str], Any], tmp_path: Path
+) -> None:
+    """GIVEN the startup function's production version carries the FIS extension with a
+    slow poll far past the ramp-up bound, and is already warm; WHEN an error drill runs;
+    THEN the run fails as "fault never reached traffic", not as a detection failure."""
+    from lambda_gameday.aws import Clients
+
+    lam = sandbox_client("lambda")
+    path = fis_target_file(sandbox, tmp_path / "target.toml")
+    path.write_text(path.read_text() + "ramp_up_bound_s = 3\n")
+    target = load_target(path)
+    clients = Clients(target)
+    apply_changes(clients, target, STARTUP, plan_changes(clients, target, STARTUP))
+    cfg = lam.get_function_configuration(FunctionName=STARTUP)
+    env = cfg["Environment"]["Variables"] | {"AWS_FIS_SLOW_POLL_INTERVAL_SECONDS": "3600"}
+    lam.update_function_configuration(FunctionName=STARTUP, Environment={"Variables": env})
+    version = lam.publish_version(FunctionName=STARTUP)["Version"]
+    stable = lam.get_alias(FunctionName=STARTUP, Name="production")["FunctionVersion"]
+    lam.update_alias(FunctionName=STARTUP, Name="production", FunctionVersion=version)
+    traffic = {
+        "name": "gameday-traffic",
+        "provider": {
+            "type": "python",
+            "module": "lambda_gameday.chaos.controls.traffic",
+            "arguments": {"paths": ["/health/startup"], "interval_s": 0.1, "max_duration_s": 60},
+        },
+    }
+    experiment = {
+        "version": "1.0.0",
+        "title": "An error drill on the startup function through FIS",
+        "description": "FIS invocation errors on the production alias; the alarm must fire.",
+        "tags": ["fis"],
+        "runtime": {"rollbacks": {"strategy": "always"}},
+        "extensions": [
+            {"name": "gameday", "destructive": True,
+             "timeline": {"expect_alarm": True, "expect_rollback": False, "sustain": 5}}
+        ],
+        "controls": [traffic],
+        "steady-state-hypothesis": {
+            "title": "startup answers",
+            "probes": [
+                {"type": "probe", "name": "startup-answers", "tolerance": True,
+                 "provider": {"type": "python", "module": "lambda_gameday.chaos.http.probes",
+                              "func": "endpoint_healthy",
+                              "arguments": {"path": "/health/startup", "requests": 5}}}
+            ],
+        },
+        "method": [
+            {"type": "action", "name": "fis-error-drill",
+             "provider": {"type": "python", "module": "lambda_gameday.chaos.fis.actions",
+                          "func": "inject_fis_fault",
+                          "arguments": {"function_name": STARTUP, "alias": "production",
+                                        "fault": "error", "duration_s": 60}}},
+            {"type": "probe", "name": "error-alarm-fires",
+             "provider": {"type": "python", "module": "lambda_gameday.chaos.cloudwatch.probes",
+                          "func": "wait_for_alarm_state",
+                          "arguments": {"alarm_name": f"{STARTUP}-error-rate", "state": "ALARM",
+                                        "timeout_s": 6}}},
+        ],
+        "rollbacks": [
+            {"type": "action", "name": "stop-fis",
+             "provider": {"type": "python", "module": "lambda_gameday.chaos.fis.actions",
+                          "func": "stop_fis_experiments", "arguments": {}}}
+        ],
+    }  # fmt: skip
+    exp_path = tmp_path / "fis-error-drill.json"
+    exp_path.write_text(json.dumps(experiment))
+    try:
+        result = run_experiment(exp_path, target, ledger_path=tmp_path / "ledger.jsonl")
+    finally:
+        lam.update_alias(FunctionName=STARTUP, Name="production", FunctionVersion=stable)
+    assert not result.ok
+    tl = result.timeline
+    assert tl is not None and tl.broken_phase == "reach", tl.problems
+    assert "fault never reached traffic" in result.failure()
+    assert "detect" not in [p for p, _ in tl.problems]
+    assert tl.milestones.fault_requested is not None and tl.fault_active is None
+    # ground truth: FIS wrote the configuration, the extension never applied it
+    events = [e.detail.get("event") for e in sandbox.truth.events("fault", STARTUP)]
+    assert "fis-config-written" in events and "fis-applied" not in events
+    assert result.cleanup_problems == ()
+    assert sandbox_client("fis").list_experiment_templates()["experimentTemplates"] == []

@@ -315,9 +315,9 @@ def function_arn(target: Target, clients: Clients, function: str, qualifier: str
         cfg = clients.lambda_().get_function_configuration(
             FunctionName=function, Qualifier=qualifier
         )
-    arn = str(cfg["FunctionArn"])
-    # GetFunctionConfiguration on an alias answers the alias's ARN; on a version, the version's
-    return arn if arn.endswith(f":{qualifier}") else f"{arn}:{qualifier}"
+    # the unqualified ARN (the answer may carry the version an alias points at), then ours
+    unqualified = ":".join(str(cfg["FunctionArn"]).split(":")[:7])
+    return f"{unqualified}:{qualifier}"
 
 
 def template_example(target: Target, function: str, alias: str) -> dict[str, object]:
