@@ -35,7 +35,13 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
-def _fis_function(sandbox: Sandbox, client: Callable[[str], Any], name: str, path: str) -> str:
+def _fis_function(
+    sandbox: Sandbox,
+    client: Callable[[str], Any],
+    name: str,
+    path: str,
+    role: str | None = None,
+) -> str:
     """A function set up as the FIS user guide says: layer (from the public SSM parameter),
     exec wrapper, configuration location. Returns the alias ARN."""
     lam, ssm, s3 = client("lambda"), client("ssm"), client("s3")
@@ -46,10 +52,11 @@ def _fis_function(sandbox: Sandbox, client: Callable[[str], Any], name: str, pat
     )["Parameter"]["Value"]
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": region})
+    _roles(sandbox, client)
     lam.create_function(
         FunctionName=name,
         Runtime="python3.12",
-        Role=sandbox.dataplane.stack.role_arn,
+        Role=role or sandbox.dataplane.stack.role_arn,
         Handler="index.handler",
         Code={"ZipFile": code_zip()},
         Timeout=3,
@@ -67,6 +74,37 @@ def _fis_function(sandbox: Sandbox, client: Callable[[str], Any], name: str, pat
     alias = lam.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
     sandbox.dataplane.add_route(path, name, "live")
     return str(alias["AliasArn"])
+
+
+ROLE = "fis-experiments"
+
+
+def _roles(sandbox: Sandbox, client: Callable[[str], Any]) -> None:
+    """The user guide's two policies: FIS may write the location (its experiment role,
+    trusted by fis.amazonaws.com); the functions' role may read it."""
+    iam = client("iam")
+    assert sandbox.dataplane is not None and sandbox.dataplane.stack is not None
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(
+            RoleName=ROLE,
+            AssumeRolePolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                 "Principal": {"Service": "fis.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+            ),
+        )  # fmt: skip
+    iam.put_role_policy(RoleName=ROLE, PolicyName="write", PolicyDocument=_policy("s3:PutObject"))
+    fn_role = sandbox.dataplane.stack.role_arn.rsplit("/", 1)[-1]
+    iam.put_role_policy(RoleName=fn_role, PolicyName="read", PolicyDocument=_policy("s3:GetObject"))
+
+
+def _trust(service: str) -> str:
+    statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def _policy(action: str) -> str:
+    statement = {"Effect": "Allow", "Action": action, "Resource": f"arn:aws:s3:::{BUCKET}/*"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
 def _template(role: str, target: str, actions: dict[str, Any], alarms: list[str]) -> Any:
@@ -107,7 +145,7 @@ def test_experiment_runs_injects_and_cleans_up(
 ) -> None:
     fis, s3 = sandbox_client("fis"), sandbox_client("s3")
     target = _fis_function(sandbox, sandbox_client, "ft-fis-a", "/fis-a")
-    role = f"arn:aws:iam::{sandbox.config.account_id}:role/fis-experiments"
+    role = f"arn:aws:iam::{sandbox.config.account_id}:role/{ROLE}"
     tmpl = fis.create_experiment_template(**_template(role, target, _error_action(), []))
     tid = tmpl["experimentTemplate"]["id"]
     exp = fis.start_experiment(clientToken=str(uuid.uuid4()), experimentTemplateId=tid)
@@ -163,7 +201,7 @@ def test_stop_condition_stops_the_experiment_with_its_reason(
         ComparisonOperator="GreaterThanThreshold",
     )
     alarm_arn = cw.describe_alarms(AlarmNames=["ft-fis-stop"])["MetricAlarms"][0]["AlarmArn"]
-    role = f"arn:aws:iam::{sandbox.config.account_id}:role/fis-experiments"
+    role = f"arn:aws:iam::{sandbox.config.account_id}:role/{ROLE}"
     tid = fis.create_experiment_template(
         **_template(role, target, _error_action("PT5M"), [alarm_arn])
     )["experimentTemplate"]["id"]
@@ -185,7 +223,7 @@ def test_stop_condition_stops_the_experiment_with_its_reason(
 def test_stop_experiment_by_hand(sandbox: Sandbox, sandbox_client: Callable[[str], Any]) -> None:
     fis = sandbox_client("fis")
     target = _fis_function(sandbox, sandbox_client, "ft-fis-c", "/fis-c")
-    role = f"arn:aws:iam::{sandbox.config.account_id}:role/fis-experiments"
+    role = f"arn:aws:iam::{sandbox.config.account_id}:role/{ROLE}"
     tid = fis.create_experiment_template(**_template(role, target, _error_action("PT5M"), []))[
         "experimentTemplate"
     ]["id"]
@@ -206,7 +244,7 @@ def test_stop_experiment_by_hand(sandbox: Sandbox, sandbox_client: Callable[[str
 def test_dry_run_writes_nothing(sandbox: Sandbox, sandbox_client: Callable[[str], Any]) -> None:
     fis = sandbox_client("fis")
     target = _fis_function(sandbox, sandbox_client, "ft-fis-d", "/fis-d")
-    role = f"arn:aws:iam::{sandbox.config.account_id}:role/fis-experiments"
+    role = f"arn:aws:iam::{sandbox.config.account_id}:role/{ROLE}"
     tid = fis.create_experiment_template(**_template(role, target, _error_action("PT1S"), []))[
         "experimentTemplate"
     ]["id"]
@@ -246,7 +284,7 @@ def test_fis_refuses_invalid_parameters(
     sandbox: Sandbox, sandbox_client: Callable[[str], Any], action: dict[str, Any], message: str
 ) -> None:
     fis = sandbox_client("fis")
-    role = f"arn:aws:iam::{sandbox.config.account_id}:role/fis-experiments"
+    role = f"arn:aws:iam::{sandbox.config.account_id}:role/{ROLE}"
     target = f"arn:aws:lambda:{sandbox.config.region}:{sandbox.config.account_id}:function:x"
     spec = _template(role, target, {"a": {**action, "targets": {"Functions": "fn"}}}, [])
     with pytest.raises(fis.exceptions.ValidationException, match=message):
@@ -262,7 +300,7 @@ def test_fis_refuses_a_bad_role_and_fails_an_unknown_target(
     spec = _template("arn:aws:iam::123:user/someone", target, _error_action(), [])
     with pytest.raises(fis.exceptions.ValidationException, match="roleArn"):
         fis.create_experiment_template(**spec)
-    role = f"arn:aws:iam::{sandbox.config.account_id}:role/fis-experiments"
+    role = f"arn:aws:iam::{sandbox.config.account_id}:role/{ROLE}"
     tid = fis.create_experiment_template(**_template(role, target, _error_action(), []))[
         "experimentTemplate"
     ]["id"]
@@ -272,3 +310,44 @@ def test_fis_refuses_a_bad_role_and_fails_an_unknown_target(
     wait_until(lambda: _status(fis, exp_id) == "failed", timeout=3)
     state = fis.get_experiment(id=exp_id)["experiment"]["state"]
     assert "nope" in state["reason"]
+
+
+def test_an_experiment_role_fis_cannot_assume_fails_the_experiment(
+    sandbox: Sandbox, sandbox_client: Callable[[str], Any]
+) -> None:
+    fis, iam = sandbox_client("fis"), sandbox_client("iam")
+    target = _fis_function(sandbox, sandbox_client, "ft-fis-e", "/fis-e")
+    iam.create_role(RoleName="not-for-fis", AssumeRolePolicyDocument=_trust("lambda.amazonaws.com"))
+    role = f"arn:aws:iam::{sandbox.config.account_id}:role/not-for-fis"
+    tid = fis.create_experiment_template(**_template(role, target, _error_action(), []))[
+        "experimentTemplate"
+    ]["id"]
+    exp_id = fis.start_experiment(clientToken=str(uuid.uuid4()), experimentTemplateId=tid)[
+        "experiment"
+    ]["id"]
+    wait_until(lambda: _status(fis, exp_id) == "failed", timeout=3)
+    assert "fis.amazonaws.com" in fis.get_experiment(id=exp_id)["experiment"]["state"]["reason"]
+    assert not [e for e in sandbox.truth.events("fault", "ft-fis-e")]
+
+
+def test_a_function_whose_role_cannot_read_the_location_gets_no_fault(
+    sandbox: Sandbox, sandbox_client: Callable[[str], Any]
+) -> None:
+    fis, iam = sandbox_client("fis"), sandbox_client("iam")
+    iam.create_role(RoleName="fn-no-read", AssumeRolePolicyDocument=_trust("lambda.amazonaws.com"))
+    fn_role = f"arn:aws:iam::{sandbox.config.account_id}:role/fn-no-read"
+    target = _fis_function(sandbox, sandbox_client, "ft-fis-f", "/fis-f", role=fn_role)
+    role = f"arn:aws:iam::{sandbox.config.account_id}:role/{ROLE}"
+    tid = fis.create_experiment_template(**_template(role, target, _error_action("PT2S"), []))[
+        "experimentTemplate"
+    ]["id"]
+    exp_id = fis.start_experiment(clientToken=str(uuid.uuid4()), experimentTemplateId=tid)[
+        "experiment"
+    ]["id"]
+    wait_until(lambda: _status(fis, exp_id) == "running", timeout=3)
+    codes = set()
+    while _status(fis, exp_id) == "running":  # bounded by the action's 2 s duration
+        codes.add(httpx.get(sandbox.api_url + "/fis-f").status_code)
+    assert codes == {200}
+    events = [e.detail["event"] for e in sandbox.truth.events("fault", "ft-fis-f")]
+    assert "fis-config-written" in events and "fis-applied" not in events

@@ -620,7 +620,7 @@ class LambdaService:
         arch = str((fobj.architectures or ["x86_64"])[0])
         qualifier = resource.split(":", 1)[1] if resource else None
         decision = self.fis.decide(
-            env.info.id, envvars, layers, arch, env.function, version, qualifier
+            env.info.id, envvars, layers, arch, env.function, version, qualifier, str(fobj.role)
         )
         if (
             decision is not None

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from ..runtime import LambdaState
 from ..truth import GroundTruth
+from .access import role_allows, trusts_fis
 from .model import FisAction, LambdaFault, TemplateSpec, config_object, parse_function_arn
 from .store import ConfigLocation, S3Store, parse_location
 
@@ -182,6 +183,12 @@ class FisEngine:
             self._set(run, "completed", REASONS["completed"])
 
     def _preconditions(self, run: ExperimentRun) -> tuple[str, str] | None:
+        role = run.template.role_arn
+        if not trusts_fis(self.account_id, role):
+            return (
+                "InvalidExperimentRole",
+                f"Role {role} does not exist or does not trust fis.amazonaws.com.",
+            )
         alarms = {a.alarm_arn: a for a in self._alarms()}
         for arn in run.template.alarm_arns:
             alarm = alarms.get(arn)
@@ -211,6 +218,13 @@ class FisEngine:
                     return (
                         "ConfigurationWriteFailed",
                         f"Bucket {location.bucket} of {arn} does not exist.",
+                    )
+                key_arn = f"arn:aws:s3:::{location.bucket}/{location.prefix}{run.id}/x.json"
+                if not role_allows(self.account_id, role, "s3:PutObject", key_arn):
+                    return (
+                        "ConfigurationWriteFailed",
+                        f"Role {role} may not s3:PutObject under "
+                        f"arn:aws:s3:::{location.bucket}/{location.prefix}.",
                     )
                 run.locations[arn] = location
         return None

@@ -14,6 +14,9 @@ Timing profiles: faithful uses these values; fast timing divides every interval 
 factor that shortens alarm periods (60 s -> 2 s), so a fault reaches traffic in about 2 s
 instead of up to 60 s (`FisTiming.note` says so).
 
+The extension reads with the function's execution role: objects the role may not
+`s3:GetObject` are not read (access.py), so a fault never reaches such a function.
+
 Only the earliest of conflicting actions applies (FIS actions reference): a delay conflicts
 with a delay, an error with an error or an HTTP integration response.
 """
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 
 from ..public_layers import FIS_EXTENSION_ACCOUNT, parse_layer_arn
 from ..truth import GroundTruth
+from .access import role_allows
 from .model import LambdaFault, parse_config_object, parse_function_arn
 from .store import ConfigLocation, S3Store, parse_location
 
@@ -80,6 +84,7 @@ def _seconds(env: Mapping[str, str], key: str, default: float) -> float:
 
 class FisExtension:
     def __init__(self, account_id: str, truth: GroundTruth, timing: FisTiming, seed: int):
+        self.account_id = account_id
         self.s3 = S3Store(account_id)
         self.truth = truth
         self.timing = timing
@@ -104,9 +109,14 @@ class FisExtension:
                 return parse_location(env.get("AWS_FIS_CONFIGURATION_LOCATION"))
         return None
 
-    def _read(self, location: ConfigLocation) -> list[LambdaFault]:
+    def _read(self, location: ConfigLocation, role_arn: str) -> list[LambdaFault]:
+        """What the extension reads with the function's role: nothing it may not read."""
         faults: list[LambdaFault] = []
         for key in self.s3.list(location.bucket, location.prefix):
+            if not role_allows(
+                self.account_id, role_arn, "s3:GetObject", f"arn:aws:s3:::{location.bucket}/{key}"
+            ):
+                continue
             data = self.s3.get(location.bucket, key)
             if data is not None:
                 faults.extend(parse_config_object(data))
@@ -121,6 +131,7 @@ class FisExtension:
         name: str,
         version: str,
         resource_qualifier: str | None,
+        role_arn: str = "",
     ) -> FisDecision | None:
         location = self.location(env, layers, arch)
         if location is None:
@@ -130,7 +141,7 @@ class FisExtension:
         with self._lock:
             poller = self._pollers.get(env_id)
             if poller is None:  # the extension reads the configuration when it starts
-                poller = _Poller(location, now, self._read(location))
+                poller = _Poller(location, now, self._read(location, role_arn))
                 self._pollers[env_id] = poller
             else:
                 slow = _seconds(env, "AWS_FIS_SLOW_POLL_INTERVAL_SECONDS", DEFAULT_SLOW_POLL_S)
@@ -138,7 +149,7 @@ class FisExtension:
                 max_wait_ms = _seconds(env, "AWS_FIS_POLL_MAX_WAIT_MILLISECONDS", 0.0)
                 if poller.due_unread or now - poller.last_poll >= interval:
                     if max_wait_ms > 0 or poller.due_unread:
-                        poller.faults = self._read(location)
+                        poller.faults = self._read(location, role_arn)
                         poller.last_poll, poller.due_unread = now, False
                     else:
                         poller.due_unread = True

@@ -179,6 +179,7 @@ def _action(name: str, spec: Mapping[str, object], target_names: set[str]) -> Fi
 
 @dataclass(frozen=True)
 class TemplateSpec:
+    role_arn: str
     actions: tuple[FisAction, ...]
     targets: Mapping[str, tuple[str, ...]]  # target name -> resource ARNs
     alarm_arns: tuple[str, ...]
@@ -245,7 +246,7 @@ def validate_template(body: Mapping[str, object], region: str, account: str) -> 
         if not _ALARM_ARN.match(value):
             raise FisValidationError(f"Invalid stop condition alarm ARN '{value}'")
         alarms.append(value)
-    return TemplateSpec(actions, targets, tuple(alarms))
+    return TemplateSpec(role, actions, targets, tuple(alarms))
 
 
 @dataclass(frozen=True)
