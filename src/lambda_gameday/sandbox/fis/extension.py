@@ -26,7 +26,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..public_layers import FIS_EXTENSION_ACCOUNT, parse_layer_arn
@@ -83,7 +83,15 @@ def _seconds(env: Mapping[str, str], key: str, default: float) -> float:
 
 
 class FisExtension:
-    def __init__(self, account_id: str, truth: GroundTruth, timing: FisTiming, seed: int):
+    def __init__(
+        self,
+        account_id: str,
+        truth: GroundTruth,
+        timing: FisTiming,
+        seed: int,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.clock = clock
         self.account_id = account_id
         self.s3 = S3Store(account_id)
         self.truth = truth
@@ -136,7 +144,7 @@ class FisExtension:
         location = self.location(env, layers, arch)
         if location is None:
             return None
-        now = time.monotonic()
+        now = self.clock()
         scale = self.timing.scale
         with self._lock:
             poller = self._pollers.get(env_id)
