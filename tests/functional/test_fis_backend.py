@@ -420,3 +420,96 @@ def test_a_fault_that_never_reaches_traffic_fails_as_such(
     assert "fis-config-written" in events and "fis-applied" not in events
     assert result.cleanup_problems == ()
     assert sandbox_client("fis").list_experiment_templates()["experimentTemplates"] == []
+
+
+def test_sigterm_mid_experiment_stops_it_and_removes_everything(
+    sandbox: Sandbox, target_path: Path, sandbox_client: Callable[[str], Any], tmp_path: Path
+) -> None:
+    import signal
+
+    from lambda_gameday.chaos.ledger import Ledger
+
+    baseline = _state(sandbox_client)
+    ledger = tmp_path / "ledger.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lambda_gameday.cli", "chaos",
+         str(ROOT / "experiments" / "faulty-canary.json"), "--target", str(target_path),
+         "--ledger", str(ledger), "--backend", "fis"],
+        env=_env(sandbox, ledger), cwd=tmp_path, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    fis = sandbox_client("fis")
+    deadline = time.monotonic() + 60
+    while not any(e["state"]["status"] == "running" for e in fis.list_experiments()["experiments"]):
+        assert proc.poll() is None and time.monotonic() < deadline, "the experiment never ran"
+        time.sleep(0.05)
+    running = [
+        e["id"] for e in fis.list_experiments()["experiments"] if e["state"]["status"] == "running"
+    ]
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out
+    for exp_id in running:
+        assert fis.get_experiment(id=exp_id)["experiment"]["state"]["status"] == "stopped"
+    assert _state(sandbox_client) == baseline
+    assert Ledger(ledger).open_entries() == []
+
+
+def test_gameday_fis_plan_lists_changes_and_changes_nothing(
+    sandbox: Sandbox, target_path: Path, sandbox_client: Callable[[str], Any], tmp_path: Path
+) -> None:
+    lam = sandbox_client("lambda")
+    fn = "hasivu-dev-health-comprehensive"
+    before = lam.get_function_configuration(FunctionName=fn)
+    done = subprocess.run(
+        [sys.executable, "-m", "lambda_gameday.cli", "fis", "plan", "--target", str(target_path),
+         "--function", "health-comprehensive"],
+        env=_env(sandbox, tmp_path / "l.jsonl"), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "layer:aws-fis-extension-x86_64" in done.stdout
+    assert "AWS_LAMBDA_EXEC_WRAPPER=/opt/aws-fis/bootstrap" in done.stdout
+    assert '"actionId": "aws:lambda:invocation-error"' in done.stdout
+    assert "nothing was changed" in done.stdout
+    after = lam.get_function_configuration(FunctionName=fn)
+    assert after.get("Layers") == before.get("Layers")
+    assert after.get("Environment") == before.get("Environment")
+    # --apply is refused on an AWS target (exit 5), before anything is read or changed
+    aws = tmp_path / "aws.toml"
+    aws.write_text(
+        target_path.read_text().replace('kind = "sandbox"', 'kind = "aws"\nallow_loopback = true')
+    )
+    refused = subprocess.run(
+        [sys.executable, "-m", "lambda_gameday.cli", "fis", "plan", "--target", str(aws),
+         "--apply"],
+        env=_env(sandbox, tmp_path / "l.jsonl"), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert refused.returncode == 5 and "--apply works on a sandbox only" in refused.stderr
+
+
+def test_dry_run_uses_skip_all_and_injects_nothing(
+    sandbox: Sandbox, target: Target, sandbox_client: Callable[[str], Any], tmp_path: Path
+) -> None:
+    from lambda_gameday.chaos.fis.actions import inject_fis_fault, stop_fis_experiments
+    from lambda_gameday.chaos.runner import target_configuration
+
+    conf = {
+        **target_configuration(target),
+        "gameday_ledger": str(tmp_path / "l.jsonl"),
+        "gameday_run_id": "dry",
+    }
+    lam = sandbox_client("lambda")
+    version = lam.publish_version(FunctionName=FN)["Version"]  # $LATEST carries the extension
+    lam.create_alias(FunctionName=FN, Name="fis-dry", FunctionVersion=version)
+    out = inject_fis_fault(FN, alias="fis-dry", fault="error", dry_run=True, configuration=conf)
+    fis = sandbox_client("fis")
+    exp = fis.get_experiment(id=out["fis_experiment_id"])["experiment"]
+    assert exp["experimentOptions"]["actionsMode"] == "skip-all"
+    assert exp["state"]["status"] == "completed"
+    assert exp["actions"]["fault"]["state"]["status"] == "skipped"
+    events = [
+        e for e in sandbox.truth.events("fault", FN) if e.detail.get("experiment") == exp["id"]
+    ]
+    assert events == []
+    stop_fis_experiments(configuration=conf)
+    assert fis.list_experiment_templates()["experimentTemplates"] == []

@@ -477,8 +477,9 @@ def _activation(probes: Sequence[ProbeRecord], m: Milestones) -> tuple[float | N
     if removal is None or active is None:
         return active, None
     end = m.alias_restored if m.alias_restored is not None else float("inf")
-    after = [p for p in probes if removal <= p.sent_at < end]
-    last = max((i for i, p in enumerate(after) if shows(p)), default=None)
+    after = [p for p in probes if p.sent_at >= removal]
+    # after the alias is restored the faulty version serves no one: no evidence there
+    last = max((i for i, p in enumerate(after) if p.sent_at < end and shows(p)), default=None)
     if last is None:
         return active, removal  # nothing showed it after the request: gone at once
     return active, after[last + 1].sent_at if last + 1 < len(after) else None
