@@ -163,6 +163,16 @@ def test_experiment_runs_injects_and_cleans_up(
     assert events[:3] == ["fis-config-written", "fis-applied", "fis-config-removed"]
     statuses = [e.detail["status"] for e in sandbox.truth.events("experiment", exp_id)]
     assert statuses == ["pending", "initiating", "running", "completed"]
+    # AWS_FIS_EXTENSION_METRICS=all: EMF in namespace aws-fis-extension (names: the twin's)
+    assert sandbox.dataplane is not None
+    emf = sandbox.dataplane.raw_datapoints(
+        "error.injected",
+        {"FunctionName": "ft-fis-a"},
+        time.time() - 120,
+        time.time() + 5,
+        namespace="aws-fis-extension",
+    )
+    assert emf and all(v == 1.0 for _, v in emf)
 
     # the stock aws CLI reads the same experiment
     env = {**os.environ, **sandbox.env()}
