@@ -513,3 +513,29 @@ def test_dry_run_uses_skip_all_and_injects_nothing(
     assert events == []
     stop_fis_experiments(configuration=conf)
     assert fis.list_experiment_templates()["experimentTemplates"] == []
+
+
+def test_a_game_day_plan_runs_its_chaos_phase_through_fis(
+    sandbox: Sandbox, target_path: Path, sandbox_client: Callable[[str], Any], tmp_path: Path
+) -> None:
+    plan = tmp_path / "fis.yml"
+    plan.write_text(
+        "name: fis-drill\nphases:\n  - phase: chaos\n    experiments: [faulty-canary]\n"
+        "    backend: fis\n"
+    )
+    reports = tmp_path / "reports"
+    done = subprocess.run(
+        [sys.executable, "-m", "lambda_gameday.cli", "run", "--plan", str(plan),
+         "--target", str(target_path), "--report-dir", str(reports), "--no-history"],
+        env=_env(sandbox, tmp_path / "ledger.jsonl"), cwd=ROOT, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    (run_dir,) = [p for p in reports.iterdir() if p.is_dir()]
+    journal = json.loads((run_dir / "journals" / "faulty-canary.json").read_text())
+    out = next(
+        r["output"] for r in journal["run"] if r["activity"]["name"] == "deploy-faulty-canary"
+    )
+    assert out["backend"] == "fis"
+    assert journal["gameday"]["timeline"]["ramp_up_s"] is not None
+    assert sandbox_client("fis").list_experiment_templates()["experimentTemplates"] == []
