@@ -50,10 +50,12 @@ class FisTiming:
     def note(self) -> str:
         if self.scale == 1.0:
             return "FIS extension polls at AWS's intervals (slow 60 s, fast 20 s modelled)"
+        inverse = 1 / self.scale
+        factor = f"1/{inverse:.0f}" if abs(inverse - round(inverse)) < 1e-9 else f"{self.scale:g}"
         return (
-            f"fast timing: FIS extension poll intervals scaled by {self.scale:g} like alarm "
-            f"periods (slow {DEFAULT_SLOW_POLL_S * self.scale:g} s, fast "
-            f"{MODELLED_FAST_POLL_S * self.scale:g} s)"
+            f"fast timing: FIS extension poll intervals scaled by {factor} like alarm periods"
+            f" (slow {DEFAULT_SLOW_POLL_S * self.scale:g} s, fast"
+            f" {MODELLED_FAST_POLL_S * self.scale:.2f} s; AWS: 60 s and ~20 s)"
         )
 
 
