@@ -320,6 +320,9 @@ def test_fis_refuses_a_bad_role_and_fails_an_unknown_target(
     wait_until(lambda: _status(fis, exp_id) == "failed", timeout=3)
     state = fis.get_experiment(id=exp_id)["experiment"]["state"]
     assert "nope" in state["reason"]
+    # the twin does not model template updates: refused, never applied unchecked
+    with pytest.raises(fis.exceptions.ValidationException, match="not modelled"):
+        fis.update_experiment_template(id=tid, description="changed")
 
 
 def test_an_experiment_role_fis_cannot_assume_fails_the_experiment(

@@ -38,6 +38,16 @@ class FisApi:
         try:
             if path == "/experimentTemplates" and method == "POST":
                 return self._create_template(call)
+            if path.startswith("/experimentTemplates/") and method == "PATCH":
+                # Stricter than AWS, never looser: an update would bypass the validation
+                # above and leave running experiments' specs stale.
+                return aws_error(
+                    call,
+                    400,
+                    "ValidationException",
+                    "UpdateExperimentTemplate is not modelled by the sandbox: create a new"
+                    " template instead",
+                )
             if path == "/experiments" and method == "POST":
                 return self._start(call)
             if path.startswith("/experiments/") and path.count("/") == 2:
