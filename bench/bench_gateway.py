@@ -10,13 +10,21 @@
    $LATEST, reserved concurrency 0 and back): time from the moment the API call returns
    (and from when it started) to the first response that reflects the change. Target < 1 s.
 
-Usage: .venv/bin/python bench/bench_gateway.py [--requests 3000] [--repeats 5]
+3. With --strict: a strict twin (no relaxations: quotas, no X-Amz-Executed-Version over
+   HTTP, ...) and one with the legacy relaxations run side by side, their rounds interleaved
+   with the bare app's, so strictness's cost is a same-run ratio.
+
+The version a response came from is read from the health+json body's `releaseId` (the
+function's AWS_LAMBDA_FUNCTION_VERSION), never from a header API Gateway does not send.
+
+Usage: .venv/bin/python bench/bench_gateway.py [--requests 3000] [--repeats 5] [--strict]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import json
 import os
@@ -33,6 +41,7 @@ import httpx
 from lambda_gameday.sandbox import Sandbox, SandboxConfig
 from lambda_gameday.sandbox.gateway import GatewayServer
 from lambda_gameday.sandbox.handlers import EnvironmentInfo, LambdaContext, liveness_probe
+from lambda_gameday.sandbox.relaxations import DEFAULT_LEGACY
 
 
 def bare_app() -> Callable[..., Any]:
@@ -87,21 +96,28 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def overhead(sb: Sandbox, requests: int, block: int = 50) -> dict[str, float]:
+def overhead(gateways: dict[str, str], requests: int, block: int = 50) -> dict[str, float]:
+    """Warm GETs against the bare app and each named gateway URL, interleaved in rounds of
+    one block each (gateways in rotating order), so every server sees the same load."""
     bare_url, stop_bare = serve_bare()
-    gw_url = sb.api_url + "/health/live"
-    samples: dict[str, list[float]] = {"bare": [], "gateway": []}
-    busy: dict[str, float] = {"bare": 0.0, "gateway": 0.0}
-    round_ratios: list[float] = []  # per round (one block each): bare time / gateway time
+    urls = {"bare": bare_url, **gateways}
+    samples: dict[str, list[float]] = {name: [] for name in urls}
+    busy: dict[str, float] = dict.fromkeys(urls, 0.0)
+    round_ratios: dict[str, list[float]] = {name: [] for name in gateways}  # bare / gateway
     try:
         with httpx.Client(timeout=10) as client:
-            for url in (bare_url, gw_url):  # warm up connections, environment, code paths
+            for url in urls.values():  # warm up connections, environment, code paths
                 for _ in range(200):
                     client.get(url)
             done = 0
+            order = list(urls.items())
             while done < requests:
                 took: dict[str, float] = {}
-                for name, url in (("bare", bare_url), ("gateway", gw_url)):
+                # the bare app first, then the gateways in turns: no gateway always runs
+                # right after the bare app (position effects on a shared machine)
+                turn = done // block % len(gateways)
+                rotated = order[1 + turn :] + order[1 : 1 + turn]
+                for name, url in [order[0], *rotated]:
                     start_block = time.perf_counter()
                     for _ in range(block):
                         t = time.perf_counter()
@@ -110,19 +126,21 @@ def overhead(sb: Sandbox, requests: int, block: int = 50) -> dict[str, float]:
                         assert r.status_code == 200
                     took[name] = time.perf_counter() - start_block
                     busy[name] += took[name]
-                round_ratios.append(took["bare"] / took["gateway"])
+                for name in gateways:
+                    round_ratios[name].append(took["bare"] / took[name])
                 done += block
     finally:
         stop_bare()
     out: dict[str, float] = {}
-    for name in ("bare", "gateway"):
+    for name in urls:
         out[f"{name}_p50"] = percentile(samples[name], 50)
         out[f"{name}_p99"] = percentile(samples[name], 99)
         out[f"{name}_rps"] = len(samples[name]) / busy[name]
-    out["added_p50"] = out["gateway_p50"] - out["bare_p50"]
-    out["ratio"] = out["gateway_rps"] / out["bare_rps"]
-    out["ratio_median"] = statistics.median(round_ratios)
-    out["n"] = float(len(samples["gateway"]))
+    for name in gateways:
+        out[f"{name}_added_p50"] = out[f"{name}_p50"] - out["bare_p50"]
+        out[f"{name}_ratio"] = out[f"{name}_rps"] / out["bare_rps"]
+        out[f"{name}_ratio_median"] = statistics.median(round_ratios[name])
+    out["n"] = float(len(samples["bare"]))
     return out
 
 
@@ -152,7 +170,14 @@ def visibility(sb: Sandbox, repeats: int) -> dict[str, list[tuple[float, float]]
     )
     sb.register_handler(
         "bench-config",
-        lambda e, c: {"statusCode": 200, "body": json.dumps({"mark": c.env.get("MARK")})},
+        # the version that served it, as a platform's health+json says (releaseId from
+        # AWS_LAMBDA_FUNCTION_VERSION): API Gateway returns no X-Amz-Executed-Version header
+        lambda e, c: {
+            "statusCode": 200,
+            "body": json.dumps(
+                {"mark": c.env.get("MARK"), "releaseId": c.env["AWS_LAMBDA_FUNCTION_VERSION"]}
+            ),
+        },
     )
     v1 = lam.publish_version(FunctionName="bench-config")["Version"]
     lam.update_function_configuration(FunctionName="bench-config", Description="v2")
@@ -177,9 +202,7 @@ def visibility(sb: Sandbox, repeats: int) -> dict[str, list[tuple[float, float]]
             t0 = time.perf_counter()
             lam.update_alias(FunctionName="bench-config", Name="live", FunctionVersion=target)
             t1 = time.perf_counter()
-            seen = until(
-                client, alias_url, lambda r, v=target: r.headers["x-amz-executed-version"] == v
-            )
+            seen = until(client, alias_url, lambda r, v=target: r.json()["releaseId"] == v)
             results["alias"].append(((seen - t1) * 1000, (seen - t0) * 1000))
 
             mark = str(i + 1)
@@ -208,22 +231,49 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cpu", type=int, default=0, help="core to pin the process to")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="also run a strict twin (no relaxations) next to one with the legacy "
+        "relaxations, interleaved with the bare app in the same rounds",
+    )
     args = parser.parse_args()
     os.sched_setaffinity(0, {args.cpu})
-    with Sandbox(SandboxConfig(init_duration_ms=50, seed=1)) as sb:
-        o = overhead(sb, args.requests)
-        v = visibility(sb, args.repeats)
+    configs = {"gateway": SandboxConfig(init_duration_ms=50, seed=1)}
+    if args.strict:  # two twins side by side: moto's state is per account
+        configs = {
+            "strict": SandboxConfig(init_duration_ms=50, seed=1, legacy=frozenset()),
+            "legacy": SandboxConfig(
+                init_duration_ms=50, seed=1, legacy=DEFAULT_LEGACY, account_id="210987654321"
+            ),
+        }
+    with contextlib.ExitStack() as stack:
+        sandboxes = {name: stack.enter_context(Sandbox(c)) for name, c in configs.items()}
+        o = overhead({n: sb.api_url + "/health/live" for n, sb in sandboxes.items()}, args.requests)
+        first = next(iter(sandboxes))
+        v = visibility(sandboxes[first], args.repeats)
     print(f"warm GET /health/live, {int(o['n'])} requests each, process pinned to 1 core")
-    for name, label in (("bare", "bare ASGI app"), ("gateway", "gateway")):
+    labels = {"bare": "bare ASGI app", **{n: f"{n} gateway" for n in sandboxes}}
+    for name, label in labels.items():
         print(
-            f"  {label:<14}: p50 {o[name + '_p50']:.3f} ms  p99 {o[name + '_p99']:.3f} ms"
+            f"  {label:<16}: p50 {o[name + '_p50']:.3f} ms  p99 {o[name + '_p99']:.3f} ms"
             f"  {o[name + '_rps']:.0f} req/s"
         )
-    print(f"  added p50     : {o['added_p50']:.3f} ms (target < 1 ms)")
-    print(
-        f"  throughput    : {o['ratio']:.2f} x bare overall, median of per-round ratios"
-        f" {o['ratio_median']:.2f} (target >= 0.5)"
-    )
+    for name in sandboxes:
+        print(f"  {name} added p50 : {o[name + '_added_p50']:.3f} ms (target < 1 ms)")
+        print(
+            f"  {name} throughput: {o[name + '_ratio']:.2f} x bare overall, median of per-round"
+            f" ratios {o[name + '_ratio_median']:.2f} (target >= 0.5)"
+        )
+    if args.strict:
+        print(
+            "  strict / legacy throughput: "
+            f"{o['strict_rps'] / o['legacy_rps']:.3f} overall, "
+            f"{o['strict_ratio_median'] / o['legacy_ratio_median']:.3f} from the per-round"
+            " medians (unchanged within noise: ~1)"
+        )
+        print(f"  strict / legacy p50 latency: {o['strict_p50'] / o['legacy_p50']:.3f}")
+    print(f"  visibility measured on the {first} twin")
     for name, pairs in v.items():
         after = [p[0] for p in pairs]
         total = [p[1] for p in pairs]

@@ -1,7 +1,9 @@
 """A minimal, fast HTTP/1.1 responder on loopback, for load benchmarks and tests.
 
-Answers every request with 200, a tiny `application/health+json` body and
-`X-Amz-Executed-Version`; keep-alive; each response written with one send (no Nagle
+Answers every request with 200, a tiny `application/health+json` body and the serving
+version in `X-Release-Id` (a header the function sets itself: API Gateway passes no
+`X-Amz-Executed-Version` to clients; a target reads it with `version_source =
+"header:X-Release-Id"`); keep-alive; each response written with one send (no Nagle
 stalls). Optional `--delay-ms` sleeps before each response. Runs until SIGTERM/SIGINT
 or `--max-seconds`, whichever comes first, and prints `PORT <n>` once listening.
 
@@ -27,7 +29,7 @@ def _response(version: str) -> bytes:
     return (
         b"HTTP/1.1 200 OK\r\n"
         b"Content-Type: application/health+json\r\n"
-        b"X-Amz-Executed-Version: " + version.encode() + b"\r\n"
+        b"X-Release-Id: " + version.encode() + b"\r\n"
         b"Content-Length: " + str(len(BODY)).encode() + b"\r\n"
         b"Connection: keep-alive\r\n\r\n" + BODY
     )

@@ -3,7 +3,7 @@
 Importing this module from a locustfile installs Locust event listeners that:
 
 * record each request (the `request` event) into a histogram keyed by
-  (endpoint name, method, executed version from `X-Amz-Executed-Version`), with status
+  (endpoint name, method, serving version as the target's `version_source` names it), with status
   and failure counts; a request sent with `context={"gameday_intended": t}` (a paced,
   open-model request) also records its latency from the *intended* send time t and
   its schedule lag, so a stall of the target cannot hide (coordinated omission);
@@ -36,9 +36,15 @@ from locust import events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from lambda_gameday.load.results import SCHEMA, UNKNOWN_VERSION, VERSION_HEADER, Series
+from lambda_gameday.load.results import SCHEMA, UNKNOWN_VERSION, Series
 from lambda_gameday.load.thresholds import evaluate_all, parse_thresholds
 from lambda_gameday.stats import LatencyHistogram
+from lambda_gameday.version_source import ENV_VAR as VERSION_SOURCE_ENV
+from lambda_gameday.version_source import version_reader
+
+# the serving version only as the answer names it (the target's version_source, passed by
+# the runner); API Gateway passes no X-Amz-Executed-Version to HTTP clients
+READ_VERSION = version_reader(os.environ.get(VERSION_SOURCE_ENV) or None)
 
 __all__ = ["CAPTURE", "INTENDED", "Capture"]
 
@@ -305,7 +311,10 @@ def _on_request(
             status = str(code)
         headers = getattr(response, "headers", None)
         if headers is not None:  # not `if headers:` - len() of these headers costs a scan
-            version = headers.get(VERSION_HEADER) or UNKNOWN_VERSION
+            version = (
+                READ_VERSION(headers, lambda r=response: bytes(getattr(r, "content", b"")))
+                or UNKNOWN_VERSION
+            )
     delay_ms = None
     if context and start_time is not None:
         intended = context.get(INTENDED)

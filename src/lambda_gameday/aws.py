@@ -2,13 +2,21 @@
 
 Errors from botocore are translated at this edge by `aws_errors()` into TargetError or
 ResourceNotFound with a one-line reason, so no caller ever shows a botocore traceback.
+
+Every client also:
+* paces its calls inside the account's API quotas (pacing.py) before they are sent;
+* measures the offset between AWS's clock and the local one from the `Date` header of
+  every response (`ClockOffset`): alarm transitions and deployment times are stamped by
+  AWS's clock, the harness's own probes by the local one, and MTTR needs one clock.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +26,7 @@ from botocore.config import Config
 
 from .config import Target
 from .exceptions import ResourceNotFound, TargetError
+from .pacing import PACER, SANDBOX_SHARE, Pacer
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -29,7 +38,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
 
-__all__ = ["Clients", "aws_errors"]
+__all__ = ["Clients", "ClockOffset", "Throttled", "aws_errors", "clock_offset_for"]
 
 # The sandbox accepts any credentials; these keep boto3 from searching the machine for real ones.
 SANDBOX_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -56,6 +65,76 @@ _NOT_FOUND_CODES = {
 }
 
 
+class Throttled(TargetError):
+    """AWS kept throttling a call after botocore's retries. Pollers treat it as "not yet"
+    and keep polling until their own deadline: a throttle is never a game-day failure."""
+
+
+class ClockOffset:
+    """How far AWS's clock runs ahead of the local one (seconds; negative: behind).
+
+    Each response's `Date` header (whole seconds) was stamped at some AWS instant in
+    [date, date + 1) while the local clock was between the request's send and the
+    response's arrival, so the offset lies in [date - received, date + 1 - sent]. The
+    intersection of those intervals over many calls narrows to well under a second; when a
+    sample falls outside it (the local clock was stepped), the estimate starts over."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lo: float | None = None
+        self._hi: float | None = None
+        self.samples = 0
+
+    def add(self, date_epoch: float, sent: float, received: float) -> None:
+        lo, hi = date_epoch - received, date_epoch + 1.0 - sent
+        with self._lock:
+            self.samples += 1
+            if self._lo is None or self._hi is None or lo > self._hi or hi < self._lo:
+                self._lo, self._hi = lo, hi
+            else:
+                self._lo, self._hi = max(self._lo, lo), min(self._hi, hi)
+
+    @property
+    def known(self) -> bool:
+        return self._lo is not None
+
+    @property
+    def seconds(self) -> float:
+        """The best estimate (0.0 before any response was seen)."""
+        with self._lock:
+            if self._lo is None or self._hi is None:
+                return 0.0
+            return (self._lo + self._hi) / 2
+
+    @property
+    def uncertainty(self) -> float:
+        """Half the width of the interval the offset is known to lie in."""
+        with self._lock:
+            if self._lo is None or self._hi is None:
+                return float("inf")
+            return (self._hi - self._lo) / 2
+
+    def to_local(self, aws_epoch: float) -> float:
+        """An instant stamped by AWS's clock, on the local clock."""
+        return aws_epoch - self.seconds
+
+    def to_aws(self, local_epoch: float) -> float:
+        return local_epoch + self.seconds
+
+
+_offsets: dict[tuple[str | None, str, str | None], ClockOffset] = {}
+_offsets_lock = threading.Lock()
+
+
+def clock_offset_for(target: Target) -> ClockOffset:
+    """One offset per AWS endpoint, shared by every Clients of that target."""
+    key = (target.endpoint_url, target.region, target.profile)
+    with _offsets_lock:
+        if key not in _offsets:
+            _offsets[key] = ClockOffset()
+        return _offsets[key]
+
+
 class Clients:
     """Builds boto3 clients for one target; cached per service. Safe to share between
     threads (the chaos safety watcher polls alarms while activities run): the session
@@ -63,8 +142,20 @@ class Clients:
     once made, sessions as not (boto3 guide, "Session": multithreading or
     multiprocessing with sessions; "Low-level clients": multithreading)."""
 
-    def __init__(self, target: Target, *, max_attempts: int = 5, read_timeout: float = 30.0):
+    def __init__(
+        self,
+        target: Target,
+        *,
+        max_attempts: int = 8,
+        read_timeout: float = 30.0,
+        pacer: Pacer | None = None,
+    ):
         self.target = target
+        self.pacer = pacer or PACER
+        self.clock = clock_offset_for(target)
+        self._account = f"{target.endpoint_url or 'aws'}|{target.region}|{target.profile}"
+        self._sent = threading.local()
+        # adaptive: botocore's client-side rate limiter backs off on throttling errors
         self._config = Config(
             region_name=target.region,
             retries={"mode": "adaptive", "max_attempts": max_attempts},
@@ -98,12 +189,47 @@ class Clients:
         with self._lock:
             if service not in self._cache:
                 # session is a cached_property: it is also first made under the lock
-                self._cache[service] = self.session.client(
+                made = self.session.client(
                     service,  # type: ignore[call-overload]
                     endpoint_url=self.target.endpoint_url,
                     config=self._config,
                 )
+                events = made.meta.events
+                events.register("before-call", self._pace)
+                events.register("before-send", self._stamp_sent)
+                events.register("after-call", self._read_date)
+                self._cache[service] = made
             return self._cache[service]
+
+    def poll_interval(self, fast: float) -> float:
+        """How long a poller waits between control-plane reads: `fast` on the sandbox, at
+        least a second on AWS (the pacer keeps the rate inside quotas either way; this
+        keeps one poller from using the whole share)."""
+        return fast if self.target.kind == "sandbox" else max(fast, 1.0)
+
+    # --- event hooks (botocore calls them in the calling thread) ----------------------
+
+    def _pace(self, model: Any = None, **_: Any) -> None:
+        if model is not None:
+            service = model.service_model.endpoint_prefix
+            service = {"monitoring": "cloudwatch"}.get(service, service)
+            share = SANDBOX_SHARE if self.target.kind == "sandbox" else None
+            self.pacer.acquire(self._account, service, model.name, share)
+
+    def _stamp_sent(self, **_: Any) -> None:
+        self._sent.at = time.time()  # must return None: a value here replaces the response
+
+    def _read_date(self, http_response: Any = None, **_: Any) -> None:
+        sent = getattr(self._sent, "at", None)
+        received = time.time()
+        date = None if http_response is None else http_response.headers.get("Date")
+        if sent is None or not date:
+            return
+        try:
+            stamp = parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            return
+        self.clock.add(stamp, sent, received)
 
     def lambda_(self) -> LambdaClient:
         return self.client("lambda")  # type: ignore[no-any-return]
@@ -149,7 +275,7 @@ def aws_errors(what: str) -> Iterator[None]:
         err = exc.response.get("Error", {})
         code, message = err.get("Code", "Unknown"), err.get("Message", "")
         if code in _THROTTLE_CODES:
-            raise TargetError(
+            raise Throttled(
                 f"{what}: AWS API throttled ({code}) after retries; try again later"
             ) from None
         if code in _NOT_FOUND_CODES:

@@ -112,6 +112,10 @@ class Target:
     source: str = "<built-in>"
     chaos_backend: Backend | None = None  # None: each fault's own default backend
     fis: FisSettings | None = None
+    # where an HTTP answer says which function version served it: "header:NAME" or
+    # "json:FIELD" (API Gateway passes no version header of its own); None: unknown
+    version_source: str | None = None
+    chaos_layer: str | None = None  # the chaos-lambda-extension layer ARN in `region`
 
     @property
     def is_production(self) -> bool:
@@ -179,6 +183,7 @@ def sandbox_target(
         deployment_groups=tuple(f.deployment_group for f in functions if f.deployment_group),
         alert_topic=f"{service}-{stage}-alerts",
         slos=slos or SLOs(),
+        version_source="json:releaseId",  # the stand-in health handlers' health+json field
     )
 
 
@@ -255,6 +260,15 @@ class _TargetFile(StrictModel):
         None, description="one of " + ", ".join(BACKENDS) + " (how Lambda faults are delivered)"
     )
     fis: _FisFile | None = Field(None, description="a [fis] table (role_arn, ...)")
+    version_source: (
+        Annotated[str, Field(pattern=r"^(header|json):[A-Za-z0-9_.\-]{1,200}$")] | None
+    ) = Field(
+        None, description="'header:<name>' or 'json:<field>' (where answers name their version)"
+    )
+    chaos_layer: (
+        Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[\w-]+:\d+$")]
+        | None
+    ) = Field(None, description="a Lambda layer version ARN in the target's region")
     functions: Annotated[list[_FunctionFile], Field(min_length=1, max_length=MAX_ITEMS)] = Field(
         description="a non-empty array of [[functions]] tables"
     )
@@ -325,6 +339,8 @@ def parse_target(data: Mapping[str, object], source: str) -> Target:
         source=source,
         chaos_backend=t.chaos_backend,
         fis=FisSettings(**t.fis.model_dump()) if t.fis is not None else None,
+        version_source=t.version_source,
+        chaos_layer=t.chaos_layer,
     )
 
 

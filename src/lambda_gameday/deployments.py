@@ -147,12 +147,15 @@ def collect_deployments(clients: Clients, *, limit: int = 200) -> list[Deploymen
         return []
     cd = clients.codedeploy()
     ids: list[str] = []
+    # only the target's own groups, by name; every page (newest first) up to `limit`
     with aws_errors(f"listing deployments of {target.application}"):
         for group in target.deployment_groups:
-            page = cd.list_deployments(
+            for page in cd.get_paginator("list_deployments").paginate(
                 applicationName=target.application, deploymentGroupName=group
-            )
-            ids.extend(page.get("deployments", []))
+            ):
+                ids.extend(page.get("deployments", []))
+                if len(ids) >= limit:
+                    break
             if len(ids) >= limit:
                 break
     records: list[DeploymentRecord] = []
@@ -160,6 +163,15 @@ def collect_deployments(clients: Clients, *, limit: int = 200) -> list[Deploymen
         with aws_errors("reading deployments"):
             batch = cd.batch_get_deployments(deploymentIds=ids[start : start + 25])
         records += [_record(target.name, d) for d in batch.get("deploymentsInfo", [])]
+    # CodeDeploy stamps with AWS's clock; game-day windows are on the local one
+    records = [
+        replace(
+            r,
+            created_at=clients.clock.to_local(r.created_at),
+            completed_at=None if r.completed_at is None else clients.clock.to_local(r.completed_at),
+        )
+        for r in records
+    ]
     return sorted(records, key=lambda r: r.created_at)
 
 

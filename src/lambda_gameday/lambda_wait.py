@@ -25,7 +25,8 @@ def wait_function_updated(
     lam = clients.lambda_()
     while True:
         with aws_errors(f"reading {function}'s configuration"):
-            cfg = lam.get_function_configuration(FunctionName=function)
+            # GetFunction has its own quota (100/s), apart from the 15/s control plane
+            cfg = lam.get_function(FunctionName=function)["Configuration"]
         status = cfg.get("LastUpdateStatus", "Successful")
         if status == "Failed":
             raise TargetError(
@@ -38,4 +39,5 @@ def wait_function_updated(
             raise TargetError(
                 f"{function}: configuration update still in progress after {timeout_s:g} s"
             )
-        time.sleep(poll_s)  # polling an external status, bounded by the deadline
+        # polling an external status, bounded by the deadline; at least 1 s apart on AWS
+        time.sleep(clients.poll_interval(poll_s))

@@ -10,6 +10,10 @@ A second run is refused with SafetyError (exit 5) naming the holder. A lock is s
 is released, when its lease has run out (a holder on another machine that died), or at
 once when its holder ran on this machine and that process is gone (SIGKILL). Before a
 stale lock is deleted it is read again: only the very value judged stale is removed.
+SSM has no conditional delete, so two contenders that judge the same stale lock within
+the same few milliseconds could still race (one may delete the other's fresh lock); the
+lease is judged by this machine's clock, so clocks more than the lease (120 s) apart
+misjudge a remote holder.
 
 Within one process the lock is re-entrant (the game day holds it; its chaos phase's
 runner takes it again).

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sandbox_helpers import FUNCTIONS
 
+from lambda_gameday.cli.sandbox_cmd import target_toml
 from lambda_gameday.sandbox import Sandbox, SandboxConfig
+from lambda_gameday.sandbox.describe import describe
 
 # Short but honest timings: a cold start is clearly visible, nothing waits long.
 TEST_CONFIG = SandboxConfig(init_duration_ms=100.0, seed=7, integration_timeout_s=29.0)
@@ -49,17 +50,8 @@ def sandbox_client(sandbox: Sandbox) -> Callable[[str], Any]:
 
 @pytest.fixture(scope="module")
 def target_file(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The target file `gameday sandbox --target-out` writes for this sandbox: what a user
+    points other commands (and the stock `chaos run`) at."""
     path = tmp_path_factory.mktemp("target") / "sandbox.toml"
-    lines = [
-        'name = "sandbox-under-test"',
-        'kind = "sandbox"',
-        'environment = "dev"',
-        f'region = "{sandbox.config.region}"',
-        f'endpoint_url = "{sandbox.endpoint_url}"',
-        f'api_url = "{sandbox.api_url}"',
-        'application = "hasivu-dev"',
-    ]
-    for fn, p in FUNCTIONS:
-        lines += ["[[functions]]", f'name = "{fn}"', f'path = "{p}"']
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(target_toml(describe(sandbox)), encoding="utf-8")
     return path

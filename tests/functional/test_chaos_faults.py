@@ -87,6 +87,18 @@ def api() -> Iterator[Api]:
         )
         v1 = lam.publish_version(FunctionName=FN)["Version"]
         lam.create_alias(FunctionName=FN, Name="production", FunctionVersion=v1)
+        # the function's error alarm, as the target file names it (experiments read it)
+        boto3.client("cloudwatch", **kw).put_metric_alarm(
+            AlarmName=f"{FN}-errors",
+            Namespace="AWS/Lambda",
+            MetricName="Errors",
+            Dimensions=[{"Name": "FunctionName", "Value": FN}],
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+        )
         yield Api(server.url, lam, boto3.client("ssm", **kw))
     finally:
         server.stop()
@@ -231,7 +243,10 @@ def write_target(api: Api, tmp_path: Path, environment: str = "dev") -> Path:
     path.write_text(
         f'name = "{environment}"\nkind = "sandbox"\nenvironment = "{environment}"\n'
         f'region = "{REGION}"\nendpoint_url = "{api.url}"\napi_url = "http://127.0.0.1:9"\n'
-        f'[[functions]]\nname = "{FN}"\npath = "/health/live"\n'
+        f'application = "hasivu-dev"\n'
+        f'[[functions]]\nname = "{FN}"\npath = "/health/live"\nalarms = ["{FN}-errors"]\n'
+        f'deployment_group = "{FN}"\n'
+        f'[[functions]]\nname = "hasivu-dev-health-startup"\npath = "/health/startup"\n'
     )
     return path
 

@@ -56,6 +56,7 @@ def target_for(url: str) -> Target:
         region="us-east-1",
         api_url=url,
         functions=(FunctionSpec("fast-health", "/health"),),
+        version_source="header:X-Release-Id",  # where the stand-in names its version
     )
 
 
@@ -192,7 +193,7 @@ def target_file(tmp_path: Path, url: str) -> Path:
     path = tmp_path / "target.toml"
     path.write_text(
         f'name = "fast"\nkind = "aws"\nenvironment = "dev"\nregion = "us-east-1"\n'
-        f'allow_loopback = true\napi_url = "{url}"\n'
+        f'allow_loopback = true\napi_url = "{url}"\nversion_source = "header:X-Release-Id"\n'
         '[[functions]]\nname = "fast-health"\npath = "/health"\n'
     )
     return path

@@ -406,3 +406,44 @@ def test_a_cleanup_that_fails_names_what_is_left_and_how_to_remove_it(
     assert "faults may still be in place: reserved concurrency 0 on hasivu-dev-nope" in done.stderr
     assert "aws lambda delete-function-concurrency --function-name hasivu-dev-nope" in done.stderr
     assert len(Ledger(path).open_entries()) == 1  # still open: nothing claims it was removed
+
+
+def test_a_final_sweep_that_fails_makes_the_game_day_fail(
+    sandbox: Sandbox, target_file: Path, tmp_path: Path
+) -> None:
+    from lambda_gameday.chaos.context import identity_of
+    from lambda_gameday.config import load_target
+
+    # GIVEN a ledger holding an open fault of this target whose undo cannot succeed (its
+    # function is gone), and one of another account's target
+    here = identity_of(load_target(target_file))
+    ledger = Ledger(tmp_path / ".gameday" / "ledger.jsonl")
+    ledger.record(
+        "concurrency", "hasivu-dev-nope", "reserved concurrency 0 on hasivu-dev-nope", here,
+        [{"op": "restore_concurrency", "function": "hasivu-dev-nope", "reserved": None}],
+    )  # fmt: skip
+    other = {**here, "account_id": "999999999999"}
+    ledger.record(
+        "concurrency", FN, f"reserved concurrency 0 on {FN}", other,  # type: ignore[arg-type]
+        [{"op": "restore_concurrency", "function": FN, "reserved": None}],
+    )  # fmt: skip
+    plan = tmp_path / "plan.yml"
+    plan.write_text("name: sweep\nphases:\n  - phase: lint\n")
+    # WHEN a game day runs (its final sweep undoes this target's open entries)
+    done = gameday(
+        sandbox, tmp_path / ".gameday" / "ledger.jsonl", "run", "--plan", str(plan),
+        "--target", str(target_file), "--report-dir", str(tmp_path / "reports"),
+        "--no-history", cwd=tmp_path,
+    )  # fmt: skip
+    out = done.stdout + done.stderr
+    # THEN the verdict is FAIL, naming what is left and how to remove it
+    assert done.returncode == 1, out[-3000:]
+    assert "faults may still be in place" in out
+    assert "aws lambda delete-function-concurrency --function-name hasivu-dev-nope" in out
+    # and the other account's entry is listed in the report, not undone
+    (report,) = (tmp_path / "reports").glob("*/report.md")
+    text = report.read_text()
+    assert "faults may still be in place" in text and "hasivu-dev-nope" in text
+    assert f"left alone (another target's): reserved concurrency 0 on {FN}" in text
+    assert "account 999999999999" in text
+    assert len(Ledger(tmp_path / ".gameday" / "ledger.jsonl").open_entries()) == 2

@@ -13,6 +13,9 @@ from lambda_gameday.sandbox import Sandbox, SandboxConfig
 from lambda_gameday.sandbox.control import control_loops
 from lambda_gameday.sandbox.shared_account import (
     ALARMS,
+    ARCHIVED_APPLICATIONS,
+    BIG_APPLICATION,
+    BIG_APPLICATION_GROUPS,
     FOREIGN_ALARM_IN_ALARM,
     FUNCTIONS,
     PAST_DEPLOYMENTS,
@@ -76,3 +79,86 @@ def test_list_deployments_answers_pages_of_a_hundred(
     assert len(groups) == 3
     info = cd.get_deployment(deploymentId=ids[-1])["deploymentInfo"]
     assert info["applicationName"] == "orders-prod"
+
+
+def test_list_applications_and_deployment_groups_answer_pages_of_a_hundred(
+    sandbox: Sandbox, sandbox_client: Callable[[str], Any]
+) -> None:
+    cd = sandbox_client("codedeploy")
+    first = cd.list_applications()
+    assert len(first["applications"]) == 100 and first["nextToken"]
+    apps = [a for p in cd.get_paginator("list_applications").paginate() for a in p["applications"]]
+    # the archived ones, the two teams' applications and the stack's own
+    assert len(apps) == len(set(apps)) == ARCHIVED_APPLICATIONS + 3
+    assert {"orders-prod", BIG_APPLICATION, "hasivu-dev"} <= set(apps)
+
+    first = cd.list_deployment_groups(applicationName=BIG_APPLICATION)
+    assert len(first["deploymentGroups"]) == 100 and first["nextToken"]
+    second = cd.list_deployment_groups(
+        applicationName=BIG_APPLICATION, nextToken=first["nextToken"]
+    )
+    assert "nextToken" not in second
+    groups = first["deploymentGroups"] + second["deploymentGroups"]
+    assert len(groups) == len(set(groups)) == BIG_APPLICATION_GROUPS
+    # a small application is one page, with no token
+    small = cd.list_deployment_groups(applicationName="orders-prod")
+    assert len(small["deploymentGroups"]) == 3 and "nextToken" not in small
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"applicationName": "no-such-app"}, "ApplicationDoesNotExistException"),
+        (
+            {"applicationName": BIG_APPLICATION, "nextToken": "made-up"},
+            "InvalidNextTokenException",
+        ),
+    ],
+)
+def test_list_deployment_groups_refuses_what_aws_refuses(
+    sandbox: Sandbox, sandbox_client: Callable[[str], Any], kwargs: dict[str, str], code: str
+) -> None:
+    with pytest.raises(ClientError) as err:
+        sandbox_client("codedeploy").list_deployment_groups(**kwargs)
+    assert err.value.response["Error"]["Code"] == code
+
+
+def test_a_token_is_bound_to_its_query(
+    sandbox: Sandbox, sandbox_client: Callable[[str], Any]
+) -> None:
+    cd = sandbox_client("codedeploy")
+    token = cd.list_deployment_groups(applicationName=BIG_APPLICATION)["nextToken"]
+    with pytest.raises(ClientError) as err:  # another application's listing
+        cd.list_deployment_groups(applicationName="orders-prod", nextToken=token)
+    assert err.value.response["Error"]["Code"] == "InvalidNextTokenException"
+    cw = sandbox_client("cloudwatch")
+    token = cw.describe_alarm_history()["NextToken"]
+    with pytest.raises(ClientError) as err:  # another query's token
+        cw.describe_alarm_history(HistoryItemType="StateUpdate", NextToken=token)
+    assert err.value.response["Error"]["Code"] == "InvalidNextToken"
+
+
+def test_describe_alarm_history_answers_pages_of_a_hundred(
+    sandbox: Sandbox, sandbox_client: Callable[[str], Any]
+) -> None:
+    cw = sandbox_client("cloudwatch")
+    first = cw.describe_alarm_history(HistoryItemType="ConfigurationUpdate")
+    assert len(first["AlarmHistoryItems"]) == 100 and first["NextToken"]
+    items = [
+        (i["AlarmName"], i["HistorySummary"])
+        for p in cw.get_paginator("describe_alarm_history").paginate(
+            HistoryItemType="ConfigurationUpdate", PaginationConfig={"PageSize": 30}
+        )
+        for i in p["AlarmHistoryItems"]
+    ]
+    created = {name for name, summary in items if summary == f'Alarm "{name}" created'}
+    # every alarm of the account was created once: each creation is read exactly once
+    alarms = {
+        a["AlarmName"]
+        for p in cw.get_paginator("describe_alarms").paginate()
+        for a in p["MetricAlarms"]
+    }
+    assert len(items) == len(set(items)) and created == alarms
+    with pytest.raises(ClientError) as err:
+        cw.describe_alarm_history(MaxRecords=101)
+    assert err.value.response["Error"]["Code"] == "ValidationError"

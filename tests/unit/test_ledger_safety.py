@@ -10,7 +10,7 @@ import pytest
 
 from lambda_gameday.chaos.context import target_from
 from lambda_gameday.chaos.guard import refuse_unless_allowed
-from lambda_gameday.chaos.ledger import Ledger, TargetRef, same_target
+from lambda_gameday.chaos.ledger import Ledger, TargetRef, UndoStep, same_target
 from lambda_gameday.chaos.run import RunContext
 from lambda_gameday.exceptions import SafetyError
 
@@ -57,6 +57,15 @@ def test_compaction_drops_only_old_undone_entries(tmp_path: Path) -> None:
     assert [e.id for e in ledger.open_entries()] == [still_open.id]
     assert "not json" in path.read_text()  # unreadable lines are kept, not destroyed
     assert ledger.compact(older_than_s=3600) == 0
+
+
+def test_every_undo_op_reads_back_from_the_ledger(tmp_path: Path) -> None:
+    # the SNS subscription fault records restore_queue_policy: an open entry holding it must
+    # be readable by `gameday cleanup` in another process, not skipped as unreadable
+    ledger = Ledger(tmp_path / "l.jsonl")
+    step: UndoStep = {"op": "restore_queue_policy", "queue_name": "q", "policy": None}
+    entry = ledger.record("subscription", "q", "subscribe q", ref(), [step])
+    assert [e.id for e in Ledger(tmp_path / "l.jsonl").open_entries()] == [entry.id]
 
 
 def test_a_target_built_without_a_file_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -34,11 +34,15 @@ HEALTH = CheckDefinition(
 )
 
 
-def health_json(status: str = "pass", code: int = 200, **headers: str) -> httpx.Response:
-    body = {
+def health_json(
+    status: str = "pass", code: int = 200, release: str | None = None, **headers: str
+) -> httpx.Response:
+    body: dict[str, object] = {
         "status": status,
         "checks": {"database:responseTime": [{"observedValue": 3, "status": "pass"}]},
     }
+    if release is not None:
+        body["releaseId"] = release
     return httpx.Response(
         code, json=body, headers={"content-type": "application/health+json", **headers}
     )
@@ -53,7 +57,11 @@ def test_passing_check_records_version_and_bypasses_caches() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return health_json(**{"x-amz-executed-version": "3", "x-amzn-requestid": "req-1"})
+        # the version comes from the body field the target names (releaseId), never from
+        # X-Amz-Executed-Version, which API Gateway does not return to HTTP clients
+        return health_json(
+            release="3", **{"x-amz-executed-version": "9", "x-amzn-requestid": "req-1"}
+        )
 
     with runner_with(handler) as runner:
         a = runner.run(HEALTH)
@@ -219,7 +227,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/dev/text"):
             body, ctype = b"not json", "text/plain"
         else:
-            body, ctype = json.dumps({"status": "pass"}).encode(), "application/health+json"
+            body = json.dumps({"status": "pass", "releaseId": "1"}).encode()
+            ctype = "application/health+json"
         self.send_response(200)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -319,3 +328,18 @@ def test_bad_input_each_a_failed_result_and_the_run_continues(
     assert all(json.loads(line)["kind"] == "check" for line in lines)
     assert [r.name for r in load_results(out)] == [r.name for r in results]
     assert len(list(read_records(out))) == 6
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [(None, None), ("header:X-Release", "7"), ("json:releaseId", "3"), ("json:nope", None)],
+)
+def test_version_only_where_the_target_says_answers_name_it(
+    source: str | None, expected: str | None
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return health_json(release="3", **{"x-amz-executed-version": "9", "x-release": "7"})
+
+    target = TARGET.with_overrides(version_source=source)
+    with CheckRunner(target, transport=httpx.MockTransport(handler)) as runner:
+        assert runner.run(HEALTH).executed_version == expected

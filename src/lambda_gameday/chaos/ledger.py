@@ -71,18 +71,19 @@ FaultKind = Literal[
     "fis_experiment",
 ]
 FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
-UNDO_OPS = frozenset(
-    {
-        "restore_config",
-        "restore_alias",
-        "restore_concurrency",
-        "restore_parameter",
-        "stop_deployment",
-        "unsubscribe",
-        "delete_queue",
-        "cleanup_fis",
-    }
-)
+UndoOp = Literal[
+    "restore_config",
+    "restore_alias",
+    "restore_concurrency",
+    "restore_parameter",
+    "stop_deployment",
+    "unsubscribe",
+    "delete_queue",
+    "restore_queue_policy",
+    "cleanup_fis",
+]
+# Derived from the Literal so a new op is readable back from the ledger the moment it exists.
+UNDO_OPS: frozenset[str] = frozenset(get_args(UndoOp))
 
 
 class TargetRef(TypedDict):
@@ -129,19 +130,11 @@ class UndoStep(TypedDict):
     stop_deployment: deployment_id
     unsubscribe: subscription_arn, or topic_arn + queue_name (every subscription of the queue)
     delete_queue: queue_url or queue_name
+    restore_queue_policy: queue_name, policy (None = no policy)
     cleanup_fis: fis_token (the template's ledger tag), fis_location (S3 configuration ARN)
     """
 
-    op: Literal[
-        "restore_config",
-        "restore_alias",
-        "restore_concurrency",
-        "restore_parameter",
-        "stop_deployment",
-        "unsubscribe",
-        "delete_queue",
-        "cleanup_fis",
-    ]
+    op: UndoOp
     function: NotRequired[str]
     env: NotRequired[dict[str, ValueChange]]
     layers: NotRequired[LayersChange]
@@ -165,6 +158,7 @@ class UndoStep(TypedDict):
     queue_name: NotRequired[str]
     fis_token: NotRequired[str]
     fis_location: NotRequired[str | None]
+    policy: NotRequired[str | None]
 
 
 def _endpoint_key(url: str | None) -> str:

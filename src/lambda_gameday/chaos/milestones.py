@@ -75,7 +75,10 @@ def milestones_from_journal(journal: Mapping[str, Any]) -> Milestones:
             if func == "restore_alias" and undone:
                 m.setdefault("rollback_started", _iso(run.get("start")))
                 m.setdefault("alias_restored", _iso(run.get("end")))
-            elif func in ("remove_faults", "restore_concurrency", "dependency_up") and undone:
+            elif (
+                func in ("remove_faults", "restore_concurrency", "dependency_up", "allow_hosts")
+                and undone
+            ):
                 m.setdefault("fault_removed_by_harness", _iso(run.get("end")))
             elif func == "force_alarm_state" and isinstance(out, int | float):
                 m.setdefault("alarm_forced", float(out))  # when set-alarm-state returned

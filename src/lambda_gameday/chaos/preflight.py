@@ -107,10 +107,12 @@ def check_experiment(
     *,
     allow_production: bool = False,
 ) -> None:
-    """Raise SafetyError (production without a grant) or ResourceNotFound (missing
-    function, alias, alarm, group, topic or dependency), before any injection. Production
-    is granted by `allow_production` (the command line), the run's context, or
-    GAMEDAY_ALLOW_PRODUCTION=1 — never by the experiment's configuration."""
+    """Raise SafetyError (production without a grant), ResourceNotFound (missing
+    function, alias, alarm, group, topic or dependency) or TargetError (a failure-lambda
+    canary on a function that is not wrapped, or whose role may not read the parameter),
+    before any injection. Production is granted by `allow_production` (the command line),
+    the run's context, or GAMEDAY_ALLOW_PRODUCTION=1 — never by the experiment's
+    configuration."""
     sc = scope(dict(configuration or {}))
     if extension_of(experiment)["destructive"] and not allow_production:
         refuse_unless_allowed(
@@ -119,6 +121,7 @@ def check_experiment(
     seen: set[str] = set()
     for name, args in named_resources(experiment, configuration, secrets):
         _check(sc, name, args, seen)
+    _check_failure_lambda(sc, experiment, configuration, secrets)
     _check_fis(sc, experiment, configuration, secrets)
 
 
@@ -151,3 +154,37 @@ def _check_fis(
         backend = args.get("backend") if isinstance(args.get("backend"), str) else None
         if resolve_backend(configuration, sc.target, default, backend) == "fis":
             check_ready(sc, fn, None)  # $LATEST: the canary is published from it
+
+
+def _check_failure_lambda(
+    sc: Scope,
+    experiment: Mapping[str, Any],
+    configuration: Mapping[str, object] | None,
+    secrets: Mapping[str, Any] | None,
+) -> None:
+    """A failure-lambda canary needs a wrapped function whose role may read the parameter;
+    otherwise the run would wait for an alarm that cannot fire and blame detection."""
+    from chaoslib import substitute
+
+    from .failure_lambda import FAILURE_LAMBDA_FAULTS, check_failure_lambda
+    from .fis.backend import resolve_backend
+
+    checked: set[str] = set()
+    for act in _activities(experiment):
+        provider = act.get("provider", {})
+        if (provider.get("module"), provider.get("func")) != (
+            "lambda_gameday.chaos.awslambda.actions",
+            "deploy_canary",
+        ):
+            continue
+        args = substitute(dict(provider.get("arguments", {}) or {}), configuration, secrets)
+        fn = args.get("function_name")
+        fault = args.get("fault", "exception")
+        backend = args.get("backend") if isinstance(args.get("backend"), str) else None
+        if resolve_backend(configuration, sc.target, "failure-lambda", backend) != (
+            "failure-lambda"
+        ):
+            continue  # FIS or the extension delivers it: their own preflight applies
+        if fault in FAILURE_LAMBDA_FAULTS and isinstance(fn, str) and fn not in checked:
+            checked.add(fn)
+            check_failure_lambda(sc, str(act.get("name", "deploy_canary")), fn)

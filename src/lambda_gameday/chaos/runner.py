@@ -36,6 +36,7 @@ from ..redact import RedactingFilter, redact_data, redact_journal
 from .context import clients_for, ledger_for
 from .ledger import DEFAULT_LEDGER
 from .milestones import extension_of, timeline_for_journal
+from .names import resolve_names
 from .preflight import check_experiment, named_resources
 from .run import open_run
 from .timeline import ProbeRecord, Timeline
@@ -312,6 +313,7 @@ def run_experiment(
         conf = dict(load_configuration(conf))
     except Exception as exc:  # chaoslib raises several types for bad entries
         raise ConfigError(f"{path}: configuration: {' '.join(str(exc).split())}") from None
+    resolve_names(conf)  # names from the target file (names.py), before the preflight
     experiment["configuration"] = conf
     title = str(experiment.get("title", path.stem))
     if dry_run:

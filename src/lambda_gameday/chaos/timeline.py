@@ -76,7 +76,7 @@ class ProbeRecord:
     done_at: float  # epoch seconds when the answer (or error) arrived
     status: int  # HTTP status, 0 when no answer
     ok: bool
-    version: str | None = None  # X-Amz-Executed-Version
+    version: str | None = None  # as the answer said it (target's version_source), else None
     path: str = "/"
     error: str | None = None
 

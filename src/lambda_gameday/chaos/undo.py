@@ -235,6 +235,18 @@ def _unsubscribe(clients: Clients, step: UndoStep) -> list[str]:
     return []
 
 
+def _restore_queue_policy(clients: Clients, step: UndoStep) -> list[str]:
+    sqs = clients.sqs()
+    try:
+        with aws_errors(f"restoring the policy of queue {step['queue_name']}"):
+            url = sqs.get_queue_url(QueueName=step["queue_name"])["QueueUrl"]
+            # an empty Policy removes it (SQS SetQueueAttributes)
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": step.get("policy") or ""})
+    except ResourceNotFound:
+        pass
+    return []
+
+
 def _delete_queue(clients: Clients, step: UndoStep) -> list[str]:
     sqs = clients.sqs()
     try:
@@ -263,6 +275,7 @@ _APPLY = {
     "restore_parameter": _restore_parameter,
     "stop_deployment": _stop_deployment,
     "unsubscribe": _unsubscribe,
+    "restore_queue_policy": _restore_queue_policy,
     "delete_queue": _delete_queue,
     "cleanup_fis": _cleanup_fis,
 }
@@ -314,6 +327,8 @@ def manual_removal(step: UndoStep) -> str:
             f"stop the FIS experiments of the template tagged gameday-ledger={step['fis_token']}"
             " (aws fis stop-experiment), then delete the template"
         )
+    if op == "restore_queue_policy":
+        return f"restore the access policy of queue {step['queue_name']}"
     return f"delete queue {step.get('queue_url') or step.get('queue_name')}"
 
 

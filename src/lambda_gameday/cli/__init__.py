@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "dashboard": "lambda_gameday.cli.dashboard_cmd:dashboard",
     "fis": "lambda_gameday.cli.fis_cmd:fis",
     "history": "lambda_gameday.cli.history_cmd:history",
+    "iam-policy": "lambda_gameday.cli.iam_cmd:iam_policy",
     "lint": "lambda_gameday.cli.lint_cmd:lint",
     "load": "lambda_gameday.cli.load_cmd:load",
     "run": "lambda_gameday.cli.run_cmd:run",

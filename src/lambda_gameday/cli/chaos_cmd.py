@@ -10,6 +10,7 @@ from ..config import Target
 from ..exceptions import GamedayError, TargetError
 from .options import (
     allow_production_option,
+    experiments_dir_option,
     ledger_option,
     open_target,
     target_option,
@@ -41,13 +42,7 @@ __all__ = ["chaos"]
     type=click.Path(dir_okay=False),
     help="Write the Chaos Toolkit journal here (secrets redacted).",
 )
-@click.option(
-    "--experiments-dir",
-    default="experiments",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Where NAME is looked up.",
-)
+@experiments_dir_option("Where NAME is looked up.")
 @click.option(
     "--load-users",
     default=0,

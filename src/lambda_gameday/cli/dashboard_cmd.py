@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..console import make_console
-from .options import DASHBOARD_NAME, open_target, target_option
+from .options import DASHBOARD_NAME, db_option, open_target, target_option
 
 __all__ = ["dashboard"]
 
@@ -26,12 +26,7 @@ __all__ = ["dashboard"]
     help="Publish deployment success rate, frequency and duration (from the history "
     "database and the target's CodeDeploy) to HASIVU/Deployment.",
 )
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="History database for --publish-deployments. Env: GAMEDAY_DB.",
-)
+@db_option("History database for --publish-deployments. Env: GAMEDAY_DB.")
 def dashboard(
     target_file: str | None, put_name: str | None, publish_deployments: bool, db: str | None
 ) -> None:

@@ -10,7 +10,7 @@ import click
 from rich.table import Table
 
 from ..console import make_console, wrapping
-from .options import NameType
+from .options import NameType, db_option
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -49,12 +49,7 @@ def trend(name: str, values: list[float | None], fmt: str, lower_is_better: bool
 
 
 @click.command()
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="History database. Env: GAMEDAY_DB. Default: .gameday/history.sqlite3.",
-)
+@db_option()
 @click.option(
     "--target-name", type=NameType(), default=None, help="Only runs against this target name."
 )
@@ -93,14 +88,10 @@ def history(
         table.add_column(col)
     import time
 
-    colour = {
-        "pass": "green",
-        "fail": "red",
-        "inconclusive": "yellow",
-        "unusable": "yellow",
-        "error": "yellow",
-        "interrupted": "yellow",
-    }
+    from ..gameday.view import VERDICT_STYLE
+
+    # history rows carry the verdict as plain text
+    colour: dict[str, str] = {str(verdict): style for verdict, style in VERDICT_STYLE.items()}
     for r in runs:
         table.add_row(
             r.run_id,

@@ -9,7 +9,7 @@ import click
 from ..content import content_path
 from ..exceptions import VerdictFailed
 from ..findings import Finding
-from .options import STAGE, Finite, target_option
+from .options import STAGE, Finite, param_option, target_option
 
 __all__ = ["lint"]
 
@@ -61,13 +61,7 @@ def _experiments_dir(ctx: click.Context, param: click.Parameter, value: str) -> 
     type=STAGE,
     help="Serverless stage of the stack files.",
 )
-@click.option(
-    "--param",
-    "params",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a CloudFormation/SAM parameter of the stack files (repeatable).",
-)
+@param_option("Override a CloudFormation/SAM parameter of the stack files (repeatable).")
 @click.option(
     "--budget",
     "budget_s",
@@ -96,10 +90,9 @@ def lint(
     from ..gameday.phases.lint import lint_target
     from ..target_from_stack import read_stack
     from ..validate.experiment import load_experiment_file
-    from .options import open_target
-    from .target_cmd import _params
+    from .options import key_values, open_target
 
-    parameters = _params(params)
+    parameters = key_values(params)
     # Stack files are read (and bad ones refused) before any target is opened.
     stacks = [
         read_stack(t, stage=stage, parameters=parameters, region="us-east-1") for t in templates

@@ -31,9 +31,14 @@ __all__ = [
     "UrlType",
     "allow_production_option",
     "check_overwrite",
+    "db_option",
+    "experiments_dir_option",
+    "key_values",
     "ledger_option",
     "open_target",
     "out_option",
+    "param_option",
+    "plan_option",
     "target_option",
     "target_option_with",
     "writes_outputs",
@@ -181,6 +186,51 @@ def out_option(default: str, help: str) -> Callable[[F], F]:
         show_default=True,
         help=help + " An existing file outside .gameday/ is kept unless --force.",
     )
+
+
+def db_option(
+    help: str = "History database. Env: GAMEDAY_DB. Default: .gameday/history.sqlite3.",
+) -> Callable[[F], F]:
+    """`--db FILE`: the run history database (the command reads GAMEDAY_DB when unset)."""
+    return click.option("--db", type=click.Path(dir_okay=False), default=None, help=help)
+
+
+def experiments_dir_option(help: str) -> Callable[[F], F]:
+    """`--experiments-dir DIR` (default ./experiments): where experiment names are looked up."""
+    return click.option(
+        "--experiments-dir",
+        type=click.Path(file_okay=False),
+        default="experiments",
+        show_default=True,
+        help=help,
+    )
+
+
+def plan_option(func: F) -> F:
+    """`--plan FILE`: a plan file; without it the built-in plan."""
+    return click.option(
+        "--plan",
+        "plan_file",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Plan file (YAML or TOML). Default: the built-in plan.",
+    )(func)
+
+
+def param_option(help: str) -> Callable[[F], F]:
+    """`--param KEY=VALUE` (repeatable): a stack parameter override; read with `key_values`."""
+    return click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help=help)
+
+
+def key_values(raw: tuple[str, ...]) -> dict[str, str]:
+    """The `--param KEY=VALUE` overrides as a mapping (a later KEY wins)."""
+    out: dict[str, str] = {}
+    for item in raw:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--param")
+        out[key] = value
+    return out
 
 
 def _owned(path: Path) -> bool:

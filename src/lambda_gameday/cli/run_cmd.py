@@ -18,7 +18,14 @@ from ..exceptions import (
     VerdictFailed,
     VerdictInconclusive,
 )
-from .options import UrlType, allow_production_option, open_target, target_option
+from .options import (
+    UrlType,
+    allow_production_option,
+    db_option,
+    open_target,
+    plan_option,
+    target_option,
+)
 
 if TYPE_CHECKING:
     from ..config import Target
@@ -54,13 +61,7 @@ def _publish(target: Target, result: RunResult, deployments: list[DeploymentReco
 
 
 @click.command()
-@click.option(
-    "--plan",
-    "plan_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Plan file (YAML or TOML). Default: the built-in plan.",
-)
+@plan_option
 @target_option
 @click.option(
     "--report-dir",
@@ -70,12 +71,7 @@ def _publish(target: Target, result: RunResult, deployments: list[DeploymentReco
     envvar="GAMEDAY_REPORT_DIR",
     help="Each run writes <report-dir>/<run-id>/.",
 )
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="History database. Env: GAMEDAY_DB. Default: .gameday/history.sqlite3.",
-)
+@db_option()
 @click.option("--no-history", is_flag=True, help="Do not store the run in the history database.")
 @allow_production_option("destructive phases against a target of class production")
 @click.option(

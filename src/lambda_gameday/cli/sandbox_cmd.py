@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..sandbox.relaxations import DEFAULT_LEGACY, RELAXATIONS
-from .options import PORT, SEED, STAGE, Finite
+from .options import PORT, SEED, STAGE, Finite, key_values, param_option
 
 if TYPE_CHECKING:
     from ..sandbox.describe import SandboxFacts
@@ -86,13 +86,7 @@ def target_toml(facts: SandboxFacts) -> str:
     help="Build the stack from a SAM, CloudFormation (cdk synth) or Serverless Framework file "
     "(format detected from the content; --serverless is the older name).",
 )
-@click.option(
-    "--param",
-    "params",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a CloudFormation/SAM template parameter (repeatable).",
-)
+@param_option("Override a CloudFormation/SAM template parameter (repeatable).")
 @click.option(
     "--account-id",
     default="123456789012",
@@ -177,7 +171,7 @@ def sandbox(
             relaxed = legacy_from_env()
     except SandboxError as exc:
         raise click.BadParameter(str(exc), param_hint="--legacy") from None
-    parameters = _params(params)
+    parameters = key_values(params)
     if serverless_file:  # read it first: a bad file is bad input (exit 2), not a twin failure
         from ..sandbox.stacks import StackFileError, load_stack
 
@@ -252,13 +246,3 @@ def sandbox(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     click.echo("sandbox: stopped")
-
-
-def _params(raw: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in raw:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--param")
-        out[key] = value
-    return out

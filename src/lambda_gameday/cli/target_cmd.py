@@ -19,7 +19,7 @@ from rich.table import Table
 
 from ..config import load_target
 from ..console import make_console
-from .options import STAGE
+from .options import STAGE, key_values, param_option
 
 __all__ = ["target"]
 
@@ -69,16 +69,6 @@ def show(path: str) -> None:
         f"availability > {s.availability:.3%}, MTTR < {s.mttr_s:g} s, "
         f"deployment success > {s.deployment_success:.0%}"
     )
-
-
-def _params(raw: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in raw:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--param")
-        out[key] = value
-    return out
 
 
 def _common(func: click.decorators.FC) -> click.decorators.FC:
@@ -143,13 +133,7 @@ def _write(text: str, out: str | None) -> None:
     help="SAM, CloudFormation (cdk synth) or Serverless Framework file.",
 )
 @click.option("--stage", type=STAGE, default=None, help="Serverless stage (default: the file's).")
-@click.option(
-    "--param",
-    "params",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a CloudFormation/SAM parameter (repeatable).",
-)
+@param_option("Override a CloudFormation/SAM parameter (repeatable).")
 @click.option(
     "--stack-name",
     default=None,
@@ -176,7 +160,7 @@ def init(
     if not Path(stack_file).is_file():
         raise ConfigError(f"{stack_file}: stack file not found")
     stack = read_stack(
-        stack_file, stage=stage, parameters=_params(params), region=region, stack_name=stack_name
+        stack_file, stage=stage, parameters=key_values(params), region=region, stack_name=stack_name
     )
     options = TargetOptions(name, kind, region, api_url, endpoint_url)
     _write(target_toml(stack, options), out)

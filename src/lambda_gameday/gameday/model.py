@@ -327,6 +327,8 @@ class RunResult:
             return "interrupted"
         if any(p.status == "unusable" for p in self.phases):
             return "unusable"  # nothing measured on a dead target is a verdict
+        if self.faults_not_removed:
+            return "fail"  # faults may still be in place: never a pass, whatever was measured
         if any(p.status == "error" for p in self.phases):
             return "error"
         if any(p.status == "failed" for p in self.phases):
@@ -355,6 +357,8 @@ class RunResult:
     def headline(self) -> str:
         bad = ("failed", "error", "unusable", "inconclusive")
         failed = [p.name for p in self.phases if p.status in bad]
+        if self.faults_not_removed:
+            failed.append("faults may still be in place")
         word = VERDICT_WORDS
         tail = f" ({', '.join(failed)})" if failed else ""
         return f"{word[self.verdict]}: {self.plan} on {self.target}{tail}"

@@ -10,7 +10,7 @@ from ..console import wrapping
 from .measure import slo_value_text
 from .model import RunResult, SLOMark, Verdict
 
-__all__ = ["MARK_STYLE", "print_run"]
+__all__ = ["MARK_STYLE", "VERDICT_STYLE", "print_run"]
 
 MARK_STYLE: dict[SLOMark, str] = {
     "PASS": "green",
@@ -18,7 +18,7 @@ MARK_STYLE: dict[SLOMark, str] = {
     "NO DATA": "red",
     "INCONCLUSIVE": "yellow",
 }
-_VERDICT_STYLE: dict[Verdict, str] = {
+VERDICT_STYLE: dict[Verdict, str] = {
     "pass": "green",
     "fail": "red",
     "inconclusive": "yellow",
@@ -101,7 +101,7 @@ def print_run(console: Console, run: RunResult) -> None:
                 f"{tl.failed_requests:,}/{tl.total_requests:,}",
             )
         console.print(wrapping(t))
-    console.print(f"[bold {_VERDICT_STYLE[run.verdict]}]{escape(run.headline())}[/]")
+    console.print(f"[bold {VERDICT_STYLE[run.verdict]}]{escape(run.headline())}[/]")
     for line in run.failures():
         console.print(f"  - {line}", markup=False, highlight=False)
     for line in run.unasserted():

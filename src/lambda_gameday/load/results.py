@@ -35,7 +35,6 @@ from ..stats import LatencyHistogram
 
 __all__ = [
     "SCHEMA",
-    "VERSION_HEADER",
     "Abort",
     "LoadResults",
     "LocustFigures",
@@ -47,7 +46,6 @@ __all__ = [
 ]
 
 SCHEMA = 1
-VERSION_HEADER = "X-Amz-Executed-Version"
 UNKNOWN_VERSION = "unknown"  # no response, or a response without the version header
 
 

@@ -29,6 +29,7 @@ import httpx
 
 from ..config import Target
 from ..exceptions import ConfigError, GamedayError, TargetError, VerdictFailed
+from ..version_source import ENV_VAR as VERSION_SOURCE_ENV
 from .results import LoadResults, read_results
 from .thresholds import (
     Threshold,
@@ -380,6 +381,10 @@ def run_load(
     port = _free_port() if options.workers else None
     commands = build_commands(options, locustfile.resolve(), host, port)
     env = _env(options, thresholds, out)
+    if target.version_source:  # where answers name their version (never a header guess)
+        env[VERSION_SOURCE_ENV] = target.version_source
+    else:
+        env.pop(VERSION_SOURCE_ENV, None)
     deadline_s = options.run_time_s + options.deadline_slack_s + (30 if options.workers else 0)
     procs = _Processes()
     started = time.monotonic()

@@ -21,6 +21,8 @@ from urllib.parse import parse_qs
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from .moto_adapter import aws_time
+
 __all__ = ["ApiCall", "AwsApi", "Interceptor", "aws_error"]
 
 _SERVICE_RE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
@@ -94,6 +96,17 @@ def _dated(start_response: Callable[..., Any], clock: Callable[[], float]) -> Ca
     return start
 
 
+def _drained(response: Iterable[bytes]) -> list[bytes]:
+    """The whole body of a WSGI response, produced (and closed) now: moto's stamps are
+    made while the body is produced, inside `aws_time`."""
+    try:
+        return list(response)
+    finally:
+        close = getattr(response, "close", None)
+        if callable(close):
+            close()
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, *args: Any, **kwargs: Any) -> None:  # moto's per-request lines are noise
         pass
@@ -151,7 +164,8 @@ class AwsApi:
             captured["status"], captured["headers"] = status, headers
             return lambda data: None
 
-        body = b"".join(self._moto(environ, start_response))
+        with aws_time(self._clock):
+            body = b"".join(_drained(self._moto(environ, start_response)))
         return int(str(captured["status"]).split()[0]), list(captured["headers"]), body
 
     def limit(self, limiter: Interceptor) -> None:
@@ -176,7 +190,8 @@ class AwsApi:
                     return refusal(environ, start_response)
             for service, interceptor in interceptors:
                 if service == call.service:
-                    response = interceptor(call)
+                    with aws_time(self._clock):  # interceptors call moto's backends too
+                        response = interceptor(call)
                     if response is not None:
                         return response(environ, start_response)
             # get_data consumed the stream; give moto a fresh one.
@@ -184,7 +199,8 @@ class AwsApi:
 
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
-        return self._moto(environ, start_response)  # type: ignore[no-any-return]
+        with aws_time(self._clock):  # what moto stamps, it stamps on AWS's clock
+            return _drained(self._moto(environ, start_response))
 
     @property
     def url(self) -> str:

@@ -1,8 +1,10 @@
 """AWS's clock, as the twin stamps it: the local clock plus a configurable skew.
 
 Every timestamp AWS would stamp (alarm transitions, deployment times, log and metric
-timestamps, the `Date` header of AWS API responses) comes from here, so a harness that
-mixes its own clock with AWS's can be caught (`gameday sandbox --clock-skew SECONDS`).
+timestamps, the `Date` header of AWS API responses, and — through `moto_adapter.aws_time`
+around every call — what moto stamps itself: LastModified, alarm configuration times, SNS
+message Timestamps) comes from here, so a harness that mixes its own clock with AWS's can be
+caught (`gameday sandbox --clock-skew SECONDS`).
 Ground truth stays on the local clock: it is what really happened, when.
 """
 

@@ -19,6 +19,8 @@ alarm_period_s             2       60         Period of the default stack's alar
 alarm_evaluation_periods   2       2          EvaluationPeriods of those alarms
 error_threshold            1       10         Errors Sum threshold of the error-rate alarms
 metric_delay_s             0       60         datapoints younger than this are not evaluated
+metric_publish_delay_s     0       60         a metric value reaches CloudWatch this late
+                                              (GetMetricStatistics/Data and alarms; dataplane)
 deploy_minute_s            1       60         seconds per "minute" of deployment configs
 linear_interval            1       -          interval of the fast default linear config (s)
 deploy_alarm_poll_s        0.05    10         how often a deployment reads its alarms

@@ -205,9 +205,10 @@ class Sandbox:
                 self._stop_locked()
                 raise
             # after every component's interceptors: moto answers, then one page goes back
-            paginator = Paginator(self.api)
+            paginator = Paginator(self.api, self.config.account_id)
             self.api.intercept("monitoring", paginator.cloudwatch)
             self.api.intercept("lambda", paginator.lambda_)
+            self.api.intercept("codedeploy", paginator.codedeploy)
             # quotas count the harness's calls, not the sandbox's own provisioning
             self.rate_limiter.enabled = not self.config.relaxed("unthrottled-api")
             if self.iam is not None:

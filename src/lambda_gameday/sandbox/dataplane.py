@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 
 from . import stacks
 from .awsapi import ApiCall, aws_error
+from .denylist import loopback_for
 from .dependencies import DependencyServer, DependencyState
 from .errors import SandboxError
 from .gateway import Gateway, GatewayServer, Route
@@ -104,7 +105,13 @@ class DataPlane:
         self.truth = sandbox.truth
         self.state = LambdaState(cfg.account_id, cfg.region)
         self.handlers = HandlerRegistry(self.state)
-        self.telemetry = Telemetry(cfg.account_id, cfg.region)
+        # faithful timing: AWS/Lambda metrics reach CloudWatch a minute late (control.py)
+        publish_delay = extra.get(
+            "metric_publish_delay_s", 60.0 if cfg.timing == "faithful" else 0.0
+        )
+        if not isinstance(publish_delay, int | float) or publish_delay < 0:
+            raise SandboxError("SandboxConfig.extra['metric_publish_delay_s'] must be >= 0")
+        self.telemetry = Telemetry(cfg.account_id, cfg.region, publish_delay_s=float(publish_delay))
         self.telemetry.clock_skew_s = cfg.clock_skew_s
         sock = _bind(cfg.host, cfg.api_port)  # first: a port in use fails before any work
         self._stack.callback(sock.close)
@@ -136,7 +143,9 @@ class DataPlane:
         self._stack.callback(lambda: self._loop.call(self.service.stop()))
 
         for name in ("database", "redis"):
-            server = DependencyServer(name, cfg.host if cfg.host != "localhost" else "127.0.0.1")
+            host = cfg.host if cfg.host != "localhost" else "127.0.0.1"
+            # each on its own loopback address, so a denylist host pattern can single it out
+            server = DependencyServer(name, loopback_for(name, host))
             self._loop.call(server.start())
             self._deps[name] = server
         self._stack.callback(self._stop_dependencies)
@@ -166,7 +175,7 @@ class DataPlane:
                 dependency_env={
                     "DATABASE_HOST": dep_host,
                     "DATABASE_PORT": str(self._deps["database"].port),
-                    "REDIS_HOST": dep_host,
+                    "REDIS_HOST": self._deps["redis"].host,
                     "REDIS_PORT": str(self._deps["redis"].port),
                     "AWS_ENDPOINT_URL_S3": sandbox.endpoint_url,
                 },

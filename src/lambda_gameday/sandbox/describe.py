@@ -57,7 +57,12 @@ def describe(sandbox: Sandbox) -> SandboxFacts:
             alarms = tuple(
                 a.name for a in stack.alarms if ("FunctionName", fn) in tuple(a.dimensions)
             )
-            group = next((g.name for g in stack.groups if g.function == fn), None)
+            guard = next((g for g in stack.groups if g.function == fn), None)
+            group = guard.name if guard is not None else None
+            if not alarms and guard is not None:
+                # the faithful seed's alarms have no dimensions: the ones guarding this
+                # function are those its deployment group stops on
+                alarms = tuple(guard.alarms)
         pc = provisioned.get((fn, route.alias or ""))
         functions.append(
             FunctionFacts(

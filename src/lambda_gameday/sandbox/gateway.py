@@ -197,7 +197,7 @@ class Gateway:
         ):
             query[key] = value
             multi_query.setdefault(key, []).append(value)
-        now = time.time()
+        now = time.time() + self.service.telemetry.clock_skew_s  # stamped on AWS's clock
         client = scope.get("client") or ("127.0.0.1", 0)
         try:
             text: str | None = body.decode() if body else None

@@ -10,7 +10,8 @@
   function's Region, foreign layers only if public (`public_layers`); environment <= 4 KB,
   Timeout 1-900, MemorySize 128-10 240. moto rejects layer ARNs it doesn't hold, so the
   sandbox records the public ones itself.
-* The Invoke API answers X-Amz-Executed-Version (API Gateway does not: see gateway).
+* The Invoke API answers X-Amz-Executed-Version (API Gateway does not: see gateway),
+  x-amzn-RequestId (the invocation's request id) and, for LogType=Tail, X-Amz-Log-Result.
 
 Configuration changes are applied in-process so the data plane sees them before the call
 returns (`on_change(function)` is called synchronously).
@@ -19,8 +20,10 @@ returns (`on_change(function)` is called synchronously).
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
@@ -29,6 +32,7 @@ from werkzeug.wrappers import Response
 
 from .awsapi import ApiCall, aws_error
 from .lambda_limits import Refusal, check_layers, check_limits
+from .moto_adapter import aws_utcnow
 from .runtime import LATEST, LambdaService, LambdaState, ProvisionedConfig, RawPayload
 
 __all__ = ["LambdaRules", "split_function_name"]
@@ -54,6 +58,9 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
 _LAYER_ARN = re.compile(
     r"^arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+$"
 )
+_INVOCATION_TYPES = ("Event", "RequestResponse", "DryRun")
+_LOG_TYPES = ("None", "Tail")
+LOG_TAIL_BYTES = 4096  # Invoke's X-Amz-Log-Result: "the last 4 KB of the execution log"
 _FUNCTION_ARN = re.compile(r"^arn:[a-zA-Z0-9-]+:lambda:[a-z0-9-]+:\d{12}:function:")
 
 
@@ -64,6 +71,10 @@ def split_function_name(raw: str) -> tuple[str, str | None]:
         raw = raw.split(":function:", 1)[1]
     name, _, qualifier = raw.partition(":")
     return name, (qualifier or None)
+
+
+def _enum(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join(values) + "]"
 
 
 def _json(status: int, body: object, headers: dict[str, str] | None = None) -> Response:
@@ -152,8 +163,33 @@ class LambdaRules:
     # -- invoke ---------------------------------------------------------------------------
 
     def _invoke(self, call: ApiCall, fn: str) -> Response:
+        # Every Invoke answer names the request: x-amzn-RequestId is the invocation's id,
+        # the one its START/END/REPORT log lines carry
+        # (docs.aws.amazon.com/lambda/latest/api/API_Invoke.html).
+        request_id = str(uuid.uuid4())
+        response = self._invoke_as(call, fn, request_id)
+        response.headers["x-amzn-RequestId"] = request_id
+        return response
+
+    def _invoke_as(self, call: ApiCall, fn: str, request_id: str) -> Response:
         name, qualifier = split_function_name(fn)
         qualifier = call.request.args.get("Qualifier") or qualifier
+        kind = call.request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        if kind not in _INVOCATION_TYPES:
+            return _validation(
+                call,
+                kind,
+                "invocationType",
+                f"Member must satisfy enum value set: {_enum(_INVOCATION_TYPES)}",
+            )
+        log_type = call.request.headers.get("X-Amz-Log-Type", "None")
+        if log_type not in _LOG_TYPES:
+            return _validation(
+                call,
+                log_type,
+                "logType",
+                f"Member must satisfy enum value set: {_enum(_LOG_TYPES)}",
+            )
         if self.state.latest(name) is None:
             return self._not_found(call, name)
         try:
@@ -165,14 +201,13 @@ class LambdaRules:
                 "InvalidRequestContentException",
                 "Could not parse request body into json",
             )
-        kind = call.request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        if kind == "DryRun":  # validates parameters and permissions, runs nothing
+            return Response(b"", status=204)
         future = asyncio.run_coroutine_threadsafe(
-            self.service.invoke(name, qualifier, event), self.loop
+            self.service.invoke(name, qualifier, event, request_id), self.loop
         )
         if kind == "Event":
             return Response(b"", status=202)
-        if kind == "DryRun":
-            return Response(b"", status=204)
         inv = future.result(timeout=960)
         if inv.outcome == "not_found":
             return self._not_found(call, name, qualifier)
@@ -189,6 +224,10 @@ class LambdaRules:
         headers = {"X-Amz-Executed-Version": inv.executed_version or LATEST}
         if inv.outcome != "ok":
             headers["X-Amz-Function-Error"] = "Unhandled"
+        if log_type == "Tail":  # the last 4 KB of the execution log, base64 (synchronous only)
+            headers["X-Amz-Log-Result"] = base64.b64encode(
+                inv.log.encode()[-LOG_TAIL_BYTES:]
+            ).decode()
         payload = inv.payload
         body = str(payload) if isinstance(payload, RawPayload) else json.dumps(payload)
         return Response(body, status=200, headers=headers, content_type="application/json")
@@ -240,6 +279,8 @@ class LambdaRules:
         if resolved is not None:
             latest.layers = resolved
             latest.code_or_config_updated = True
+        # AWS stamps LastModified on every configuration change (moto only on create/publish)
+        latest.last_modified = aws_utcnow().strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
         self.on_change(name)
         return _json(200, latest.get_configuration())
 

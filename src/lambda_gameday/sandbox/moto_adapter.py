@@ -10,10 +10,14 @@ offers no public way.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
+    "aws_time",
+    "aws_utcnow",
     "deployment_group_info",
     "install_sqs_delivery_gate",
     "remove_sqs_delivery_gate",
@@ -112,3 +116,77 @@ def remove_sqs_delivery_gate(account_id: str) -> None:
         if not _SQS_GATES and _ORIGINAL_SUBSCRIPTION_PUBLISH is not None:
             Subscription.publish = _ORIGINAL_SUBSCRIPTION_PUBLISH  # type: ignore[method-assign]
             _ORIGINAL_SUBSCRIPTION_PUBLISH = None
+
+
+# -- AWS's clock inside moto ---------------------------------------------------------------
+
+_AWS_TIME = threading.local()  # .clock: AWS's epoch-seconds clock for this thread's call
+_AWS_TIME_LOCK = threading.Lock()
+_AWS_TIME_INSTALLED = False
+
+# module -> names it imported from moto.core.utils and stamps with (checked: moto 5.2.5):
+# Lambda LastModified, CloudWatch alarm configuration/state times and PutMetricData's default
+# Timestamp, SNS message Timestamp, CodeDeploy create times.
+_STAMPERS: dict[str, tuple[str, ...]] = {
+    "moto.awslambda.models": ("utcnow", "iso_8601_datetime_with_nanoseconds"),
+    "moto.cloudwatch.models": ("utcnow",),
+    "moto.sns.models": ("utcnow", "iso_8601_datetime_with_milliseconds"),
+    "moto.codedeploy.models": ("utcnow",),
+}
+
+
+def aws_utcnow() -> datetime:
+    """Now, as moto stamps it (naive UTC), on AWS's clock inside `aws_time`."""
+    clock: Callable[[], float] | None = getattr(_AWS_TIME, "clock", None)
+    if clock is None:  # not inside a sandbox's call: moto's own clock
+        from moto.core.utils import utcnow
+
+        return utcnow()
+    return datetime.fromtimestamp(clock(), UTC).replace(tzinfo=None)  # moto: naive UTC
+
+
+def _aws_iso_nanoseconds() -> str:
+    return aws_utcnow().strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
+
+
+def _aws_iso_milliseconds(value: datetime | None = None) -> str:
+    return (value or aws_utcnow()).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+_REPLACEMENTS: dict[str, Callable[..., Any]] = {
+    "utcnow": aws_utcnow,
+    "iso_8601_datetime_with_nanoseconds": _aws_iso_nanoseconds,
+    "iso_8601_datetime_with_milliseconds": _aws_iso_milliseconds,
+}
+
+
+def _install_aws_time() -> None:
+    """moto stamps with `moto.core.utils.utcnow` and two ISO helpers, imported by name into
+    each service's models module; rebinding those names there makes every stamp read AWS's
+    clock when a sandbox's call is in progress on the thread (`aws_time`), and moto's own
+    clock otherwise. Installed once per process, never observable outside a sandbox call."""
+    global _AWS_TIME_INSTALLED
+    import importlib
+
+    with _AWS_TIME_LOCK:
+        if _AWS_TIME_INSTALLED:
+            return
+        for module_name, names in _STAMPERS.items():
+            module = importlib.import_module(module_name)
+            for name in names:
+                assert hasattr(module, name), f"moto changed: {module_name}.{name}"
+                setattr(module, name, _REPLACEMENTS[name])
+        _AWS_TIME_INSTALLED = True
+
+
+@contextmanager
+def aws_time(clock: Callable[[], float]) -> Iterator[None]:
+    """Within the block, on this thread, every timestamp moto stamps is `clock()`'s (the
+    sandbox's AWS clock, skewed on request) instead of the local clock's."""
+    _install_aws_time()
+    previous = getattr(_AWS_TIME, "clock", None)
+    _AWS_TIME.clock = clock
+    try:
+        yield
+    finally:
+        _AWS_TIME.clock = previous

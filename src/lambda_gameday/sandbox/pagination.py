@@ -4,7 +4,16 @@
   (docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html).
 * Lambda ListFunctions: MaxItems 1-50, default 50; Marker / NextMarker
   (docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html).
-* CodeDeploy ListDeployments pages itself (deployments/controller.py): 100 per page.
+* Lambda ListVersionsByFunction: at most 50 a page "even if you set the number higher";
+  Marker / NextMarker (docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html).
+* CloudWatch DescribeAlarmHistory: MaxRecords 1-100, default 100; NextToken
+  (docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html);
+  answered by the alarm engine (alarms/engine.py), paged with `page` here.
+* CodeDeploy ListApplications and ListDeploymentGroups: nextToken, no page size in the API.
+  AWS does not document how many a page holds; the twin answers 100, as ListDeployments
+  does (deployments/controller.py), so a harness reading one page is caught.
+* SNS ListTopics and ListSubscriptionsByTopic: moto already answers 100 a page, as AWS
+  documents.
 
 Tokens are opaque: a client must pass back what it got, never compute one.
 """
@@ -14,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -21,9 +31,12 @@ from werkzeug.wrappers import Response
 
 from .awsapi import ApiCall, AwsApi, aws_error
 
-__all__ = ["Paginator", "decode_token", "encode_token", "page"]
+__all__ = ["CODEDEPLOY_PAGE", "Paginator", "decode_token", "encode_token", "page"]
 
 T = TypeVar("T")
+CODEDEPLOY_PAGE = 100
+_VERSIONS_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/versions$")
+_REGION_RE = re.compile(r"Credential=[^/]+/[^/]+/([^/]+)/[^/]+/aws4_request")
 
 
 def encode_token(offset: int, scope: str) -> str:
@@ -50,8 +63,9 @@ def page(items: Sequence[T], offset: int, size: int, scope: str) -> tuple[list[T
 class Paginator:
     """Interceptor for the calls above: moto answers in full, this answers one page."""
 
-    def __init__(self, api: AwsApi):
+    def __init__(self, api: AwsApi, account_id: str):
         self.api = api
+        self.account_id = account_id
 
     def cloudwatch(self, call: ApiCall) -> Response | None:
         if call.operation != "DescribeAlarms" or call.protocol != "json":
@@ -90,8 +104,19 @@ class Paginator:
         return Response(json.dumps(doc), status=200, content_type=_ctype(headers))
 
     def lambda_(self, call: ApiCall) -> Response | None:
-        if call.method != "GET" or call.path.rstrip("/") != "/2015-03-31/functions":
+        if call.method != "GET":
             return None
+        path = call.path.rstrip("/")
+        if path == "/2015-03-31/functions":
+            return self._lambda_page(call, "ListFunctions", "Functions", "FunctionName")
+        m = _VERSIONS_PATH.match(path)
+        if m is not None:
+            return self._lambda_page(call, f"ListVersionsByFunction:{m.group(1)}", "Versions", None)
+        return None
+
+    def _lambda_page(
+        self, call: ApiCall, operation: str, key: str, sort_key: str | None
+    ) -> Response | None:
         args = call.request.args
         try:
             size = min(int(args.get("MaxItems", "50")), 50)  # at most 50 a page
@@ -101,7 +126,7 @@ class Paginator:
             return aws_error(
                 call, 400, "InvalidParameterValueException", "MaxItems must be at least 1."
             )
-        scope = "ListFunctions:" + args.get("FunctionVersion", "")
+        scope = f"{operation}:" + args.get("FunctionVersion", "")
         offset = 0
         if args.get("Marker"):
             got = decode_token(args["Marker"], scope)
@@ -114,12 +139,73 @@ class Paginator:
         if status != 200:
             return None
         doc = json.loads(body)
-        functions = sorted(doc.get("Functions", []), key=lambda f: f.get("FunctionName", ""))
-        doc["Functions"], token = page(functions, offset, size, scope)
+        items = list(doc.get(key, []))
+        if sort_key is not None:
+            items.sort(key=lambda item: item.get(sort_key, ""))
+        doc[key], token = page(items, offset, size, scope)  # versions: $LATEST, then 1, 2, ...
         doc.pop("NextMarker", None)
         if token:
             doc["NextMarker"] = token
         return Response(json.dumps(doc), status=200, content_type="application/json")
+
+    def codedeploy(self, call: ApiCall) -> Response | None:
+        if call.operation not in ("ListApplications", "ListDeploymentGroups"):
+            return None
+        params = call.params()
+        app = params.get("applicationName")
+        if call.operation == "ListDeploymentGroups":
+            refusal = _check_application(call, app, self.account_id)
+            if refusal is not None:
+                return refusal
+        scope = f"{call.operation}:{app or ''}"
+        offset = 0
+        if params.get("nextToken"):
+            got = decode_token(str(params["nextToken"]), scope)
+            if got is None:
+                return aws_error(
+                    call,
+                    400,
+                    "InvalidNextTokenException",
+                    "The next token was specified in an invalid format.",
+                )
+            offset = got
+        status, headers, body = self.api.call_moto(call)
+        if status != 200:
+            return None
+        doc = json.loads(body)
+        key = "applications" if call.operation == "ListApplications" else "deploymentGroups"
+        doc[key], token = page(sorted(doc.get(key) or []), offset, CODEDEPLOY_PAGE, scope)
+        doc.pop("nextToken", None)  # moto echoes the request's token back
+        if token:
+            doc["nextToken"] = token
+        return Response(json.dumps(doc), status=200, content_type=_ctype(headers))
+
+
+def _check_application(call: ApiCall, app: object, account_id: str) -> Response | None:
+    """ListDeploymentGroups names an existing application (moto answers [] for any name)."""
+    if not app:
+        return aws_error(
+            call,
+            400,
+            "ApplicationNameRequiredException",
+            "The minimum number of required application names was not specified.",
+        )
+    from moto.codedeploy.models import codedeploy_backends
+
+    backend = codedeploy_backends[account_id][_region_of(call)]
+    if str(app) not in backend.applications:
+        return aws_error(
+            call,
+            400,
+            "ApplicationDoesNotExistException",
+            f"No application found for name: {app}",
+        )
+    return None
+
+
+def _region_of(call: ApiCall) -> str:
+    m = _REGION_RE.search(call.request.headers.get("Authorization", ""))
+    return m.group(1) if m else "us-east-1"
 
 
 def _ctype(headers: list[tuple[str, str]]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import math
 import random
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from .denylist import run_denied
 from .faults import ChaosExtension, FailureFlag, chaos_extension, parse_failure_config
 from .fis.extension import FisDecision, FisExtension
 from .handlers import EnvironmentInfo, Handler, LambdaContext
@@ -173,9 +175,7 @@ class ProvisionedConfig:
     requested: int
     status: Literal["IN_PROGRESS", "READY", "FAILED"] = "IN_PROGRESS"
     allocated: int = 0
-    last_modified: str = field(
-        default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
-    )
+    last_modified: str = field(default_factory=lambda: _aws_stamp(time.time()))
     warming: int = 0
 
 
@@ -193,6 +193,7 @@ class Invocation:
     duration_ms: float = 0.0
     init_duration_ms: float | None = None
     provisioned: bool = False
+    log: str = ""  # the lines this invocation wrote (START ... REPORT), for LogType=Tail
 
 
 class _HandlerError(Exception):
@@ -277,10 +278,14 @@ class LambdaService:
         return version, resource
 
     async def invoke(
-        self, function: str, qualifier: str | None, event: dict[str, Any]
+        self,
+        function: str,
+        qualifier: str | None,
+        event: dict[str, Any],
+        request_id: str | None = None,
     ) -> Invocation:
         started_at = time.time()
-        request_id = str(uuid.uuid4())
+        request_id = request_id or str(uuid.uuid4())
         version, resource = self.resolve(function, qualifier)
         fobj = None if version is None else self.state.version(function, version)
         if version is None or fobj is None:
@@ -347,6 +352,7 @@ class LambdaService:
             result.duration_ms,
             init_ms,
             env.provisioned_for is not None,
+            result.log,
         )
 
     # -- environments -------------------------------------------------------------------
@@ -369,7 +375,10 @@ class LambdaService:
 
     def _new_env(self, function: str, version: str) -> Environment:
         env_id = uuid.uuid4().hex
-        day = datetime.now(UTC).strftime("%Y/%m/%d")
+        # the stream's date is AWS's (skewed clock), as its log lines' timestamps are
+        day = datetime.fromtimestamp(time.time() + self.telemetry.clock_skew_s, UTC).strftime(
+            "%Y/%m/%d"
+        )
         info = EnvironmentInfo(env_id, time.time(), 0.0)
         env = Environment(function, version, info, f"{day}/[{version}]{env_id}")
         self.envs.append(env)
@@ -481,6 +490,7 @@ class LambdaService:
 
     def put_provisioned(self, function: str, qualifier: str, requested: int) -> ProvisionedConfig:
         config = ProvisionedConfig(function, qualifier, requested)
+        config.last_modified = _aws_stamp(time.time() + self.telemetry.clock_skew_s)
         old = self.provisioned.get((function, qualifier))
         if old is not None:
             config.warming = old.warming
@@ -506,6 +516,7 @@ class LambdaService:
         outcome: Outcome
         payload: object
         duration_ms: float
+        log: str = ""
 
     async def _run(
         self,
@@ -526,9 +537,13 @@ class LambdaService:
         handler = self.handlers.get(function, version)
         start_mono = time.monotonic()
         start_wall = time.time()
-        self.telemetry.log(
-            group, env.stream, start_wall, f"START RequestId: {request_id} Version: {version}"
-        )
+        lines: list[str] = []
+
+        def log(at: float, message: str) -> None:
+            lines.append(message)
+            self.telemetry.log(group, env.stream, at, message)
+
+        log(start_wall, f"START RequestId: {request_id} Version: {version}")
         arn = self.state.function_arn(function) + (
             f":{resource.split(':', 1)[1]}" if resource else ""
         )
@@ -564,9 +579,8 @@ class LambdaService:
                     f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds"
                 ),
             }
-            extra_log = (
-                f"{_iso(time.time())} {request_id} Task timed out after {timeout_s:.2f} seconds"
-            )
+            aws_now = _iso(time.time() + self.telemetry.clock_skew_s)
+            extra_log = f"{aws_now} {request_id} Task timed out after {timeout_s:.2f} seconds"
             env.retired = True  # the runtime is restarted: the next call is cold
         except _HandlerError as exc:
             outcome = "error"
@@ -577,8 +591,8 @@ class LambdaService:
         )
         end_wall = time.time()
         if extra_log:
-            self.telemetry.log(group, env.stream, end_wall, extra_log)
-        self.telemetry.log(group, env.stream, end_wall, f"END RequestId: {request_id}")
+            log(end_wall, extra_log)
+        log(end_wall, f"END RequestId: {request_id}")
         report = (
             f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms"
             f"\tBilled Duration: {max(1, math.ceil(duration_ms))} ms"
@@ -588,8 +602,10 @@ class LambdaService:
             report += f"\tInit Duration: {init_ms:.2f} ms"
         if outcome == "timeout":
             report += "\tStatus: timeout"
-        self.telemetry.log(group, env.stream, end_wall, report)
-        return LambdaService._Result(outcome, payload, duration_ms)
+        log(end_wall, report)
+        return LambdaService._Result(
+            outcome, payload, duration_ms, "".join(f"{m}\n" for m in lines)
+        )
 
     def _failure_flags(
         self, env: Environment, envvars: Mapping[str, str]
@@ -681,8 +697,13 @@ class LambdaService:
                 }
             )
         assert self.loop is not None
+        # failure-lambda denylist: lookups of matching hosts fail in this invocation only
+        deny = [p for f in fired if f.mode == "denylist" for p in f.deny_list]
+        call = functools.partial(handler, event, context)
+        if deny:
+            call = functools.partial(run_denied, deny, call)
         try:
-            payload = await self.loop.run_in_executor(self.pool, handler, event, context)
+            payload = await self.loop.run_in_executor(self.pool, call)
         except Exception as exc:
             raise _HandlerError(
                 {
@@ -730,6 +751,11 @@ def _fis_response(fault: Any) -> object:
             }
         )
     )
+
+
+def _aws_stamp(epoch: float) -> str:
+    """Lambda's LastModified shape: 2024-01-02T03:04:05.678+0000."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
 
 
 def _iso(epoch: float) -> str:

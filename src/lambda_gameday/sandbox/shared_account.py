@@ -9,7 +9,9 @@ have nothing to do with the game day. A harness must read the target's resources
 * 110 alarms on its SQS queues (more than a 100-record DescribeAlarms page), one of them —
   `orders-prod-dlq-age` on the unrelated queue `orders-prod-dlq` — already in ALARM;
 * a CodeDeploy application `orders-prod` with 3 deployment groups and 105 past deployments
-  (more than a 100-deployment ListDeployments page).
+  (more than a 100-deployment ListDeployments page);
+* a CodeDeploy application `payments-prod` with 105 deployment groups, and 100 archived
+  applications: more than a 100-item ListDeploymentGroups and ListApplications page.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from .stack import boto3_client
 if TYPE_CHECKING:
     from .core import Sandbox
 
-__all__ = ["FOREIGN_ALARM_IN_ALARM", "SharedAccount"]
+__all__ = [
+    "ARCHIVED_APPLICATIONS",
+    "BIG_APPLICATION",
+    "BIG_APPLICATION_GROUPS",
+    "FOREIGN_ALARM_IN_ALARM",
+    "SharedAccount",
+]
 
 TEAM = "orders-prod"
 FOREIGN_ALARM_IN_ALARM = f"{TEAM}-dlq-age"
@@ -29,6 +37,9 @@ FUNCTIONS = 55
 ALARMS = 110
 GROUPS = 3
 PAST_DEPLOYMENTS = 105
+BIG_APPLICATION = "payments-prod"
+BIG_APPLICATION_GROUPS = 105
+ARCHIVED_APPLICATIONS = 100
 
 
 class SharedAccount:
@@ -95,6 +106,19 @@ class SharedAccount:
                     "deploymentOption": "WITH_TRAFFIC_CONTROL",
                 },
             )
+        cd.create_application(applicationName=BIG_APPLICATION, computePlatform="Lambda")
+        for i in range(BIG_APPLICATION_GROUPS):
+            cd.create_deployment_group(
+                applicationName=BIG_APPLICATION,
+                deploymentGroupName=f"{BIG_APPLICATION}-fn-{i:03d}",
+                serviceRoleArn=role,
+                deploymentStyle={
+                    "deploymentType": "BLUE_GREEN",
+                    "deploymentOption": "WITH_TRAFFIC_CONTROL",
+                },
+            )
+        for i in range(ARCHIVED_APPLICATIONS):
+            cd.create_application(applicationName=f"archived-{i:03d}", computePlatform="Lambda")
         deployments = control_loops(sandbox).deployments
         assert deployments is not None
         start = sandbox.clock.now() - PAST_DEPLOYMENTS * 3600

@@ -18,7 +18,15 @@ from typing import Any
 
 from .dependencies import DEPENDENCY_PARAM_PREFIX
 
-__all__ = ["HEALTH_STACK", "FunctionDef", "StackInfo", "boto3_client", "provision"]
+__all__ = [
+    "HEALTH_STACK",
+    "FunctionDef",
+    "StackInfo",
+    "boto3_client",
+    "code_zip",
+    "lambda_role",
+    "provision",
+]
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,28 @@ def code_zip() -> bytes:
     return buf.getvalue()
 
 
+def lambda_role(iam: Any, name: str) -> str:
+    """Create an execution role Lambda may assume (its trust policy names
+    lambda.amazonaws.com); returns the role's ARN."""
+    return str(
+        iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )["Role"]["Arn"]
+    )
+
+
 def provision(
     endpoint_url: str,
     region: str,
@@ -89,21 +119,7 @@ def provision(
     ssm = boto3_client("ssm", endpoint_url, region)
     lam = boto3_client("lambda", endpoint_url, region)
 
-    role = iam.create_role(
-        RoleName=f"{service}-{stage}-lambda-role",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "lambda.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
-    )["Role"]["Arn"]
+    role = lambda_role(iam, f"{service}-{stage}-lambda-role")
     # bucket names are global across accounts: a second twin's account suffixes its own
     bucket = f"{service}-{stage}-health-check{bucket_suffix}"
     if region == "us-east-1":
@@ -136,6 +152,8 @@ def provision(
                     "FUNCTION_NAME": fdef.short,
                     "STAGE": stage,
                     "S3_BUCKET": bucket,
+                    # the seed's functions are wrapped with failure-lambda (its own parameter)
+                    "FAILURE_INJECTION_PARAM": f"/{service}-{stage}/failure-lambda/{fdef.short}",
                     **dependency_env,
                 }
             },
@@ -149,4 +167,25 @@ def provision(
                 lam.put_provisioned_concurrency_config(
                     FunctionName=name, Qualifier=alias, ProvisionedConcurrentExecutions=count
                 )
+    # failure-lambda reads its parameter with the function's role: the team's own and the
+    # game day's canary parameters (docs/aws.md, "failure-lambda")
+    iam.put_role_policy(
+        RoleName=f"{service}-{stage}-lambda-role",
+        PolicyName="failure-lambda-parameters",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "ssm:GetParameter",
+                        "Resource": [
+                            f"arn:aws:ssm:{region}:*:parameter/{service}-{stage}/failure-lambda/*",
+                            f"arn:aws:ssm:{region}:*:parameter/gameday/*",
+                        ],
+                    }
+                ],
+            }
+        ),
+    )
     return StackInfo(functions, bucket, role)

@@ -1,8 +1,10 @@
 """AWS/Lambda metrics and CloudWatch Logs lines, written into moto's backends in-process.
 
 The hot path only appends to a buffer; a flusher thread moves the buffer into moto every
-`flush_interval_s` (0.2 s), so a request never pays for moto. Every raw value is kept
-(one MetricDatum per value, timestamped at invocation start) so percentiles can be
+`flush_interval_s` (0.2 s), so a request never pays for moto. With `publish_delay_s` a
+metric value stays in the buffer until it is that old: GetMetricStatistics, GetMetricData
+and the alarm evaluator see it only then, as AWS publishes Lambda metrics late. Every raw
+value is kept (one MetricDatum per value, timestamped at invocation start) so percentiles can be
 computed from raw data. `raw_datapoints()` reads them back with AWS's exact-dimension
 matching, for components (the alarm evaluator) that need raw values.
 
@@ -15,6 +17,7 @@ makes moto match exactly for as long as the sandbox runs.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -54,10 +57,19 @@ _LogLine = tuple[str, str, float, str]
 class Telemetry:
     """Buffers metric values and log lines; a background thread writes them into moto."""
 
-    def __init__(self, account_id: str, region: str, flush_interval_s: float = 0.2):
+    def __init__(
+        self,
+        account_id: str,
+        region: str,
+        flush_interval_s: float = 0.2,
+        publish_delay_s: float = 0.0,
+    ):
         self.account_id = account_id
         self.region = region
         self.flush_interval_s = flush_interval_s
+        # A value reaches CloudWatch this long after the instant it stamps (faithful timing:
+        # AWS/Lambda metrics arrive a minute or more late); logs are not held back.
+        self.publish_delay_s = publish_delay_s
         self.clock_skew_s = 0.0  # AWS's clock minus the local one: stored stamps are AWS's
         self._metrics: list[_Metric] = []
         self._logs: list[_LogLine] = []
@@ -99,6 +111,10 @@ class Telemetry:
             with self._lock:
                 metrics, self._metrics = self._metrics, []
                 logs, self._logs = self._logs, []
+                if self.publish_delay_s > 0 and metrics:
+                    cutoff = time.time() - self.publish_delay_s
+                    self._metrics = [m for m in metrics if m[5] > cutoff]
+                    metrics = [m for m in metrics if m[5] <= cutoff]
             if metrics:
                 backend = cloudwatch_backends[self.account_id][self.region]
                 backend.metric_data.extend(

@@ -160,10 +160,13 @@ def _alarms(
                 "add its error and duration alarm names to the target file (functions.alarms)",
             )
         ]
-    with aws_errors(f"describing alarms of {fn.name}"):
-        found = {
-            a["AlarmName"]: a for a in cw.describe_alarms(AlarmNames=names).get("MetricAlarms", [])
-        }
+    found: dict[str, Any] = {}
+    with aws_errors(f"describing alarms of {fn.name}"):  # by name, every page
+        for start in range(0, len(names), 100):
+            for page in cw.get_paginator("describe_alarms").paginate(
+                AlarmNames=names[start : start + 100]
+            ):
+                found |= {a["AlarmName"]: a for a in page.get("MetricAlarms", [])}
     out: list[Finding] = []
     for name in names:
         if name not in found:

@@ -21,13 +21,14 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from types import TracebackType
 from typing import Any
 
 import httpx
 
 from ..config import Target
 from ..exceptions import ConfigError
+from ..version_source import version_reader
+from .closing import Closing
 from .definitions import CheckDefinition, DefinitionError, JsonAssertion, resolve_url
 from .health_contract import check_health, check_observed
 from .jsonpath import MISSING
@@ -204,7 +205,7 @@ def _transport_failure(exc: httpx.HTTPError, timeout_s: float) -> str:
     return f"{type(exc).__name__}: {detail}"
 
 
-class CheckRunner:
+class CheckRunner(Closing):
     """Runs checks against one target. Close it (or use `with`) to release connections.
 
     `fresh_connections=True` sends `Connection: close` so every attempt pays connect (and
@@ -310,7 +311,10 @@ class CheckRunner:
             reason="; ".join(verdict.reasons),
             status_code=response.status_code,
             timing=timing,
-            executed_version=response.headers.get("x-amz-executed-version"),
+            # only as the answer names it itself (target's version_source); never a guess
+            executed_version=version_reader(self.target.version_source)(
+                response.headers, lambda: response.content
+            ),
             cold_start=None if cold is None else cold.strip().lower() in ("1", "true", "yes"),
             request_id=request_id,
             health_status=verdict.health_status,
@@ -399,17 +403,6 @@ class CheckRunner:
     def close(self) -> None:
         if self._own_client:
             self.client.close()
-
-    def __enter__(self) -> CheckRunner:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def definition_failure(error: DefinitionError) -> CheckResult:

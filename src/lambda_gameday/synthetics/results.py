@@ -14,11 +14,11 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Literal, Protocol, cast
 
 from ..exceptions import ConfigError
 from ..stats import LatencyHistogram, LatencySummary, exact_lower_bound, wilson_lower_bound
+from .closing import Closing
 
 __all__ = [
     "CheckResult",
@@ -106,7 +106,7 @@ def _clean(value: object) -> object:
     return value
 
 
-class ResultsWriter:
+class ResultsWriter(Closing):
     """Append records to a JSON Lines file, one flushed line each. Usable as a context manager.
 
     `path=None` keeps records in memory only (`records` holds them either way).
@@ -134,17 +134,6 @@ class ResultsWriter:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
-
-    def __enter__(self) -> ResultsWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def read_records(path: str | os.PathLike[str]) -> Iterator[dict[str, object]]:

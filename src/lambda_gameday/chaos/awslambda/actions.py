@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
-from ...aws import aws_errors
+from ...aws import Throttled, aws_errors
 from ...config import Backend
 from ...exceptions import ConfigError, GamedayError
+from ..failure_lambda import canary_parameter
 from ..faults import FaultResult, Scope, fault_result, inject, scope, undo_faults
 from ..ledger import UndoStep
 from ..undo import config_change, wait_function_updated
+from .layers import chaos_layer_for, with_layer
 
 __all__ = [
     "CanaryResult",
@@ -32,10 +34,6 @@ __all__ = [
     "throttle",
 ]
 
-CHAOS_EXTENSION_LAYER = (
-    "arn:aws:lambda:us-east-1:871265522301:layer:"
-    "chaos-lambda-extension-x86_64-unknown-linux-gnu-release:12"
-)
 CanaryFault = Literal["exception", "latency", "statuscode", "timeout", "error_body", "none"]
 Via = Literal["alias", "codedeploy"]
 
@@ -68,13 +66,19 @@ class RollbackResult(TypedDict):
     matches_previous: bool
 
 
-def _config_undo(sc: Scope, function: str) -> tuple[dict[str, str], list[str], int]:
-    """The configuration a fault is about to change: environment, layers, timeout."""
+Arch = Literal["x86_64", "arm64"]
+
+
+def _config_undo(sc: Scope, function: str) -> tuple[tuple[dict[str, str], list[str], int], Arch]:
+    """The configuration a fault is about to change (environment, layers, timeout), and the
+    function's architecture (which extension layer fits it)."""
     with aws_errors(f"reading {function}'s configuration"):
-        cfg = sc.clients.lambda_().get_function_configuration(FunctionName=function)
+        # GetFunction: its own 100/s quota, not the 15/s control plane (same configuration)
+        cfg = sc.clients.lambda_().get_function(FunctionName=function)["Configuration"]
     env = dict(cfg.get("Environment", {}).get("Variables", {}))
     layers = [layer["Arn"] for layer in cfg.get("Layers", [])]
-    return env, layers, int(cfg.get("Timeout", 3))
+    arch: Arch = "arm64" if "arm64" in (cfg.get("Architectures") or []) else "x86_64"
+    return (env, layers, int(cfg.get("Timeout", 3))), arch
 
 
 def _config_step(
@@ -102,6 +106,14 @@ def _latest_published(sc: Scope, function: str) -> str:
                 [highest, *(int(v["Version"]) for v in page["Versions"] if v["Version"].isdigit())]
             )
     return str(highest)
+
+
+def _extension_layers(
+    sc: Scope, function: str, layers: list[str], arch: Arch, layer: str | None
+) -> list[str]:
+    """The function's layers plus the target Region's chaos-lambda-extension layer."""
+    chosen = chaos_layer_for(sc.target.region, arch, layer or sc.target.chaos_layer)
+    return with_layer(function, layers, chosen)
 
 
 def _alias_state(sc: Scope, function: str, alias: str) -> tuple[str, dict[str, float]]:
@@ -154,23 +166,25 @@ def inject_latency(
     function_name: str,
     latency_s: int = 1,
     probability: float = 1.0,
-    layer: str = CHAOS_EXTENSION_LAYER,
+    layer: str | None = None,
     configuration: dict[str, object] | None = None,
 ) -> FaultResult:
-    """Add latency to `$LATEST` through the chaos-lambda-extension variables (and layer),
-    the way chaostoolkit-aws `add_latency` does. Reaches users only once published and
-    routed (see `deploy_canary`). Undo: `remove_faults`."""
+    """Add latency to `$LATEST` through the chaos-lambda-extension variables and the target
+    Region's extension layer (appended to the function's own), as chaostoolkit-aws
+    `add_latency` does — except that it keeps the function's layers. Reaches users only once
+    published and routed (see `deploy_canary`). Undo: `remove_faults`."""
     sc = scope(configuration)
-    before = _config_undo(sc, function_name)
+    before, arch = _config_undo(sc, function_name)
     new_env = before[0] | _extension_env("latency", str(int(latency_s)), probability)
-    undo = _config_step(function_name, before, new_env, [layer], None)
+    new_layers = _extension_layers(sc, function_name, before[1], arch, layer)
+    undo = _config_step(function_name, before, new_env, new_layers, None)
     entry, _, at = inject(
         sc,
         "env",
         function_name,
         f"latency {latency_s}s p={probability} on {function_name}:$LATEST",
         [undo],
-        lambda: _update_latest(sc, function_name, new_env, [layer], None),
+        lambda: _update_latest(sc, function_name, new_env, new_layers, None),
     )
     return fault_result(entry, at)
 
@@ -179,23 +193,24 @@ def inject_error(
     function_name: str,
     body: str = '{"statusCode": 500, "body": "chaos"}',
     probability: float = 1.0,
-    layer: str = CHAOS_EXTENSION_LAYER,
+    layer: str | None = None,
     configuration: dict[str, object] | None = None,
 ) -> FaultResult:
-    """Swap successful response bodies on `$LATEST` (chaos-lambda-extension), as
-    chaostoolkit-aws `add_error` does. Note: Lambda's Errors metric does not move; only
-    API-level 5xx do. Undo: `remove_faults`."""
+    """Swap successful response bodies on `$LATEST` (chaos-lambda-extension, the target
+    Region's layer appended to the function's own), as chaostoolkit-aws `add_error` does.
+    Note: Lambda's Errors metric does not move; only API-level 5xx do. Undo: `remove_faults`."""
     sc = scope(configuration)
-    before = _config_undo(sc, function_name)
+    before, arch = _config_undo(sc, function_name)
     new_env = before[0] | _extension_env("error_body", body, probability)
-    undo = _config_step(function_name, before, new_env, [layer], None)
+    new_layers = _extension_layers(sc, function_name, before[1], arch, layer)
+    undo = _config_step(function_name, before, new_env, new_layers, None)
     entry, _, at = inject(
         sc,
         "env",
         function_name,
         f"response body swap p={probability} on {function_name}:$LATEST",
         [undo],
-        lambda: _update_latest(sc, function_name, new_env, [layer], None),
+        lambda: _update_latest(sc, function_name, new_env, new_layers, None),
     )
     return fault_result(entry, at)
 
@@ -230,31 +245,39 @@ def _wait_alias_routes(
     timeout_s: float,
     deployment: str | None = None,
 ) -> float:
-    """The instant (to within one 50 ms poll) the alias first routes to `version`. Fails
-    at once when the deployment meant to shift it ends without doing so."""
+    """The instant (to within one poll: 50 ms on the sandbox, paced inside the Lambda
+    control-plane quota) the alias first routes to `version`. Fails at once when the
+    deployment meant to shift it ends without doing so. A throttled read is "not yet"."""
     deadline = time.monotonic() + timeout_s
+    pause = sc.clients.poll_interval(0.05)
     while True:
         sc.run.check_abort()
-        current, weights = _alias_state(sc, function, alias)
-        if current == version or weights.get(version, 0.0) > 0:
-            return time.time()
-        if deployment is not None:
-            with aws_errors(f"reading deployment {deployment}"):
-                info = sc.clients.codedeploy().get_deployment(deploymentId=deployment)[
-                    "deploymentInfo"
-                ]
-            if info.get("status") in ("Failed", "Stopped", "Succeeded"):
-                err = info.get("errorInformation", {})
-                raise GamedayError(
-                    f"deployment {deployment} ended {info.get('status')} before routing any"
-                    f" traffic to version {version}"
-                    + (f" ({err.get('code')}: {err.get('message')})" if err else "")
-                )
+        try:
+            current, weights = _alias_state(sc, function, alias)
+            if current == version or weights.get(version, 0.0) > 0:
+                return time.time()
+            info: dict[str, Any] = {}
+            if deployment is not None:
+                with aws_errors(f"reading deployment {deployment}"):
+                    info = dict(
+                        sc.clients.codedeploy().get_deployment(deploymentId=deployment)[
+                            "deploymentInfo"
+                        ]
+                    )
+        except Throttled:
+            info = {}
+        if info and info.get("status") in ("Failed", "Stopped", "Succeeded"):
+            err = info.get("errorInformation", {})
+            raise GamedayError(
+                f"deployment {deployment} ended {info.get('status')} before routing any"
+                f" traffic to version {version}"
+                + (f" ({err.get('code')}: {err.get('message')})" if err else "")
+            )
         if time.monotonic() > deadline:
             raise GamedayError(
                 f"alias {function}:{alias} did not route to version {version} within {timeout_s:g}s"
             )
-        time.sleep(0.05)
+        time.sleep(pause)
 
 
 def deploy_canary(
@@ -301,8 +324,8 @@ def deploy_canary(
         from ..fis.canary import CanaryHelpers, deploy_fis_canary
 
         helpers = CanaryHelpers(
-            _alias_state, _config_undo, _config_step, _latest_published, _update_latest,
-            _wait_alias_routes,
+            _alias_state, lambda sc, fn: _config_undo(sc, fn)[0], _config_step,
+            _latest_published, _update_latest, _wait_alias_routes,
         )  # fmt: skip
         done = deploy_fis_canary(
             sc, function_name, alias, fault, weight, percentage, latency_ms, status_code,
@@ -325,10 +348,10 @@ def deploy_canary(
         )
     lam = sc.clients.lambda_()
     stable, weights = _alias_state(sc, function_name, alias)
-    before = _config_undo(sc, function_name)
+    before, arch = _config_undo(sc, function_name)
     env, layers, timeout0 = before
     published = _latest_published(sc, function_name)
-    param = f"/gameday/{function_name}/canary-failure"
+    param = canary_parameter(function_name)
     new_env = dict(env)
     new_layers = list(layers)
     undo: list[UndoStep] = []
@@ -354,15 +377,14 @@ def deploy_canary(
         new_env |= _extension_env(
             "error_body", '{"statusCode": 502, "body": "chaos"}', percentage / 100
         )
-        new_layers = [CHAOS_EXTENSION_LAYER]
+        new_layers = _extension_layers(sc, function_name, layers, arch, None)
     elif fault != "none":  # backend "extension": the chaos-lambda-extension delivers it
         from ..fis.backend import extension_fault_env
 
         new_env |= extension_fault_env(
             fault, percentage, latency_ms, status_code, timeout_s or timeout0
         )
-        regional = CHAOS_EXTENSION_LAYER.replace(":us-east-1:", f":{sc.target.region}:")
-        new_layers = [*(arn for arn in layers if arn != regional), regional]
+        new_layers = _extension_layers(sc, function_name, layers, arch, None)
     undo.append(
         {
             "op": "restore_alias",

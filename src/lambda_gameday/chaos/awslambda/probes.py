@@ -6,7 +6,7 @@ import time
 from collections import Counter
 from typing import TypedDict
 
-from ...aws import aws_errors
+from ...aws import Throttled, aws_errors
 from ...exceptions import GamedayError
 from ..faults import scope
 from ..run import run_of
@@ -79,10 +79,19 @@ def wait_for_alias_version(
             f"no version given and no canary of {function_name}:{alias} in this run's ledger"
         )
     run = run_of(configuration)
+    pause = scope(configuration).clients.poll_interval(0.1)
     deadline = time.monotonic() + timeout_s
+    state: AliasState | None = None
     while True:
         run.check_abort()
-        state = alias_routing(function_name, alias, configuration)
+        try:
+            state = alias_routing(function_name, alias, configuration)
+        except Throttled:
+            if state is None and time.monotonic() > deadline:
+                raise
+        if state is None:
+            time.sleep(pause)
+            continue
         if state["version"] == wanted and not any(state["weights"].values()):
             return state
         if time.monotonic() > deadline:
@@ -90,7 +99,7 @@ def wait_for_alias_version(
                 f"alias {function_name}:{alias} still serves {state['version']}"
                 f" with weights {state['weights']} after {timeout_s:g}s (wanted only {wanted})"
             )
-        time.sleep(0.1)
+        time.sleep(pause)
 
 
 def observed_split(
@@ -98,8 +107,10 @@ def observed_split(
     since: float | None = None,
     configuration: dict[str, object] | None = None,
 ) -> TrafficSplit:
-    """The traffic split users actually saw: X-Amz-Executed-Version of the background
-    traffic control's probes in this run (optionally one path, since an epoch time)."""
+    """The traffic split users actually saw: the serving version each answer of the
+    background traffic named itself (the target's `version_source`; "unknown" when it
+    names none — API Gateway passes no version header), in this run (optionally one path,
+    since an epoch time)."""
     probes = [
         p
         for p in run_of(configuration).recorded()

@@ -1,6 +1,9 @@
 """CloudWatch probes. Transition times come from the alarm's history (the Timestamp of the
 StateUpdate item), or StateTransitionedTimestamp / StateUpdatedTimestamp when the target
-keeps no history — never from when the poll noticed."""
+keeps no history — never from when the poll noticed. Those are stamped by AWS's clock;
+every time returned here is converted to the local clock (aws.ClockOffset) so it can be
+compared with the harness's own probes. Polls are paced (pacing.py); a throttled read is
+"not yet", never a failure."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import time
 from datetime import UTC, datetime
 from typing import Literal, TypedDict
 
-from ...aws import Clients, aws_errors
+from ...aws import Clients, Throttled, aws_errors
 from ...exceptions import GamedayError, ResourceNotFound
 from ..faults import Scope, scope
 
@@ -43,12 +46,13 @@ def _describe(clients: Clients, alarm: str) -> dict[str, object]:
 def _history_transition(
     clients: Clients, alarm: str, state: str, after: float
 ) -> tuple[float, str] | None:
+    clock = clients.clock
     try:
         with aws_errors(f"reading alarm history of {alarm}"):
             items = clients.cloudwatch().describe_alarm_history(
                 AlarmName=alarm,
                 HistoryItemType="StateUpdate",
-                StartDate=datetime.fromtimestamp(max(after - 1, 0), UTC),
+                StartDate=datetime.fromtimestamp(max(clock.to_aws(after) - 1, 0), UTC),
                 ScanBy="TimestampAscending",
             )["AlarmHistoryItems"]
     except GamedayError:
@@ -59,7 +63,7 @@ def _history_transition(
             new = data.get("newState", {}).get("stateValue")
         except (json.JSONDecodeError, AttributeError):
             new = None
-        at = item["Timestamp"].timestamp()
+        at = clock.to_local(item["Timestamp"].timestamp())
         if new == state and at >= after:
             return at, str(item.get("HistorySummary", ""))
     return None
@@ -102,7 +106,10 @@ def wait_for_alarm_state(
     deadline = time.monotonic() + timeout_s
     while True:
         sc.run.check_abort()
-        alarm = _describe(sc.clients, alarm_name)
+        try:
+            alarm = _describe(sc.clients, alarm_name)
+        except Throttled:
+            alarm = {"StateValue": "unknown (throttled)"}
         if alarm["StateValue"] == state:
             found = _history_transition(sc.clients, alarm_name, state, since)
             if found is not None:
@@ -111,7 +118,11 @@ def wait_for_alarm_state(
                     alarm=alarm_name, state=state, at=found[0], source="history", reason=found[1]
                 )
             stamp = alarm.get("StateTransitionedTimestamp") or alarm.get("StateUpdatedTimestamp")
-            at = stamp.timestamp() if isinstance(stamp, datetime) else time.time()
+            at = (
+                sc.clients.clock.to_local(stamp.timestamp())
+                if isinstance(stamp, datetime)
+                else time.time()
+            )
             if at >= since - 1:
                 sc.run.seen_alarms[alarm_name] = at
                 return AlarmTransition(
@@ -126,7 +137,7 @@ def wait_for_alarm_state(
                 f"alarm {alarm_name} did not reach {state} within {timeout_s:g}s"
                 f" (it is {alarm['StateValue']})"
             )
-        time.sleep(0.25)
+        time.sleep(sc.clients.poll_interval(0.25))
 
 
 def wait_for_alarm_quiet(
@@ -139,9 +150,12 @@ def wait_for_alarm_quiet(
     deadline = time.monotonic() + timeout_s
     while True:
         sc.run.check_abort()
-        state = str(_describe(sc.clients, alarm_name)["StateValue"])
+        try:
+            state = str(_describe(sc.clients, alarm_name)["StateValue"])
+        except Throttled:
+            state = "ALARM"  # not known yet: keep waiting
         if state != "ALARM":
             return state
         if time.monotonic() > deadline:
             raise GamedayError(f"alarm {alarm_name} still in ALARM after {timeout_s:g}s")
-        time.sleep(0.25)
+        time.sleep(sc.clients.poll_interval(0.25))

@@ -1,6 +1,8 @@
 """CodeDeploy probes: wait for a deployment (or its automatic rollback) to reach a status.
 
-Times returned are the deployment's own createTime / completeTime from the target.
+Times returned are the deployment's own createTime / completeTime from the target,
+converted from AWS's clock to the local one (aws.ClockOffset). Polls are paced; a throttled
+read is "not yet", never a failure.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import TypedDict
 
-from ...aws import aws_errors
+from ...aws import ClockOffset, Throttled, aws_errors
 from ...exceptions import GamedayError
 from ..faults import check_abort, scope
 
@@ -28,19 +30,22 @@ class DeploymentOutcome(TypedDict):
     rolled_back_from: str | None
 
 
-def _ts(value: object) -> float | None:
-    return value.timestamp() if hasattr(value, "timestamp") else None
+def _ts(value: object, clock: ClockOffset | None = None) -> float | None:
+    if not hasattr(value, "timestamp"):
+        return None
+    at = float(value.timestamp())
+    return clock.to_local(at) if clock is not None else at
 
 
-def _outcome(info: dict[str, object]) -> DeploymentOutcome:
+def _outcome(info: dict[str, object], clock: ClockOffset | None = None) -> DeploymentOutcome:
     err = info.get("errorInformation") or {}
     rb = info.get("rollbackInfo") or {}
     assert isinstance(err, dict) and isinstance(rb, dict)
     return DeploymentOutcome(
         deployment_id=str(info.get("deploymentId", "")),
         status=str(info.get("status", "")),
-        created_at=_ts(info.get("createTime")),
-        completed_at=_ts(info.get("completeTime")),
+        created_at=_ts(info.get("createTime"), clock),
+        completed_at=_ts(info.get("completeTime"), clock),
         error_code=err.get("code"),
         error_message=err.get("message"),
         rollback_deployment_id=rb.get("rollbackDeploymentId"),
@@ -48,11 +53,36 @@ def _outcome(info: dict[str, object]) -> DeploymentOutcome:
     )
 
 
-def _get(configuration: dict[str, object] | None, deployment_id: str) -> DeploymentOutcome:
+def _get(configuration: dict[str, object] | None, deployment_id: str) -> DeploymentOutcome | None:
+    """The deployment now, or None when the read was throttled (poll again)."""
     sc = scope(configuration)
-    with aws_errors(f"reading deployment {deployment_id}"):
-        info = sc.clients.codedeploy().get_deployment(deploymentId=deployment_id)["deploymentInfo"]
-    return _outcome(dict(info))
+    try:
+        with aws_errors(f"reading deployment {deployment_id}"):
+            info = sc.clients.codedeploy().get_deployment(deploymentId=deployment_id)[
+                "deploymentInfo"
+            ]
+    except Throttled:
+        return None
+    return _outcome(dict(info), sc.clients.clock)
+
+
+def _pause(configuration: dict[str, object] | None) -> None:
+    time.sleep(scope(configuration).clients.poll_interval(0.2))
+
+
+def _answer(
+    configuration: dict[str, object] | None, deployment_id: str, deadline: float, timeout_s: float
+) -> DeploymentOutcome:
+    """The deployment's state, asking again (abortable) until CodeDeploy answers or the
+    deadline passes."""
+    while True:
+        check_abort(configuration)
+        out = _get(configuration, deployment_id)
+        if out is not None:
+            return out
+        if time.monotonic() > deadline:
+            raise GamedayError(f"deployment {deployment_id}: no answer within {timeout_s:g}s")
+        _pause(configuration)
 
 
 def wait_for_deployment(
@@ -67,8 +97,7 @@ def wait_for_deployment(
     wanted = set(statuses or _FINAL)
     deadline = time.monotonic() + timeout_s
     while True:
-        check_abort(configuration)
-        out = _get(configuration, deployment_id)
+        out = _answer(configuration, deployment_id, deadline, timeout_s)
         if out["status"] in wanted:
             return out
         if out["status"] in _FINAL:
@@ -81,7 +110,7 @@ def wait_for_deployment(
                 f"deployment {deployment_id} still {out['status']} after {timeout_s:g}s,"
                 f" expected {sorted(wanted)}"
             )
-        time.sleep(0.2)
+        _pause(configuration)
 
 
 def _run_deployment(configuration: dict[str, object] | None) -> str:
@@ -106,8 +135,7 @@ def wait_for_rollback(
     deployment_id = deployment_id or _run_deployment(configuration)
     deadline = time.monotonic() + timeout_s
     while True:
-        check_abort(configuration)
-        out = _get(configuration, deployment_id)
+        out = _answer(configuration, deployment_id, deadline, timeout_s)
         rb = out["rollback_deployment_id"]
         if rb:
             left = max(0.5, deadline - time.monotonic())
@@ -129,4 +157,4 @@ def wait_for_rollback(
                 f"no rollback of deployment {deployment_id} within {timeout_s:g}s"
                 f" (status {out['status']})"
             )
-        time.sleep(0.2)
+        _pause(configuration)

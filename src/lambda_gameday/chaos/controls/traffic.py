@@ -15,12 +15,14 @@ import json
 import threading
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from ..context import Configuration, api_url
+from ...version_source import VersionReader, version_reader
+from ..context import Configuration, api_url, target_from
 from ..run import RunContext, join_run, leave_run, run_of
 from ..timeline import ProbeRecord
 
@@ -47,8 +49,11 @@ class TrafficRecorder:
         max_duration_s: float = 600.0,
         max_probes: int = 20_000,
         concurrency: int = 1,
+        version_source: str | None = None,
     ):
         self.concurrency = max(1, concurrency)
+        # the serving version only as the answer itself says it (target's version_source)
+        self.read_version: VersionReader = version_reader(version_source)
         self.base_url = base_url.rstrip("/")
         self.paths = list(paths) or ["/health"]
         self.interval_s, self.timeout_s = interval_s, timeout_s
@@ -95,7 +100,7 @@ class TrafficRecorder:
                         time.time(),
                         resp.status_code,
                         200 <= resp.status_code < 400,
-                        resp.headers.get("X-Amz-Executed-Version"),
+                        self.read_version(resp.headers, partial(getattr, resp, "content")),
                         path,
                     )
                 except httpx.HTTPError as exc:
@@ -138,6 +143,7 @@ def configure_control(
         max_duration_s=max_duration_s,
         max_probes=max_probes,
         concurrency=concurrency,
+        version_source=target_from(configuration).version_source,
     )
     if run.traffic is not None:  # configured twice in one run: one traffic only
         run.traffic.stop()

@@ -1,5 +1,11 @@
 """The alarm-notification drill: a temporary SQS subscription on the alert topic, ledgered
-so it is removed afterwards however the run ends."""
+so it is removed afterwards however the run ends.
+
+SNS delivers to an SQS queue only if the queue's policy lets `sns.amazonaws.com` call
+`sqs:SendMessage` for that topic (condition `aws:SourceArn`); without it the message is
+silently dropped (SNS developer guide, "Fanout to Amazon SQS queues": "Give permission to
+the Amazon SNS topic to send messages to the Amazon SQS queue"). The drill queue gets
+exactly that policy; the ledger removes it, the subscription and the queue afterwards."""
 
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ __all__ = [
     "AlarmMessage",
     "Subscription",
     "force_alarm_state",
+    "queue_policy",
     "remove_subscription",
     "subscribe_queue",
     "topic_arn",
@@ -56,6 +63,25 @@ def topic_arn(sc: Scope, topic: str) -> str:
     raise ResourceNotFound(f"topic {topic!r} does not exist on {sc.target.name}")
 
 
+def queue_policy(queue_arn: str, topic_arn: str) -> str:
+    """The least policy that lets the topic deliver to the queue."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "gameday-drill-from-topic",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "sns.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+                }
+            ],
+        }
+    )
+
+
 def subscribe_queue(topic: str, configuration: dict[str, object] | None = None) -> Subscription:
     """Create a temporary SQS queue and subscribe it to the topic (raw delivery off, so
     messages keep SNS's Notification envelope). Undo: `remove_subscription`."""
@@ -71,6 +97,10 @@ def subscribe_queue(topic: str, configuration: dict[str, object] | None = None) 
             made["arn"] = sqs.get_queue_attributes(
                 QueueUrl=made["url"], AttributeNames=["QueueArn"]
             )["Attributes"]["QueueArn"]
+        with aws_errors(f"allowing {arn} to send to queue {name}"):
+            sqs.set_queue_attributes(
+                QueueUrl=made["url"], Attributes={"Policy": queue_policy(made["arn"], arn)}
+            )
         with aws_errors(f"subscribing {name} to {arn}"):
             made["sub"] = sns.subscribe(
                 TopicArn=arn, Protocol="sqs", Endpoint=made["arn"], ReturnSubscriptionArn=True
@@ -83,6 +113,7 @@ def subscribe_queue(topic: str, configuration: dict[str, object] | None = None) 
         f"drill queue {name} subscribed to {arn}",
         [
             {"op": "unsubscribe", "topic_arn": arn, "queue_name": name},
+            {"op": "restore_queue_policy", "queue_name": name, "policy": None},
             {"op": "delete_queue", "queue_name": name},
         ],
         make,

@@ -71,7 +71,7 @@ def lint_target(
         stack_findings += lint_stack(stack, budget_s=budget)
     alarms, groups = read_target(clients_for(target), target)
     readiness = next((f.name for f in target.functions if f.path == "/health/ready"), None)
-    faults = faults_from_experiments(list(experiments), readiness)
+    faults = faults_from_experiments(list(experiments), readiness, target)
     found = lint(
         LintInputs(
             alarms=alarms,

@@ -10,7 +10,8 @@ Cadence: alarms with Period >= 60 s are evaluated every 60 s on minute boundarie
 alarms every 10 s, and sandbox-only short periods every period. Each evaluation runs
 `tick_offset_s` after the boundary (so a datapoint written at the very end of a bucket is
 in) and sees only datapoints older than `metric_delay_s` (0 in fast timing; 60 s in faithful
-timing, standing in for Lambda metrics arriving a minute or two late on AWS).
+timing, where the data plane also publishes Lambda metrics 60 s late, as AWS's arrive a
+minute or two late: a period is evaluated once its values have arrived).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from ..awsapi import ApiCall, AwsApi, aws_error
+from ..moto_adapter import aws_time
+from ..pagination import decode_token, page
 from ..truth import GroundTruth
 from .evaluate import EXTRA_RANGE_PERIODS, evaluate
 from .messages import HistoryItem, alarm_message, alarm_subject
@@ -283,7 +286,8 @@ class AlarmEngine:
         )
         subject = alarm_subject(state, alarm.name, self.region)
         for arn in actions:
-            ok, detail = _publish(str(arn), message, subject)
+            with aws_time(self.clock):  # SNS stamps the message on AWS's clock
+                ok, detail = _publish(str(arn), message, subject)
             summary = (
                 f"Successfully executed action {arn}" if ok else f"Failed to execute action {arn}"
             )
@@ -439,12 +443,33 @@ class AlarmEngine:
             key=lambda h: h.timestamp,
             reverse=params.get("ScanBy", "TimestampDescending") != "TimestampAscending",
         )
-        offset = int(params.get("NextToken") or 0)
-        limit = int(params.get("MaxRecords") or 100)
-        page = items[offset : offset + limit]
-        body: dict[str, object] = {"AlarmHistoryItems": [h.to_api() for h in page]}
-        if offset + limit < len(items):
-            body["NextToken"] = str(offset + limit)
+        # MaxRecords 1-100 (default 100), opaque NextToken bound to the query
+        # (docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html)
+        limit = params.get("MaxRecords", 100)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
+            return aws_error(
+                call,
+                400,
+                "ValidationError",
+                f"1 validation error detected: Value '{limit}' at 'maxRecords' failed to "
+                "satisfy constraint: Member must have value less than or equal to 100",
+            )
+        scope = "DescribeAlarmHistory:" + json.dumps(
+            {k: v for k, v in params.items() if k not in ("NextToken", "MaxRecords")},
+            sort_keys=True,
+        )
+        offset = 0
+        if params.get("NextToken"):
+            got = decode_token(str(params["NextToken"]), scope)
+            if got is None:
+                return aws_error(
+                    call, 400, "InvalidNextToken", "The service returned an invalid token."
+                )
+            offset = got
+        chunk, token = page(items, offset, limit, scope)
+        body: dict[str, object] = {"AlarmHistoryItems": [h.to_api() for h in chunk]}
+        if token:
+            body["NextToken"] = token
         return _json_response(body)
 
 

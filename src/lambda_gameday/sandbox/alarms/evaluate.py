@@ -198,21 +198,13 @@ def evaluate(
                 data,
                 evaluated=evaluated_t,
             )
-        if good:
-            need_good = len(real) - min(m, len(real)) + 1
-            return Evaluation(
-                "OK",
-                _crossed(good, len(real), need_good, words, thr, to_alarm=False),
-                data,
-                evaluated=evaluated_t,
-            )
-        return Evaluation(previous, "", "", retain=True, evaluated=evaluated_t)
-    # ignore: M real breaching points -> ALARM; an outcome `missing` would call OK -> OK;
-    # anything else (e.g. fewer than M points, all breaching) keeps the state.
-    if len(bad) >= m:
+    elif len(bad) >= m:
+        # ignore: M real breaching points -> ALARM; an outcome `missing` would call OK -> OK;
+        # anything else (e.g. fewer than M points, all breaching) keeps the state.
         return Evaluation(
             "ALARM", _crossed(bad, n, m, words, thr, to_alarm=True), data, evaluated=evaluated_t
         )
+    # missing and ignore alike: a good real point -> OK; otherwise the state is kept.
     if good:
         need_good = len(real) - min(m, len(real)) + 1
         return Evaluation(

@@ -74,21 +74,11 @@ def parse_stack(
             )
         return parse_serverless(text, source=source, stage=stage)
     name = stack_name or _stack_name(Path(source))
-    if fmt == "sam":
-        from .sam import read_sam
-
-        return read_sam(
-            doc,
-            source=source,
-            stack_name=name,
-            region=region,
-            account_id=account_id,
-            parameters=parameters,
-            stage=stage or "dev",
-        )
     from .cloudformation import read_cloudformation
+    from .sam import read_sam
 
-    return read_cloudformation(
+    read = read_sam if fmt == "sam" else read_cloudformation
+    return read(
         doc,
         source=source,
         stack_name=name,

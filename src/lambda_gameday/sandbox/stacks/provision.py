@@ -9,13 +9,11 @@ Alarms, topics and deployment groups follow through `serverless_stack.provision`
 
 from __future__ import annotations
 
-import io
-import json
-import zipfile
 from typing import TYPE_CHECKING, Any
 
 from ..handlers import HEALTH_HANDLERS, Handler, stand_in, stand_in_hook
 from ..serverless_stack import FunctionDef, StackSpec
+from ..stack import code_zip, lambda_role
 
 if TYPE_CHECKING:
     from ..core import Sandbox
@@ -23,13 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["provision_functions"]
 
 _ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-
-
-def _zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("index.py", "def handler(event, context):\n    return {'statusCode': 200}\n")
-    return buf.getvalue()
 
 
 def provision_functions(
@@ -55,22 +46,8 @@ def provision_functions(
         for path in [p for p, r in sandbox.routes.items() if r.function not in wanted]:
             del sandbox.routes[path]
 
-    role = iam.create_role(
-        RoleName=f"{stack.application}-sandbox-lambda-role"[:64],
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "lambda.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
-    )["Role"]["Arn"]
-    code = _zip()
+    role = lambda_role(iam, f"{stack.application}-sandbox-lambda-role"[:64])
+    code = code_zip()
     hooks = {h for g in stack.groups for h in (g.pre_traffic_hook, g.post_traffic_hook) if h}
     for fdef in stack.functions:
         if fdef.name not in existing:
