@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sandbox_helpers import wait_until
 
 from lambda_gameday.chaos.fis.setup import apply_changes, plan_changes
 from lambda_gameday.chaos.runner import run_experiment
@@ -111,6 +112,34 @@ def test_error_drill_with_fis_runs_first(
     assert sandbox_client("fis").list_experiment_templates()["experimentTemplates"] == []
 
 
+def _quiet(client: Callable[[str], Any]) -> None:
+    """Wait until the error alarm is OK and no error is left in its window, so no late
+    evaluation of an earlier run can fire it (FIS refuses to start on a stop condition in
+    ALARM, as AWS does)."""
+    from datetime import UTC, datetime, timedelta
+
+    cw = client("cloudwatch")
+
+    def quiet() -> bool:
+        state = cw.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"][0]["StateValue"]
+        now = datetime.now(UTC)
+        points = cw.get_metric_statistics(
+            Namespace="AWS/Lambda",
+            MetricName="Errors",
+            Dimensions=[
+                {"Name": "FunctionName", "Value": FN},
+                {"Name": "Resource", "Value": f"{FN}:production"},
+            ],
+            StartTime=now - timedelta(seconds=8),
+            EndTime=now + timedelta(seconds=1),
+            Period=1,
+            Statistics=["Sum"],
+        )["Datapoints"]
+        return state == "OK" and sum(p["Sum"] for p in points) == 0
+
+    wait_until(quiet, timeout=60, interval=0.2)
+
+
 def _truth(sandbox: Sandbox, kind: str, subject: str, exp_id: str, **detail: object) -> float:
     for e in sandbox.truth.events(kind, subject):  # type: ignore[arg-type]
         if (kind == "experiment" or e.detail.get("experiment") == exp_id) and all(
@@ -127,6 +156,7 @@ def _conf(target: Target) -> dict[str, object]:
 def test_faulty_canary_with_fis_passes_and_leaves_nothing(
     sandbox: Sandbox, target: Target, sandbox_client: Callable[[str], Any], tmp_path: Path
 ) -> None:
+    _quiet(sandbox_client)
     fis, s3 = sandbox_client("fis"), sandbox_client("s3")
     result = run_experiment(
         ROOT / "experiments" / "faulty-canary.json",
@@ -193,6 +223,7 @@ def test_timeout_regression_runs_on_every_backend_with_the_same_milestones(
     sandbox: Sandbox, target: Target, sandbox_client: Callable[[str], Any], tmp_path: Path,
     backend: str,
 ) -> None:  # fmt: skip
+    _quiet(sandbox_client)
     result = run_experiment(
         ROOT / "experiments" / "timeout-regression.json",
         target,
@@ -215,6 +246,7 @@ def test_timeout_regression_runs_on_every_backend_with_the_same_milestones(
 def test_latency_canary_with_fis_finds_what_the_other_backends_find(
     sandbox: Sandbox, target: Target, sandbox_client: Callable[[str], Any], tmp_path: Path
 ) -> None:
+    _quiet(sandbox_client)
     # the seed's duration alarm (Average > 10 s over the alias) cannot see a 2 s canary:
     # test_experiments_sandbox shows it with failure-lambda; FIS must find the same
     exp = json.loads((ROOT / "experiments" / "latency-canary.json").read_text())
@@ -268,6 +300,7 @@ def _state(client: Callable[[str], Any]) -> dict[str, Any]:
 def test_sigkill_mid_experiment_then_cleanup_leaves_nothing(
     sandbox: Sandbox, target_path: Path, sandbox_client: Callable[[str], Any], tmp_path: Path
 ) -> None:
+    _quiet(sandbox_client)
     from lambda_gameday.chaos.ledger import Ledger
 
     baseline = _state(sandbox_client)
@@ -312,6 +345,7 @@ def test_sigkill_mid_experiment_then_cleanup_leaves_nothing(
 def test_stock_chaos_run_with_the_fis_backend(
     sandbox: Sandbox, target_path: Path, sandbox_client: Callable[[str], Any], tmp_path: Path
 ) -> None:
+    _quiet(sandbox_client)
     exp = json.loads((ROOT / "experiments" / "faulty-canary.json").read_text())
     exp["configuration"]["gameday_backend"] = "fis"  # the experiment's own setting
     exp["configuration"]["gameday_target"] = str(target_path)
@@ -425,6 +459,7 @@ def test_a_fault_that_never_reaches_traffic_fails_as_such(
 def test_sigterm_mid_experiment_stops_it_and_removes_everything(
     sandbox: Sandbox, target_path: Path, sandbox_client: Callable[[str], Any], tmp_path: Path
 ) -> None:
+    _quiet(sandbox_client)
     import signal
 
     from lambda_gameday.chaos.ledger import Ledger
@@ -518,6 +553,7 @@ def test_dry_run_uses_skip_all_and_injects_nothing(
 def test_a_game_day_plan_runs_its_chaos_phase_through_fis(
     sandbox: Sandbox, target_path: Path, sandbox_client: Callable[[str], Any], tmp_path: Path
 ) -> None:
+    _quiet(sandbox_client)
     plan = tmp_path / "fis.yml"
     plan.write_text(
         "name: fis-drill\nphases:\n  - phase: chaos\n    experiments: [faulty-canary]\n"
