@@ -61,6 +61,7 @@ _NOT_FOUND_CODES = {
     "ApplicationDoesNotExistException",
     "DeploymentDoesNotExistException",
     "AWS.SimpleQueueService.NonExistentQueue",
+    "NoSuchEntity",  # IAM
 }
 
 

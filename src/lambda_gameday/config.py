@@ -28,7 +28,10 @@ from .validate.text import shown
 from .validate.values import is_loopback_url
 
 __all__ = [
+    "BACKENDS",
     "ENV_CLASSES",
+    "Backend",
+    "FisSettings",
     "FunctionSpec",
     "SLOs",
     "Target",
@@ -40,6 +43,9 @@ TargetKind = Literal["sandbox", "aws"]
 EnvClass = Literal["dev", "staging", "production"]
 ENV_CLASSES: tuple[EnvClass, ...] = ("dev", "staging", "production")
 KINDS: tuple[TargetKind, ...] = ("sandbox", "aws")
+# How Lambda faults are delivered (docs/chaos.md compares them).
+Backend = Literal["fis", "extension", "failure-lambda"]
+BACKENDS: tuple[Backend, ...] = ("fis", "extension", "failure-lambda")
 
 HEALTH_FUNCTIONS: tuple[tuple[str, str], ...] = (
     ("health-comprehensive", "/health"),
@@ -75,6 +81,18 @@ class FunctionSpec:
 
 
 @dataclass(frozen=True)
+class FisSettings:
+    """The target's AWS FIS set-up (the `[fis]` table): the experiment role FIS assumes,
+    the S3 location its Lambda extension reads, and how long a fault may take to reach
+    traffic before the run fails as "fault never reached traffic" (default: the
+    extension's 60 s slow poll plus margin)."""
+
+    role_arn: str
+    configuration_location: str
+    ramp_up_bound_s: float = 75.0
+
+
+@dataclass(frozen=True)
 class Target:
     """Everything the harness needs to reach and judge one environment."""
 
@@ -92,6 +110,8 @@ class Target:
     alert_topic: str | None = None
     slos: SLOs = field(default_factory=SLOs)
     source: str = "<built-in>"
+    chaos_backend: Backend | None = None  # None: each fault's own default backend
+    fis: FisSettings | None = None
     # where an HTTP answer says which function version served it: "header:NAME" or
     # "json:FIELD" (API Gateway passes no version header of its own); None: unknown
     version_source: str | None = None
@@ -189,6 +209,18 @@ class _SLOFile(StrictModel):
 _Names = Annotated[list[Name], Field(max_length=MAX_ITEMS)]
 
 
+class _FisFile(StrictModel):
+    role_arn: Annotated[
+        str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$")
+    ] = Field(description="an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+    configuration_location: Annotated[
+        str, Field(pattern=r"^arn:aws[a-z-]*:s3:::[a-z0-9.-]{3,63}/[!-~]{0,900}$")
+    ] = Field(description="an S3 ARN with a prefix, such as arn:aws:s3:::bucket/FisConfigs/")
+    ramp_up_bound_s: Annotated[float, Field(gt=0, le=3600)] = Field(
+        75.0, description="a positive number of seconds (at most 3600)"
+    )
+
+
 class _FunctionFile(StrictModel):
     name: Name = Field(description="the Lambda function name")
     path: Annotated[str, Field(pattern=r"^/[^\s]*$", max_length=MAX_NAME_CHARS)] = Field(
@@ -224,6 +256,10 @@ class _TargetFile(StrictModel):
         None, description="an SNS topic name or ARN"
     )
     slo: _SLOFile = Field(default_factory=_SLOFile, description="a table of SLOs")
+    chaos_backend: Backend | None = Field(
+        None, description="one of " + ", ".join(BACKENDS) + " (how Lambda faults are delivered)"
+    )
+    fis: _FisFile | None = Field(None, description="a [fis] table (role_arn, ...)")
     version_source: (
         Annotated[str, Field(pattern=r"^(header|json):[A-Za-z0-9_.\-]{1,200}$")] | None
     ) = Field(
@@ -301,6 +337,8 @@ def parse_target(data: Mapping[str, object], source: str) -> Target:
         alert_topic=t.alert_topic,
         slos=SLOs(**t.slo.model_dump()),
         source=source,
+        chaos_backend=t.chaos_backend,
+        fis=FisSettings(**t.fis.model_dump()) if t.fis is not None else None,
         version_source=t.version_source,
         chaos_layer=t.chaos_layer,
     )

@@ -13,6 +13,8 @@ Activity modules (each with `__all__` as the discovery contract):
     lambda_gameday.chaos.sns.actions          subscribe_queue, force_alarm_state,
                                               wait_for_alarm_message, remove_subscription
     lambda_gameday.chaos.http.probes          endpoint_available, wait_for_sustained_success
+    lambda_gameday.chaos.fis.actions          inject_fis_fault, stop_fis_experiments
+    lambda_gameday.chaos.fis.probes           fis_ready, fis_experiment_state
     lambda_gameday.chaos.controls.traffic     background user traffic + the MTTR timeline
     lambda_gameday.chaos.controls.safety      ledger cleanup, stop conditions, preflight
 
@@ -34,6 +36,8 @@ ACTIVITY_MODULES: tuple[tuple[str, str], ...] = (
     ("lambda_gameday.chaos.sandbox.actions", "action"),
     ("lambda_gameday.chaos.sns.actions", "action"),
     ("lambda_gameday.chaos.http.probes", "probe"),
+    ("lambda_gameday.chaos.fis.actions", "action"),
+    ("lambda_gameday.chaos.fis.probes", "probe"),
 )
 
 

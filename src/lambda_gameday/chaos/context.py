@@ -10,6 +10,9 @@ Configuration keys (all optional):
     gameday_ledger     fault ledger file               (env GAMEDAY_LEDGER)
     gameday_run_id     the run's id in the ledger      (env GAMEDAY_RUN_ID; a run without
                        one gets a fresh id from its run context, see run.py)
+    gameday_fis_role_arn, gameday_fis_configuration_location
+                       the [fis] settings of a target built without a file
+                       (env GAMEDAY_FIS_ROLE_ARN, GAMEDAY_FIS_CONFIGURATION_LOCATION)
 
 The stock `chaos run` finds its target the same way: GAMEDAY_TARGET names the target
 file. Without a target file, a loopback endpoint URL makes a target of kind sandbox (the
@@ -33,7 +36,7 @@ from dataclasses import replace
 from urllib.parse import urlsplit
 
 from ..aws import Clients, aws_errors
-from ..config import ENV_CLASSES, EnvClass, Target, load_target, sandbox_target
+from ..config import ENV_CLASSES, EnvClass, FisSettings, Target, load_target, sandbox_target
 from ..exceptions import ConfigError, TargetError
 from .ledger import DEFAULT_LEDGER, Ledger, TargetRef
 
@@ -126,6 +129,12 @@ def target_from(configuration: Configuration) -> Target:
             name=f"aws-{stage}",
             environment="production" if stage == "production" else _declared_class(),
         )
+    role = _get(configuration, "gameday_fis_role_arn", "GAMEDAY_FIS_ROLE_ARN")
+    location = _get(
+        configuration, "gameday_fis_configuration_location", "GAMEDAY_FIS_CONFIGURATION_LOCATION"
+    )
+    if role and location:
+        target = replace(target, fis=FisSettings(role_arn=role, configuration_location=location))
     return replace(target, source="<chaos configuration>")
 
 

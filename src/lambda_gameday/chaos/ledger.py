@@ -68,6 +68,7 @@ FaultKind = Literal[
     "subscription",
     "alarm_state",
     "coldstart",
+    "fis_experiment",
 ]
 FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 UndoOp = Literal[
@@ -79,6 +80,7 @@ UndoOp = Literal[
     "unsubscribe",
     "delete_queue",
     "restore_queue_policy",
+    "cleanup_fis",
 ]
 # Derived from the Literal so a new op is readable back from the ledger the moment it exists.
 UNDO_OPS: frozenset[str] = frozenset(get_args(UndoOp))
@@ -129,6 +131,7 @@ class UndoStep(TypedDict):
     unsubscribe: subscription_arn, or topic_arn + queue_name (every subscription of the queue)
     delete_queue: queue_url or queue_name
     restore_queue_policy: queue_name, policy (None = no policy)
+    cleanup_fis: fis_token (the template's ledger tag), fis_location (S3 configuration ARN)
     """
 
     op: UndoOp
@@ -153,6 +156,8 @@ class UndoStep(TypedDict):
     topic_arn: NotRequired[str]
     queue_url: NotRequired[str]
     queue_name: NotRequired[str]
+    fis_token: NotRequired[str]
+    fis_location: NotRequired[str | None]
     policy: NotRequired[str | None]
 
 

@@ -8,7 +8,9 @@ Rules (each finding names the resource and the fix):
 * `period-below-resolution` a sub-minute period on a standard-resolution AWS metric.
 * `detection-over-budget` the alarm's fastest possible detection — Period x
                           DatapointsToAlarm, plus the AWS/Lambda metric delay (~60-120 s)
-                          on AWS — already reaches the MTTR budget.
+                          on AWS, plus the FIS ramp-up when faults go through AWS FIS (the
+                          extension's slow poll: up to 60 s before a fault shows) — already
+                          reaches the MTTR budget.
 * `wrong-dimensions`      region-wide (no dimensions) or function-wide alarms guarding a
                           canary: the stable version's traffic dilutes the canary's errors.
 * `fault-invisible`       a fault that moves no metric its function's alarms watch (a
@@ -126,6 +128,8 @@ class LintInputs:
     budget_s: float = 120.0
     on_aws: bool = True
     metric_delay_s: tuple[float, float] = (60.0, 120.0)
+    # faults through AWS FIS reach traffic only at the extension's next poll (0 otherwise)
+    fis_ramp_up_s: float = 0.0
 
 
 def fastest_detection_s(alarm: AlarmSpec, delay: tuple[float, float] | None) -> tuple[float, float]:
@@ -212,12 +216,16 @@ def _detection(a: AlarmSpec, inputs: LintInputs) -> list[Finding]:
             )
         )
     best, worst = fastest_detection_s(a, delay)
+    ramp = inputs.fis_ramp_up_s
+    best, worst = best + ramp, worst + ramp
     if best >= inputs.budget_s:
         arithmetic = f"{a.period} s x {a.m} datapoint{'s' if a.m != 1 else ''} = {a.period * a.m} s"
         if delay:
-            arithmetic += (
-                f" + {delay[0]:g}-{delay[1]:g} s {a.namespace} metric delay = {best:g}-{worst:g} s"
-            )
+            arithmetic += f" + {delay[0]:g}-{delay[1]:g} s {a.namespace} metric delay"
+        if ramp:
+            arithmetic += f" + up to {ramp:g} s FIS ramp-up (the extension's slow poll)"
+        if delay or ramp:
+            arithmetic += f" = {best:g}-{worst:g} s"
         out.append(
             _finding(
                 "error",

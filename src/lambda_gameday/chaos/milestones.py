@@ -85,6 +85,12 @@ def milestones_from_journal(journal: Mapping[str, Any]) -> Milestones:
             continue
         if "injected_at" in out and "fault_injected" not in m:
             m["fault_injected"] = out["injected_at"]
+            # a synchronous backend's request is its injection; FIS reports its own
+            m["fault_requested"] = out.get("fault_requested_at", out["injected_at"])
+            if isinstance(out.get("ramp_up_bound_s"), int | float):
+                m["ramp_up_bound_s"] = float(out["ramp_up_bound_s"])
+            if out.get("fis_experiment_id"):
+                m["_fis_experiment"] = str(out["fis_experiment_id"])
             if out.get("canary_version"):
                 m["faulty_version"] = out["canary_version"]
         if func == "wait_for_alarm_state":
@@ -101,7 +107,16 @@ def milestones_from_journal(journal: Mapping[str, Any]) -> Milestones:
         elif func == "manual_rollback":
             m.setdefault("rollback_started", out.get("started_at"))
             m.setdefault("alias_restored", out.get("finished_at"))
-    return Milestones(**{k: v for k, v in m.items() if v is not None})
+    return Milestones(**{k: v for k, v in m.items() if v is not None and not k.startswith("_")})
+
+
+def fis_experiment_of(journal: Mapping[str, Any]) -> str | None:
+    """The FIS experiment that delivered this run's fault, if one did."""
+    for run in journal.get("run", []) or []:
+        out = run.get("output")
+        if isinstance(out, Mapping) and out.get("fis_experiment_id"):
+            return str(out["fis_experiment_id"])
+    return None
 
 
 def timeline_for_journal(
@@ -124,9 +139,19 @@ def timeline_for_journal(
         isinstance(a, Mapping) and a.get("provider", {}).get("func") == "wait_for_alarm_message"
         for a in method
     )
+    milestones = milestones_from_journal(journal)
+    experiment = fis_experiment_of(journal)
+    if experiment is not None and milestones.fault_removal_requested is None:
+        from dataclasses import replace
+
+        from .fis.experiment import removal_requested
+
+        milestones = replace(
+            milestones, fault_removal_requested=removal_requested(configuration, experiment)
+        )
     return build_timeline(
         probes,
-        milestones_from_journal(journal),
+        milestones,
         budget_s=budget,
         sustain=ext["sustain"],
         expect_alarm=ext["expect_alarm"],

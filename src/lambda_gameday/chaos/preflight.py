@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..aws import aws_errors
+from ..config import Backend
 from ..exceptions import ResourceNotFound
 from .faults import Scope, scope
 from .guard import refuse_unless_allowed
@@ -121,6 +122,38 @@ def check_experiment(
     for name, args in named_resources(experiment, configuration, secrets):
         _check(sc, name, args, seen)
     _check_failure_lambda(sc, experiment, configuration, secrets)
+    _check_fis(sc, experiment, configuration, secrets)
+
+
+def _check_fis(
+    sc: Scope,
+    experiment: Mapping[str, Any],
+    configuration: Mapping[str, object] | None,
+    secrets: Mapping[str, Any] | None,
+) -> None:
+    """Faults that go through AWS FIS: each function ready for it (chaos/fis/setup.py),
+    before the steady state is even probed."""
+    from chaoslib import substitute
+
+    from .fis.actions import check_ready
+    from .fis.backend import resolve_backend
+
+    for act in experiment.get("method", []) or []:
+        provider = act.get("provider", {}) if isinstance(act, Mapping) else {}
+        func = provider.get("func")
+        if func not in ("deploy_canary", "inject_fis_fault"):
+            continue
+        args = substitute(dict(provider.get("arguments", {}) or {}), configuration, secrets)
+        fn = args.get("function_name")
+        if not isinstance(fn, str) or args.get("fault") == "none":
+            continue
+        if func == "inject_fis_fault":
+            check_ready(sc, fn, str(args.get("alias", "production")))
+            continue
+        default: Backend = "extension" if args.get("fault") == "error_body" else "failure-lambda"
+        backend = args.get("backend") if isinstance(args.get("backend"), str) else None
+        if resolve_backend(configuration, sc.target, default, backend) == "fis":
+            check_ready(sc, fn, None)  # $LATEST: the canary is published from it
 
 
 def _check_failure_lambda(
@@ -134,6 +167,7 @@ def _check_failure_lambda(
     from chaoslib import substitute
 
     from .failure_lambda import FAILURE_LAMBDA_FAULTS, check_failure_lambda
+    from .fis.backend import resolve_backend
 
     checked: set[str] = set()
     for act in _activities(experiment):
@@ -146,6 +180,11 @@ def _check_failure_lambda(
         args = substitute(dict(provider.get("arguments", {}) or {}), configuration, secrets)
         fn = args.get("function_name")
         fault = args.get("fault", "exception")
+        backend = args.get("backend") if isinstance(args.get("backend"), str) else None
+        if resolve_backend(configuration, sc.target, "failure-lambda", backend) != (
+            "failure-lambda"
+        ):
+            continue  # FIS or the extension delivers it: their own preflight applies
         if fault in FAILURE_LAMBDA_FAULTS and isinstance(fn, str) and fn not in checked:
             checked.add(fn)
             check_failure_lambda(sc, str(act.get("name", "deploy_canary")), fn)

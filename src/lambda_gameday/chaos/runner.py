@@ -152,6 +152,9 @@ def target_configuration(target: Target) -> dict[str, object]:
         conf["gameday_target"] = target.source
     if target.endpoint_url:
         conf["gameday_endpoint_url"] = target.endpoint_url
+    if target.fis is not None and "gameday_target" not in conf:  # no file carries them
+        conf["gameday_fis_role_arn"] = target.fis.role_arn
+        conf["gameday_fis_configuration_location"] = target.fis.configuration_location
     return conf
 
 

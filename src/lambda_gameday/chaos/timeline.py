@@ -8,6 +8,12 @@ fault reached traffic). Nothing here uses the time a poll happened to run.
     fault injected -> first failed request -> alarm ALARM -> rollback started
         -> alias restored -> first sustained success -> alarm OK
 
+* ramp-up          = fault active - fault requested: a backend that delivers a fault
+  asynchronously (AWS FIS: the extension's next poll) says when the fault was requested;
+  "fault active" is the first evidence in traffic (a failed or slowed probe). With a
+  ramp-up bound (FIS), no evidence within it breaks phase "reach": the fault never reached
+  traffic, which says nothing about detection. Ramp-down is the same after the backend
+  was asked to remove the fault (the FIS action ended): until no probe shows it any more.
 * time to detect   = alarm ALARM - fault injected
 * time to roll back = alias restored - alarm ALARM
 * time to recover  = first sustained success - fault injected (the MTTR, judged on budget)
@@ -36,6 +42,7 @@ __all__ = [
 
 Phase = Literal[
     "inject",
+    "reach",
     "impact",
     "detect",
     "rollback_start",
@@ -48,6 +55,7 @@ Phase = Literal[
 
 _PHASE_TEXT: dict[Phase, str] = {
     "inject": "no fault reached traffic (nothing recorded in the ledger)",
+    "reach": "fault never reached traffic",
     # harness_rollback is never a problem; it is here so every Phase has a text
     "impact": "no user request failed after the fault was injected",
     "detect": "the alarm never reached ALARM",
@@ -91,6 +99,11 @@ class Milestones:
     # notification reached the drill's subscriber
     alarm_forced: float | None = None
     notification_received: float | None = None
+    # an asynchronous backend (FIS): when the fault was requested (the action started), how
+    # long it may take to show in traffic, and when its removal was requested (action end)
+    fault_requested: float | None = None
+    ramp_up_bound_s: float | None = None
+    fault_removal_requested: float | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +129,12 @@ class TimelineDict(TypedDict):
     fault_removed_by_harness: float | None
     alarm_forced: float | None
     notification_received: float | None
+    fault_requested: float | None
+    fault_active: float | None
+    ramp_up_s: float | None
+    fault_removal_requested: float | None
+    fault_inactive: float | None
+    ramp_down_s: float | None
     recovered_by: str
     mttr_s: float | None
     mttr_budget_s: float
@@ -137,6 +156,18 @@ class Timeline:
     expect_rollback: bool = True
     expect_impact: bool = True
     expect_notification: bool = False
+    fault_active: float | None = None  # first evidence in traffic after the request
+    fault_inactive: float | None = None  # first probe after the last evidence, post-removal
+
+    @property
+    def ramp_up(self) -> float | None:
+        """From the fault requested to the first evidence of it in traffic."""
+        return _diff(self.fault_active, self.milestones.fault_requested)
+
+    @property
+    def ramp_down(self) -> float | None:
+        """From the fault's removal requested to traffic showing it no more."""
+        return _diff(self.fault_inactive, self.milestones.fault_removal_requested)
 
     @property
     def recovered_by_harness(self) -> bool:
@@ -203,6 +234,12 @@ class Timeline:
             fault_removed_by_harness=m.fault_removed_by_harness,
             alarm_forced=m.alarm_forced,
             notification_received=m.notification_received,
+            fault_requested=m.fault_requested,
+            fault_active=self.fault_active,
+            ramp_up_s=self.ramp_up,
+            fault_removal_requested=m.fault_removal_requested,
+            fault_inactive=self.fault_inactive,
+            ramp_down_s=self.ramp_down,
             recovered_by=self.recovered_by,
             mttr_s=self.mttr,
             mttr_budget_s=self.budget_s,
@@ -217,12 +254,20 @@ class Timeline:
         experiment does not expect are not applicable; "alias restored" appears only when
         an alias changed, "fault removed by harness rollback" only when the method did it."""
         m = self.milestones
-        rows: list[tuple[str, float | None, bool]] = [
+        rows: list[tuple[str, float | None, bool]] = []
+        if m.fault_requested is not None:
+            rows.append(("fault requested", m.fault_requested, True))
+        rows.append(
             (
                 "fault injected",
                 m.fault_injected,
                 self.expect_impact or m.fault_injected is not None,
-            ),
+            )
+        )
+        if m.fault_requested is not None:
+            ramp = f" (ramp-up {self.ramp_up:.1f}s)" if self.ramp_up is not None else ""
+            rows.append(("fault active in traffic" + ramp, self.fault_active, self.expect_impact))
+        rows += [
             ("first failed user request", self.first_failed_request, self.expect_impact),
             (f"alarm ALARM ({m.alarm or '?'})", m.alarm_fired, self.expect_alarm),
         ]
@@ -240,6 +285,16 @@ class Timeline:
             rows.append(("alias restored", m.alias_restored, self.expect_rollback))
         if self.recovered_by_harness:
             rows.append(("fault removed by harness rollback", m.fault_removed_by_harness, True))
+        if m.fault_removal_requested is not None:
+            rows += [
+                ("fault removal requested", m.fault_removal_requested, True),
+                (
+                    "fault gone from traffic"
+                    + (f" (ramp-down {self.ramp_down:.1f}s)" if self.ramp_down is not None else ""),
+                    self.fault_inactive,
+                    True,
+                ),
+            ]
         rows += [
             ("first sustained success", self.first_sustained_success, self.expect_impact),
             ("alarm OK", m.alarm_ok, self.expect_alarm or m.alarm_forced is not None),
@@ -274,6 +329,11 @@ class Timeline:
             )
         else:
             lines.append("  MTTR: not applicable (the experiment expects no user impact)")
+        if self.ramp_up is not None or self.ramp_down is not None:
+            lines.append(
+                f"  ramp-up {_fmt(self.ramp_up)} (requested -> active in traffic), ramp-down"
+                f" {_fmt(self.ramp_down)}; reported apart from detection"
+            )
         if self.expect_impact or b.probes:
             lines.append(
                 f"  blast radius: {b.failed}/{b.probes} probes failed ({b.share_failed:.1%}),"
@@ -349,6 +409,21 @@ def build_timeline(
     def broke(phase: Phase, detail: str = "") -> None:
         problems.append((phase, _PHASE_TEXT[phase] + (f" ({detail})" if detail else "")))
 
+    active, inactive = _activation(ordered, milestones)
+    bound = milestones.ramp_up_bound_s
+    requested = milestones.fault_requested
+    if (
+        expect_impact
+        and requested is not None
+        and bound is not None
+        and (active is None or active - requested > bound)
+    ):
+        # Everything downstream (impact, detection, rollback) is moot: nothing to detect.
+        broke("reach", f"no failed or slowed request within {bound:g}s of the request")
+        return Timeline(
+            milestones, first_fail, recovered, blast, budget_s, tuple(problems),
+            expect_alarm, expect_rollback, expect_impact, expect_notification, active, inactive,
+        )  # fmt: skip
     if expect_impact and t0 is None:
         broke("inject")
     if expect_impact and first_fail is None:
@@ -369,11 +444,42 @@ def build_timeline(
     if expect_notification and milestones.notification_received is None:
         broke("notify", milestones.alarm or "")
     flags = (expect_alarm, expect_rollback, expect_impact, expect_notification)
-    timeline = Timeline(milestones, first_fail, recovered, blast, budget_s, tuple(problems), *flags)
+    timeline = Timeline(
+        milestones, first_fail, recovered, blast, budget_s, tuple(problems), *flags,
+        active, inactive,
+    )  # fmt: skip
     ttr = timeline.mttr
     if ttr is not None and ttr > budget_s:
         problems.append(("budget", f"{_PHASE_TEXT['budget']} ({ttr:.1f}s > {budget_s:g}s)"))
         timeline = Timeline(
-            milestones, first_fail, recovered, blast, budget_s, tuple(problems), *flags
-        )
+            milestones, first_fail, recovered, blast, budget_s, tuple(problems), *flags,
+            active, inactive,
+        )  # fmt: skip
     return timeline
+
+
+def _activation(probes: Sequence[ProbeRecord], m: Milestones) -> tuple[float | None, float | None]:
+    """(fault active, fault inactive): the first probe showing the fault after it was
+    requested, and the first probe after the last one showing it once its removal was
+    requested (before the alias was restored, which hides a canary's fault anyway)."""
+    requested = m.fault_requested
+    if requested is None:
+        return None, None
+    before = sorted(p.done_at - p.sent_at for p in probes if p.sent_at < requested and p.ok)
+    # "slowed": well past what users saw before the request (or 1 s without a baseline)
+    slow = max(0.5, 5 * before[len(before) // 2]) if before else 1.0
+
+    def shows(p: ProbeRecord) -> bool:
+        return not p.ok or p.done_at - p.sent_at >= slow
+
+    active = next((p.sent_at for p in probes if p.sent_at >= requested and shows(p)), None)
+    removal = m.fault_removal_requested
+    if removal is None or active is None:
+        return active, None
+    end = m.alias_restored if m.alias_restored is not None else float("inf")
+    after = [p for p in probes if p.sent_at >= removal]
+    # after the alias is restored the faulty version serves no one: no evidence there
+    last = max((i for i, p in enumerate(after) if p.sent_at < end and shows(p)), default=None)
+    if last is None:
+        return active, removal  # nothing showed it after the request: gone at once
+    return active, after[last + 1].sent_at if last + 1 < len(after) else None

@@ -14,6 +14,7 @@ each belongs to.
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass
 
 from ..aws import Clients, aws_errors
@@ -193,8 +194,17 @@ def _stop_deployment(clients: Clients, step: UndoStep) -> list[str]:
     try:
         with aws_errors(f"stopping deployment {dep}"):
             info = cd.get_deployment(deploymentId=dep)["deploymentInfo"]
-            if info.get("status") in ("Created", "Queued", "InProgress", "Baking", "Ready"):
+            active = ("Created", "Queued", "InProgress", "Baking", "Ready")
+            if info.get("status") in active:
                 cd.stop_deployment(deploymentId=dep, autoRollbackEnabled=False)
+                # StopDeployment answers "Pending": the stop is asynchronous, and a traffic
+                # shift in flight could land after the alias is restored. Wait (bounded).
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    status = cd.get_deployment(deploymentId=dep)["deploymentInfo"].get("status")
+                    if status not in active:
+                        break
+                    time.sleep(0.5)
     except ResourceNotFound:
         pass
     return []
@@ -251,6 +261,13 @@ def _delete_queue(clients: Clients, step: UndoStep) -> list[str]:
     return []
 
 
+def _cleanup_fis(clients: Clients, step: UndoStep) -> list[str]:
+    from .fis.experiment import cleanup_experiments
+
+    cleanup_experiments(clients, step["fis_token"], step.get("fis_location"))
+    return []
+
+
 _APPLY = {
     "restore_config": _restore_config,
     "restore_alias": _restore_alias,
@@ -260,6 +277,7 @@ _APPLY = {
     "unsubscribe": _unsubscribe,
     "restore_queue_policy": _restore_queue_policy,
     "delete_queue": _delete_queue,
+    "cleanup_fis": _cleanup_fis,
 }
 
 
@@ -304,6 +322,11 @@ def manual_removal(step: UndoStep) -> str:
         return f"aws deploy stop-deployment --deployment-id {step['deployment_id']}"
     if op == "unsubscribe":
         return f"remove subscription {step.get('subscription_arn') or step.get('queue_name')}"
+    if op == "cleanup_fis":
+        return (
+            f"stop the FIS experiments of the template tagged gameday-ledger={step['fis_token']}"
+            " (aws fis stop-experiment), then delete the template"
+        )
     if op == "restore_queue_policy":
         return f"restore the access policy of queue {step['queue_name']}"
     return f"delete queue {step.get('queue_url') or step.get('queue_name')}"

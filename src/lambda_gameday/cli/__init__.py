@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "conformance": "lambda_gameday.cli.conformance_cmd:conformance",
     "cleanup": "lambda_gameday.cli.cleanup_cmd:cleanup",
     "dashboard": "lambda_gameday.cli.dashboard_cmd:dashboard",
+    "fis": "lambda_gameday.cli.fis_cmd:fis",
     "history": "lambda_gameday.cli.history_cmd:history",
     "iam-policy": "lambda_gameday.cli.iam_cmd:iam_policy",
     "lint": "lambda_gameday.cli.lint_cmd:lint",

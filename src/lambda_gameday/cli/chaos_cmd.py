@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..config import Target
 from ..exceptions import GamedayError, TargetError
 from .options import (
     allow_production_option,
@@ -57,6 +58,14 @@ __all__ = ["chaos"]
     help="Where the load's results go (default: next to --journal, else"
     " .gameday/<experiment>-load.json).",
 )
+@click.option(
+    "--backend",
+    type=click.Choice(["fis", "extension", "failure-lambda"]),
+    default=None,
+    help="Deliver Lambda faults through this backend (default: the experiment's"
+    " gameday_backend, then the target's chaos_backend, then each fault's own). With fis"
+    " and no --target, the embedded sandbox is set up as `gameday fis plan` lists.",
+)
 def chaos(
     experiment: str,
     target_file: str | None,
@@ -67,6 +76,7 @@ def chaos(
     experiments_dir: str,
     load_users: int,
     load_out: str | None,
+    backend: str | None,
 ) -> None:
     """Run EXPERIMENT (a name in experiments/ or a path) against the target.
 
@@ -83,8 +93,11 @@ def chaos(
     load_experiment_file(path)  # bad input is refused before a sandbox starts
     users = 0 if dry_run else load_users
     out = Path(load_out) if load_out else _load_out(path, journal_path)
+    extra: dict[str, object] = {"gameday_backend_override": backend} if backend else {}
     gone: str | None = None
     with open_target(target_file) as target, background_load(target, users, out) as loaded:
+        if backend == "fis" and target_file is None and not dry_run:
+            target = _fis_sandbox(target)
         result = run_experiment(
             path,
             target,
@@ -92,6 +105,7 @@ def chaos(
             allow_production=allow_production,
             ledger_path=ledger_path,
             journal_path=journal_path,
+            extra_configuration=extra,
         )
         if not dry_run and (not result.ok or result.cleanup_problems):
             # A target that went away makes every failed probe and missed alarm the
@@ -134,6 +148,20 @@ def chaos(
             + f" (run `{cleanup_hint}`)"
         )
     raise_for(result)
+
+
+def _fis_sandbox(target: Target) -> Target:
+    """The embedded sandbox, set up for FIS the way `gameday fis plan` lists (said aloud)."""
+    from dataclasses import replace
+
+    from ..chaos.context import clients_for
+    from ..chaos.fis.setup import account_of, prepare_sandbox, sandbox_settings
+
+    clients = clients_for(target)
+    target = replace(target, fis=sandbox_settings(account_of(clients)))
+    done = prepare_sandbox(clients, target, [f.name for f in target.functions])
+    click.echo(f"sandbox: set up for FIS ({len(done)} change(s), as `gameday fis plan` lists)")
+    return target
 
 
 def _load_out(experiment: Path, journal_path: str | None) -> Path:

@@ -214,6 +214,11 @@ def sandbox(
                 f"sandbox: stage {stage}, account {sb.config.account_id}, region "
                 f"{sb.config.region}, seed {seed}, timing {timing}, clock skew {clock_skew:+g} s"
             )
+            from ..sandbox.fis.api import FisService
+
+            for component in sb.components:  # fast timing scales FIS polls too: said aloud
+                if isinstance(component, FisService) and component.timing is not None:
+                    click.echo(component.timing.note)
             if relaxed:
                 click.echo("relaxed (NOT as AWS; temporary, see --strict):")
                 for name in sorted(relaxed):

@@ -139,6 +139,8 @@ class ChaosOptions:
     # (issue 13); parse_plan refuses the key. Kept for callers building options in code.
     allow_production: bool = False
     load_users: Annotated[int, _whole(0, 10_000)] = 0  # Locust users through each experiment
+    # how Lambda faults are delivered in this phase (default: the experiment's, the target's)
+    backend: Literal["fis", "extension", "failure-lambda"] | None = None
 
 
 PhaseOptions = Union[  # noqa: UP007  (used at runtime by isinstance checks)

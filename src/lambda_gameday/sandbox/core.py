@@ -99,10 +99,11 @@ def _components(config: SandboxConfig) -> list[Component]:
     # Imported here so `import lambda_gameday.sandbox` stays light.
     from .control import ControlLoops
     from .dataplane import DataPlane
+    from .fis.api import FisService
     from .shared_account import SharedAccount
     from .sns_delivery import SnsDelivery
 
-    components: list[Component] = [SnsDelivery(), DataPlane(), ControlLoops()]
+    components: list[Component] = [SnsDelivery(), DataPlane(), ControlLoops(), FisService()]
     if config.shared_account:
         components.append(SharedAccount())
     return components

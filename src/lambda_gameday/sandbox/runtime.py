@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import math
 import random
 import threading
@@ -24,6 +25,7 @@ from typing import Any, Literal
 
 from .denylist import run_denied
 from .faults import ChaosExtension, FailureFlag, chaos_extension, parse_failure_config
+from .fis.extension import FisDecision, FisExtension
 from .handlers import EnvironmentInfo, Handler, LambdaContext
 from .telemetry import Dimensions, Telemetry
 from .truth import GroundTruth
@@ -234,6 +236,7 @@ class LambdaService:
         self.pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="sandbox-lambda")
         self.loop: asyncio.AbstractEventLoop | None = None
         self._maintainer: asyncio.Task[None] | None = None
+        self.fis: FisExtension | None = None  # set by the FIS component (sandbox/fis)
 
     # -- lifecycle (on the loop) ----------------------------------------------------------
 
@@ -404,6 +407,8 @@ class LambdaService:
     def _discard(self, env: Environment) -> None:
         if env in self.envs:
             self.envs.remove(env)
+            if self.fis is not None:
+                self.fis.forget(env.info.id)
             self.truth.record(
                 "environment",
                 env.function,
@@ -557,12 +562,15 @@ class LambdaService:
         )
         extension = chaos_extension(envvars, layers)
         flags = self._failure_flags(env, envvars)
+        fis = self._fis(env, fobj, envvars, layers, version, resource, start_wall)
         outcome: Outcome = "ok"
         payload: object
         extra_log: str | None = None
         try:
             async with asyncio.timeout(timeout_s):  # cheaper than wait_for: no extra task
-                payload = await self._execute(handler, event, context, extension, flags, timeout_s)
+                payload = await self._execute(
+                    handler, event, context, extension, flags, timeout_s, fis
+                )
         except TimeoutError:
             outcome = "timeout"
             payload = {
@@ -613,6 +621,36 @@ class LambdaService:
         env.failure_cache = (now, flags)
         return flags
 
+    def _fis(
+        self,
+        env: Environment,
+        fobj: Any,
+        envvars: Mapping[str, str],
+        layers: list[str],
+        version: str,
+        resource: str | None,
+        at: float,
+    ) -> FisDecision | None:
+        if self.fis is None:
+            return None
+        arch = str((fobj.architectures or ["x86_64"])[0])
+        qualifier = resource.split(":", 1)[1] if resource else None
+        decision = self.fis.decide(
+            env.info.id, envvars, layers, arch, env.function, version, qualifier, str(fobj.role)
+        )
+        if (
+            decision is not None
+            and decision.applied
+            and envvars.get("AWS_FIS_EXTENSION_METRICS") == "all"
+        ):
+            # EMF in namespace aws-fis-extension (FIS user guide); metric names are modelled
+            dims: list[Dimensions] = [(("FunctionName", env.function),)]
+            for fault in decision.applied:
+                self.telemetry.metric(
+                    f"{fault.kind}.injected", 1.0, dims, at, namespace="aws-fis-extension"
+                )
+        return decision
+
     async def _execute(
         self,
         handler: Handler | None,
@@ -621,8 +659,14 @@ class LambdaService:
         extension: ChaosExtension | None,
         flags: tuple[FailureFlag, ...],
         timeout_s: float,
+        fis: FisDecision | None = None,
     ) -> object:
         rng = self.fault_rng
+        if fis is not None and fis.delay_ms:
+            await asyncio.sleep(fis.delay_ms / 1000)
+        fis_response = fis.response if fis is not None else None
+        if fis_response is not None and fis_response.prevent_execution:
+            return _fis_response(fis_response)
         if extension is not None and extension.latency_s and rng.random() < extension.latency_p:
             await asyncio.sleep(extension.latency_s)
         fired = [f for f in flags if rng.random() * 100 < f.percentage]
@@ -681,7 +725,32 @@ class LambdaService:
             and rng.random() < extension.response_p
         ):
             payload = RawPayload(extension.response_body)  # the extension swaps the raw bytes
+        if fis_response is not None:
+            return _fis_response(fis_response)
         return payload
+
+
+def _fis_response(fault: Any) -> object:
+    """The FIS extension's injected answer. invocation-error fails the invocation (its error
+    object is modelled: AWS does not document it); invocation-http-integration-response
+    answers a proxy response with the action's statusCode and Content-Type."""
+    if fault.kind == "error":
+        raise _HandlerError(
+            {
+                "errorType": "FisInjectedError",
+                "errorMessage": f"Error injected by AWS FIS experiment {fault.experiment_id}",
+                "stackTrace": [],
+            }
+        )
+    return RawPayload(
+        json.dumps(
+            {
+                "statusCode": fault.status_code,
+                "headers": {"Content-Type": fault.content_type},
+                "body": "",
+            }
+        )
+    )
 
 
 def _aws_stamp(epoch: float) -> str:

@@ -22,6 +22,7 @@ TruthKind = Literal[
     "deployment",  # a deployment changed status
     "dependency",  # a sandbox dependency went down, came up, or was slowed
     "environment",  # an execution environment started (cold) or expired
+    "experiment",  # a FIS experiment changed status (sandbox/fis)
 ]
 
 

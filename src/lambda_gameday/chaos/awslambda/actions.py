@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from ...aws import Throttled, aws_errors
+from ...config import Backend
 from ...exceptions import ConfigError, GamedayError
 from ..failure_lambda import canary_parameter
 from ..faults import FaultResult, Scope, fault_result, inject, scope, undo_faults
@@ -47,6 +48,10 @@ class CanaryResult(TypedDict):
     fault: str
     deployment_id: str | None
     injected_at: float
+    backend: NotRequired[str]  # how the fault was delivered (chaos/fis/backend.py)
+    fis_experiment_id: NotRequired[str]
+    fault_requested_at: NotRequired[float]  # FIS: the action started (AWS's clock)
+    ramp_up_bound_s: NotRequired[float]  # FIS: how long the fault may take to show
 
 
 class RollbackResult(TypedDict):
@@ -288,6 +293,7 @@ def deploy_canary(
     application: str | None = None,
     deployment_group: str | None = None,
     deployment_config: str | None = None,
+    backend: str | None = None,
     configuration: dict[str, object] | None = None,
 ) -> CanaryResult:
     """Ship a faulty version the way a bad release ships: put the fault into `$LATEST`,
@@ -299,6 +305,9 @@ def deploy_canary(
     SSM parameter that only the new version reads (`FAILURE_INJECTION_PARAM`),
     `error_body` through the chaos-lambda-extension, `none` for a healthy release.
     `timeout_s` also shrinks the function timeout in the new version (timeout regression).
+    `backend` (or --backend, the experiment's `gameday_backend`, the target's
+    `chaos_backend`) = "fis" delivers the same fault through an AWS FIS experiment on the
+    new version instead (chaos/fis/canary.py).
     Undo (`restore_alias` / `remove_faults`): alias back to its previous version and
     weights, `$LATEST` configuration restored, the parameter deleted.
     """
@@ -307,6 +316,36 @@ def deploy_canary(
     if via == "codedeploy" and not (application and deployment_group):
         raise ConfigError("via codedeploy needs application and deployment_group")
     sc = scope(configuration)
+    from ..fis.backend import resolve_backend
+
+    default: Backend = "extension" if fault == "error_body" else "failure-lambda"
+    resolved = resolve_backend(configuration, sc.target, default, backend)
+    if fault != "none" and resolved == "fis":
+        from ..fis.canary import CanaryHelpers, deploy_fis_canary
+
+        helpers = CanaryHelpers(
+            _alias_state, lambda sc, fn: _config_undo(sc, fn)[0], _config_step,
+            _latest_published, _update_latest, _wait_alias_routes,
+        )  # fmt: skip
+        done = deploy_fis_canary(
+            sc, function_name, alias, fault, weight, percentage, latency_ms, status_code,
+            timeout_s, via, application, deployment_group, deployment_config, helpers,
+        )  # fmt: skip
+        return CanaryResult(
+            ledger_id=done.ledger_id,
+            function=function_name,
+            alias=alias,
+            stable_version=done.stable_version,
+            canary_version=done.canary_version,
+            weight=weight,
+            fault=fault,
+            deployment_id=done.deployment_id,
+            injected_at=done.injected_at,
+            backend="fis",
+            fis_experiment_id=done.fis_experiment_id,
+            fault_requested_at=done.fault_requested_at,
+            ramp_up_bound_s=done.ramp_up_bound_s,
+        )
     lam = sc.clients.lambda_()
     stable, weights = _alias_state(sc, function_name, alias)
     before, arch = _config_undo(sc, function_name)
@@ -316,7 +355,10 @@ def deploy_canary(
     new_env = dict(env)
     new_layers = list(layers)
     undo: list[UndoStep] = []
-    if fault in ("exception", "latency", "statuscode", "timeout"):
+    via_param = fault in ("exception", "latency", "statuscode", "timeout") and (
+        resolved == "failure-lambda"
+    )
+    if via_param:
         with aws_errors(f"reading parameter {param}"):
             try:
                 old = sc.clients.ssm().get_parameter(Name=param)["Parameter"].get("Value")
@@ -336,6 +378,13 @@ def deploy_canary(
             "error_body", '{"statusCode": 502, "body": "chaos"}', percentage / 100
         )
         new_layers = _extension_layers(sc, function_name, layers, arch, None)
+    elif fault != "none":  # backend "extension": the chaos-lambda-extension delivers it
+        from ..fis.backend import extension_fault_env
+
+        new_env |= extension_fault_env(
+            fault, percentage, latency_ms, status_code, timeout_s or timeout0
+        )
+        new_layers = _extension_layers(sc, function_name, layers, arch, None)
     undo.append(
         {
             "op": "restore_alias",
@@ -353,7 +402,7 @@ def deploy_canary(
     state: dict[str, str | None] = {"version": None, "deployment": None}
 
     def ship() -> None:
-        if fault in ("exception", "latency", "statuscode", "timeout"):
+        if via_param:
             with aws_errors(f"writing parameter {param}"):
                 sc.clients.ssm().put_parameter(
                     Name=param,
@@ -430,6 +479,7 @@ def deploy_canary(
         fault=fault,
         deployment_id=state["deployment"],
         injected_at=at,
+        backend=resolved if fault != "none" else "none",
     )
 
 

@@ -36,6 +36,9 @@ def _timeline(
         )
     sources = {
         "fault injected": "ledger",
+        "fault requested": "ledger",
+        "fault active in traffic": "probe",
+        "fault gone from traffic": "probe",
         "first failed user request": "probe",
         "first sustained success": "probe",
         "fault removed by harness rollback": "harness",
@@ -44,7 +47,9 @@ def _timeline(
         TimelineEvent(
             label,
             at,
-            "harness" if label.startswith("alarm set to ALARM") else sources.get(label, "target"),
+            "harness"
+            if label.startswith("alarm set to ALARM")
+            else sources.get(label.split(" (")[0], "target"),
             applicable,
         )
         for label, at, applicable in tl.rows()
@@ -149,6 +154,9 @@ def _run_all(
                     ctx.target,
                     allow_production=opts.allow_production or ctx.allow_production,
                     journal_path=journal,
+                    extra_configuration=(
+                        {"gameday_backend_override": opts.backend} if opts.backend else None
+                    ),
                 )
             load_note = loaded.note()
         except Interrupted as exc:

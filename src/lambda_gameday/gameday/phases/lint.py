@@ -80,6 +80,10 @@ def lint_target(
             function_alarms={f.name: f.alarms for f in target.functions},
             budget_s=budget,
             on_aws=target.kind == "aws",
+            # the FIS extension's slow poll: 60 s on AWS, scaled in the sandbox's fast timing
+            fis_ramp_up_s=(60.0 if target.kind == "aws" else 2.0)
+            if target.chaos_backend == "fis"
+            else 0.0,
         )
     )
     return LintReport(
