@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,8 @@ from lambda_gameday.chaos.context import clients_for
 from lambda_gameday.chaos.lint import LintInputs, lint
 from lambda_gameday.chaos.lint_reader import read_target
 from lambda_gameday.chaos.runner import run_experiment
-from lambda_gameday.config import Target, sandbox_target
+from lambda_gameday.cli.sandbox_cmd import target_toml
+from lambda_gameday.config import Target, load_target
 from lambda_gameday.sandbox import Sandbox, SandboxConfig
 from lambda_gameday.sandbox.describe import describe
 
@@ -46,14 +46,12 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
-def faithful_target(sandbox: Sandbox) -> Target:
-    """The seed's target, with the alarms the faithful stack really has (the sandbox's own
-    facts: no naming guess)."""
-    guarded = {f.name: f.alarms for f in describe(sandbox).functions}
-    base = sandbox_target(sandbox.api_url, sandbox.endpoint_url, region=sandbox.config.region)
-    functions = tuple(replace(f, alarms=guarded[f.name]) for f in base.functions)
-    alarms = tuple(sorted({a for f in functions for a in f.alarms}))
-    return base.with_overrides(functions=functions, alarms=alarms)
+def faithful_target(sandbox: Sandbox, tmp_path: Path) -> Target:
+    """The target file `gameday sandbox --target-out` writes for the faithful twin: the
+    alarms its stack really has, from the sandbox's own facts (no naming guess)."""
+    path = tmp_path / "faithful-target.toml"
+    path.write_text(target_toml(describe(sandbox)), encoding="utf-8")
+    return load_target(path)
 
 
 def error_alarm(target: Target) -> str:
@@ -105,7 +103,7 @@ def first(sandbox: Sandbox, kind: str, subject: str, after: float, **detail: Any
 def test_faithful_faulty_canary_mttr_is_minutes_as_the_lint_predicted(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    target = faithful_target(sandbox)
+    target = faithful_target(sandbox, tmp_path)
     alarm = error_alarm(target)
     assert sandbox.dataplane is not None and sandbox.dataplane.telemetry.publish_delay_s == 60.0
     # GIVEN the lint's verdict on the seed's faithful alarms, before anything is injected
