@@ -11,6 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from lambda_gameday.chaos.sns.actions import queue_policy
 from lambda_gameday.sandbox import Sandbox, SandboxConfig
 
 NS = "Test/Gameday"
@@ -37,6 +38,8 @@ def _queue_on_topic(aws: Any, topic_name: str) -> str:
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
+    # SNS delivers to a queue only if its policy lets the topic send (as on AWS)
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": queue_policy(arn, topic)})
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
     return url
 

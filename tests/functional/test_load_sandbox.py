@@ -160,11 +160,19 @@ def test_latency_in_the_canary_fails_its_threshold_but_not_the_stable_versions(
 ) -> None:
     from chaosaws.awslambda.actions import add_latency
 
+    from lambda_gameday.chaos.awslambda.layers import chaos_layer_for
+
     stable = aws.get_alias(FunctionName=liveness, Name="production")["FunctionVersion"]
     # GIVEN chaostoolkit-aws's add_latency (1 s, always) on $LATEST, published as the canary
     # and weighted into the production alias at 20 %
+    # ... with the extension layer of the function's own Region (chaostoolkit-aws's default
+    # is us-east-1's, which Lambda refuses for a function elsewhere)
     add_latency(
-        liveness, latency=1, probability=1.0, configuration={"aws_region": sandbox.config.region}
+        liveness,
+        latency=1,
+        probability=1.0,
+        layer=chaos_layer_for(sandbox.config.region),
+        configuration={"aws_region": sandbox.config.region},
     )
     assert sandbox.truth.wait_for("fault", liveness, timeout=3, fault="chaos_latency") is not None
     canary = aws.publish_version(FunctionName=liveness)["Version"]

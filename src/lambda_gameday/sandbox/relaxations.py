@@ -23,23 +23,22 @@ ENV_VAR: Final = "GAMEDAY_SANDBOX_LEGACY"
 
 RELAXATIONS: Final[dict[str, str]] = {
     # API Gateway never returns the Lambda Invoke API's X-Amz-Executed-Version header to an
-    # HTTP client; the harness still reads it over HTTP.
+    # HTTP client (the harness reads the version the answer names, `version_source`).
     "executed-version-header": "API Gateway responses carry X-Amz-Executed-Version",
     # AWS counts control-plane calls per account and Region (Lambda 15/s...); the harness
-    # still polls every 50-250 ms.
+    # paces every call (pacing.py).
     "unthrottled-api": "AWS API request-rate quotas are not enforced",
-    # SNS delivers to SQS only with a queue policy allowing sns.amazonaws.com for the topic;
-    # the harness's notification drill sets none yet.
+    # SNS delivers to SQS only with a queue policy allowing sns.amazonaws.com for the topic
+    # (the notification drill sets one, through the ledger).
     "sns-sqs-without-policy": "SNS delivers to SQS queues whose policy does not allow it",
-    # A function may use only layers of its own Region; the harness still attaches the
-    # us-east-1 chaos-lambda-extension layer.
+    # A function may use only layers of its own Region (the harness attaches its Region's
+    # chaos-lambda-extension layer, chaos/awslambda/layers.py).
     "cross-region-layers": "functions may use public extension layers of another Region",
 }
 
-# ON until the harness is ported (issue 12 part 2); the lead removes names as it is.
-DEFAULT_LEGACY: Final[frozenset[str]] = frozenset(
-    {"executed-version-header", "unthrottled-api", "sns-sqs-without-policy", "cross-region-layers"}
-)
+# Empty: the harness runs on the strict twin (issue 12). A name here is a promise to remove
+# it; each stays available by name for reproducing an old run.
+DEFAULT_LEGACY: Final[frozenset[str]] = frozenset()
 
 
 def parse_legacy(raw: str) -> frozenset[str]:
