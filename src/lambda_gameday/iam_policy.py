@@ -23,6 +23,7 @@ from typing import Any
 from .config import Target
 from .exceptions import ConfigError
 from .gameday.plan import ChaosOptions, Plan
+from .lock import LOCK_PARAMETER
 
 __all__ = ["PolicyBuilder", "policy_for"]
 
@@ -114,6 +115,18 @@ class PolicyBuilder:
     def groups(self) -> list[str]:
         app = self.target.application
         return [self.group_arn(app, g) for g in self.target.deployment_groups] if app else []
+
+    def every_run(self) -> None:
+        """What `gameday run` does whatever its phases: the run lock, a lease in one SSM
+        parameter (lock.py: a coordination record, never the platform's state), and the
+        caller's identity for the ledger (GetCallerIdentity needs no permission on AWS;
+        granted so an explicit deny elsewhere is visible here)."""
+        self.allow(
+            "RunLock",
+            ["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
+            [self.parameter_arn(LOCK_PARAMETER)],
+        )
+        self.allow("CallerIdentity", ["sts:GetCallerIdentity"], ["*"])
 
     def conformance(self) -> None:
         self.allow("ReadFunctions", _READ_FUNCTION, self.functions())
@@ -343,6 +356,7 @@ def policy_for(
     from .validate.experiment import load_experiment_file
 
     b = PolicyBuilder(target, account)
+    b.every_run()
     for spec in plan.phases:
         handler = getattr(b, spec.kind, None)
         if spec.kind == "chaos":

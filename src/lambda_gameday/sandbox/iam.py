@@ -23,6 +23,7 @@ import fnmatch
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -178,8 +179,15 @@ def _rest_operation(call: ApiCall) -> tuple[str, dict[str, str]] | None:
     return None
 
 
-def identify(call: ApiCall, account: str, region: str) -> tuple[str, str] | None:
-    """(IAM action, resource ARN or *) of a call; None when the twin cannot tell."""
+GroupOf = Callable[[str], "tuple[str, str] | None"]  # deployment id -> (application, group)
+
+
+def identify(
+    call: ApiCall, account: str, region: str, group_of: GroupOf | None = None
+) -> tuple[str, tuple[str, ...]] | None:
+    """(IAM action, the resource ARNs or `*` it is authorized on) of a call; None when the
+    twin cannot tell. A call naming several resources (DescribeAlarms with AlarmNames) is
+    allowed only when every one of them is; no resource: the action needs no permission."""
     params: dict[str, Any] = {}
     if call.operation is not None:
         op = call.operation
@@ -196,8 +204,40 @@ def identify(call: ApiCall, account: str, region: str) -> tuple[str, str] | None
     prefix = _PREFIX.get(call.service, call.service)
     action = f"{prefix}:{_ACTION.get((call.service, op), op)}"
     if (call.service, op) in _FREE:
-        return action, ""
-    return action, _resource(call.service, op, params, account, region)
+        return action, ()
+    return action, _resources(call.service, op, params, account, region, group_of)
+
+
+def _resources(
+    service: str,
+    op: str,
+    p: dict[str, Any],
+    account: str,
+    region: str,
+    group_of: GroupOf | None = None,
+) -> tuple[str, ...]:
+    ids = p.get("deploymentIds") or ([p["deploymentId"]] if p.get("deploymentId") else [])
+    if service == "codedeploy" and isinstance(ids, list) and ids and group_of is not None:
+        # Get/BatchGet/StopDeployment are authorized on the deployment's group (Service
+        # Authorization Reference, CodeDeploy: resource type deploymentgroup)
+        groups = [group_of(str(i)) for i in ids]
+        return tuple(
+            f"arn:aws:codedeploy:{region}:{account}:deploymentgroup:{g[0]}/{g[1]}"
+            if g
+            else "*"
+            for g in groups
+        )
+    if service == "monitoring":
+        # DescribeAlarms' resource type is the alarm (Service Authorization Reference,
+        # CloudWatch): named alarms are each authorized; an unnamed listing reads them all
+        names = p.get("AlarmNames") or ([p["AlarmName"]] if p.get("AlarmName") else [])
+        if not names:  # the query protocol: AlarmNames.member.1, .2, ...
+            members = [k for k in p if k.startswith("AlarmNames.member.")]
+            names = [p[k] for k in sorted(members, key=lambda k: int(k.rsplit(".", 1)[1]))]
+        if isinstance(names, list) and names:
+            return tuple(f"arn:aws:cloudwatch:{region}:{account}:alarm:{n}" for n in names)
+        return ("*",)
+    return (_resource(service, op, p, account, region),)
 
 
 def _resource(service: str, op: str, p: dict[str, Any], account: str, region: str) -> str:
@@ -214,11 +254,6 @@ def _resource(service: str, op: str, p: dict[str, Any], account: str, region: st
             if qualifier and (aliased or "Qualifier" in p or ":" in name)
             else arn
         )
-    if service == "monitoring":
-        names = p.get("AlarmNames") or ([p["AlarmName"]] if p.get("AlarmName") else [])
-        if isinstance(names, list) and len(names) == 1:
-            return f"arn:aws:cloudwatch:{region}:{account}:alarm:{names[0]}"
-        return "*"
     if service == "codedeploy":
         app, group = p.get("applicationName"), p.get("deploymentGroupName")
         if app and group:
@@ -234,6 +269,10 @@ def _resource(service: str, op: str, p: dict[str, Any], account: str, region: st
         return str(p["TopicArn"])
     if service == "sqs" and p.get("QueueUrl"):
         return f"arn:aws:sqs:{region}:{account}:{str(p['QueueUrl']).rstrip('/').rsplit('/', 1)[-1]}"
+    if service == "iam" and p.get("RoleName"):
+        return f"arn:aws:iam::{account}:role/{p['RoleName']}"
+    if service == "iam" and p.get("PolicyArn"):
+        return str(p["PolicyArn"])
     if service == "logs" and p.get("logGroupName"):
         return f"arn:aws:logs:{region}:{account}:log-group:{p['logGroupName']}:*"
     return "*"
@@ -245,6 +284,7 @@ class IamEnforcer:
     def __init__(self, policy: IamPolicy, account: str, region: str):
         self.policy, self.account, self.region = policy, account, region
         self.enabled = False  # on once the sandbox's own stack is provisioned
+        self.deployment_group: GroupOf | None = None
         self.denied: list[tuple[str, str]] = []
         self._lock = threading.Lock()
 
@@ -254,12 +294,14 @@ class IamEnforcer:
         m = _KEY_RE.search(call.request.headers.get("Authorization", ""))
         if m is not None and m.group(1) in EXEMPT_KEYS:
             return None
-        found = identify(call, self.account, self.region)
+        found = identify(call, self.account, self.region, self.deployment_group)
         if found is None:
             return None  # a call the twin cannot name (an S3 path, say): not judged here
-        action, resource = found
-        if resource == "" or self.policy.allows(action, resource):
+        action, resources = found
+        refused = [r for r in resources if not self.policy.allows(action, r)]
+        if not refused:
             return None
+        resource = refused[0]
         with self._lock:
             self.denied.append((action, resource))
         message = (
