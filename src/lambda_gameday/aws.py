@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AccessDenied",
-    "Clients",     "ClockOffset",
+    "Clients",
+    "ClockOffset",
     "Throttled",
     "aws_errors",
     "clock_offset_for",

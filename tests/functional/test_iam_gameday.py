@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +83,7 @@ def _platform(sb: Sandbox, service: str) -> Any:
 
 
 @pytest.fixture
-def run_with(tmp_path: Path) -> Iterator[Any]:
+def run_with(tmp_path: Path) -> Any:
     def run(plan: Path, policy: dict[str, Any]) -> tuple[subprocess.CompletedProcess[str], Any]:
         path = tmp_path / "policy.json"
         path.write_text(json.dumps(policy))
@@ -116,7 +115,7 @@ def run_with(tmp_path: Path) -> Iterator[Any]:
             assert sb.iam is not None
             return done, list(sb.iam.denied)
 
-    yield run
+    return run
 
 
 pytestmark = pytest.mark.slow

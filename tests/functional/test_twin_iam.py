@@ -30,6 +30,11 @@ POLICY = {
         },
         {
             "Effect": "Deny",
+            "Action": "cloudwatch:DescribeAlarms",
+            "Resource": "arn:aws:cloudwatch:*:*:alarm:hasivu-dev-health-startup-*",
+        },
+        {
+            "Effect": "Deny",
             "Action": "lambda:GetFunction",
             "Resource": "arn:aws:lambda:*:*:function:hasivu-dev-health-startup",
         },
@@ -125,3 +130,17 @@ def test_a_bad_policy_file_is_refused_before_anything_starts(tmp_path: Path) -> 
         cwd=tmp_path,
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_describe_alarms_by_name_is_authorized_on_every_named_alarm(
+    sandbox: Sandbox, sandbox_client: Callable[[str], Any]
+) -> None:
+    cw = sandbox_client("cloudwatch")
+    live = sandbox.function_name("health-liveness") + "-error-rate"
+    startup = sandbox.function_name("health-startup") + "-error-rate"
+    assert cw.describe_alarms(AlarmNames=[live])["MetricAlarms"]
+    # one denied name among several: the whole call is refused, naming that alarm
+    with pytest.raises(ClientError) as err:
+        cw.describe_alarms(AlarmNames=[live, startup])
+    arn = f"arn:aws:cloudwatch:{sandbox.config.region}:{sandbox.config.account_id}:alarm:"
+    assert f"cloudwatch:DescribeAlarms on resource: {arn}{startup} " in _denied(err)[2]

@@ -222,9 +222,7 @@ def _resources(
         # Authorization Reference, CodeDeploy: resource type deploymentgroup)
         groups = [group_of(str(i)) for i in ids]
         return tuple(
-            f"arn:aws:codedeploy:{region}:{account}:deploymentgroup:{g[0]}/{g[1]}"
-            if g
-            else "*"
+            f"arn:aws:codedeploy:{region}:{account}:deploymentgroup:{g[0]}/{g[1]}" if g else "*"
             for g in groups
         )
     if service == "monitoring":
