@@ -146,3 +146,17 @@ def test_the_printed_policy_runs_the_game_day_and_one_action_less_stops_it(
     assert f"{REMOVED} on {denied[0][1]} is not allowed" in lines[0]
     # the phases before it ran and passed; the faults are gone (checked in run_with)
     assert "conformance passed" in done.stdout and "synthetics  passed" in done.stdout
+
+
+def test_a_run_lock_it_may_not_take_stops_the_run_before_any_phase(
+    printed: tuple[Path, dict[str, Any]], run_with: Any
+) -> None:
+    plan, policy = printed
+    done, denied = run_with(plan, without(policy, "ssm:PutParameter"))
+    lock = f"arn:aws:ssm:ap-south-1:{ACCOUNT}:parameter/gameday/lock"
+    assert denied == [("ssm:PutParameter", lock)]  # refused, never run unlocked
+    assert done.returncode == 3, done.stdout[-3000:] + done.stderr[-2000:]
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and f"ssm:PutParameter on {lock} is not allowed" in lines[0]
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "conformance" not in done.stdout  # no phase ran
