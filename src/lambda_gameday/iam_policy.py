@@ -7,8 +7,9 @@ Region's chaos-lambda-extension layer. A plan of gates only (conformance, lint, 
 load) gets a read-only policy; chaos phases add exactly the writes their experiments'
 activities make, and their undo steps.
 
-Actions without resource-level permissions (sns:ListTopics, cloudwatch:GetMetricData...)
-take `*`; `cloudwatch:PutMetricData` is limited by the `cloudwatch:namespace` condition.
+Actions without resource-level permissions (sns:ListTopics, sts:GetCallerIdentity) take
+`*`; `cloudwatch:PutMetricData` (only with `--publish`) is limited by the
+`cloudwatch:namespace` condition to the run's two namespaces.
 The account is `*` unless given: the ARNs still name this target's resources only.
 """
 
@@ -127,6 +128,19 @@ class PolicyBuilder:
             [self.parameter_arn(LOCK_PARAMETER)],
         )
         self.allow("CallerIdentity", ["sts:GetCallerIdentity"], ["*"])
+
+    def publish(self) -> None:
+        """`gameday run --publish`: the run's SLO and deployment metrics, in their two
+        namespaces only (PutMetricData has no resource level; the namespace key limits it)."""
+        from .dashboard import SLO_NAMESPACE
+        from .deployments import NAMESPACE
+
+        self.allow(
+            "PublishRunMetrics",
+            ["cloudwatch:PutMetricData"],
+            ["*"],
+            {"StringEquals": {"cloudwatch:namespace": [NAMESPACE, SLO_NAMESPACE]}},
+        )
 
     def conformance(self) -> None:
         self.allow("ReadFunctions", _READ_FUNCTION, self.functions())
@@ -349,14 +363,21 @@ def _offline_alarm(target: Target, args: Mapping[str, Any]) -> str:
 
 
 def policy_for(
-    plan: Plan, target: Target, *, account: str = "*", experiments_dir: str | Path = "experiments"
+    plan: Plan,
+    target: Target,
+    *,
+    account: str = "*",
+    experiments_dir: str | Path = "experiments",
+    publish: bool = False,
 ) -> dict[str, Any]:
-    """The policy document for `plan` on `target`."""
+    """The policy document for `plan` on `target` (`publish`: run with `--publish`)."""
     from .chaos.runner import resolve_experiment
     from .validate.experiment import load_experiment_file
 
     b = PolicyBuilder(target, account)
     b.every_run()
+    if publish:
+        b.publish()
     for spec in plan.phases:
         handler = getattr(b, spec.kind, None)
         if spec.kind == "chaos":

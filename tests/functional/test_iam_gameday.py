@@ -66,11 +66,13 @@ def without(policy: dict[str, Any], action: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """The plan file and the policy `gameday iam-policy` prints for it on the sandbox's
-    layout (what `gameday sandbox --target-out` describes)."""
+    layout (what `gameday sandbox --target-out` describes), for a run with `--publish`."""
     d = tmp_path_factory.mktemp("iam-gameday")
     plan = d / "plan.yml"
     plan.write_text(PLAN)
-    done = gameday("iam-policy", "--plan", str(plan), "--account-id", ACCOUNT, cwd=ROOT)
+    done = gameday(
+        "iam-policy", "--plan", str(plan), "--account-id", ACCOUNT, "--publish", cwd=ROOT
+    )
     assert done.returncode == 0, done.stderr
     return plan, json.loads(done.stdout)
 
@@ -104,6 +106,7 @@ def run_with(tmp_path: Path) -> Any:
                 str(tmp_path / "reports"),
                 "--db",
                 str(tmp_path / "history.sqlite3"),
+                "--publish",  # PutMetricData, allowed only in the run's namespaces
                 cwd=tmp_path,
             )
             # ground truth: the alias serves what it served, all of it; no canary switch
@@ -127,6 +130,7 @@ def test_the_printed_policy_runs_the_game_day_and_one_action_less_stops_it(
     plan, policy = printed
     assert any(REMOVED in st["Action"] for st in policy["Statement"])
 
+    assert any("Condition" in st for st in policy["Statement"])  # evaluated by the twin
     # GIVEN exactly the printed policy: the game day passes and nothing was refused
     done, denied = run_with(plan, policy)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]

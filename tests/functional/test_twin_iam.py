@@ -29,6 +29,18 @@ POLICY = {
             "Resource": "arn:aws:lambda:*:*:function:hasivu-dev-health-liveness*",
         },
         {
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricData",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"cloudwatch:namespace": ["Team/Ok"]}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricData",
+            "Resource": "*",
+            "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}},  # not evaluated
+        },
+        {
             "Effect": "Deny",
             "Action": "cloudwatch:DescribeAlarms",
             "Resource": "arn:aws:cloudwatch:*:*:alarm:hasivu-dev-health-startup-*",
@@ -144,3 +156,17 @@ def test_describe_alarms_by_name_is_authorized_on_every_named_alarm(
         cw.describe_alarms(AlarmNames=[live, startup])
     arn = f"arn:aws:cloudwatch:{sandbox.config.region}:{sandbox.config.account_id}:alarm:"
     assert f"cloudwatch:DescribeAlarms on resource: {arn}{startup} " in _denied(err)[2]
+
+
+def test_a_namespace_condition_is_evaluated_and_any_other_fails_closed(
+    sandbox_client: Callable[[str], Any],
+) -> None:
+    cw = sandbox_client("cloudwatch")
+    datum = [{"MetricName": "M", "Value": 1.0}]
+    cw.put_metric_data(Namespace="Team/Ok", MetricData=datum)
+    # outside the condition's namespace; the SourceIp statement would match on AWS from
+    # loopback, but the twin cannot evaluate it, so it never allows
+    with pytest.raises(ClientError) as err:
+        cw.put_metric_data(Namespace="Team/Other", MetricData=datum)
+    assert _denied(err)[:2] == ("AccessDeniedException", 403)
+    assert "cloudwatch:PutMetricData on resource: * " in _denied(err)[2]

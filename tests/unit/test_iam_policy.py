@@ -128,3 +128,15 @@ def test_access_denied_becomes_one_line_naming_action_and_resource() -> None:
     assert "\n" not in line and line.startswith("moving the alias: access denied: ")
     assert f"lambda:UpdateAlias on {arn} is not allowed" in line
     assert seen == [err.value]
+
+
+def test_publishing_adds_put_metric_data_in_the_runs_namespaces_only() -> None:
+    plan = parse_plan({"name": "p", "phases": [{"phase": "synthetics"}]}, "p.yml")
+    plain = policy_for(plan, TARGET, experiments_dir=ROOT / "experiments")
+    assert "cloudwatch:PutMetricData" not in actions(plain)
+    doc = policy_for(plan, TARGET, experiments_dir=ROOT / "experiments", publish=True)
+    (st,) = [s for s in doc["Statement"] if "cloudwatch:PutMetricData" in s["Action"]]
+    assert st["Action"] == ["cloudwatch:PutMetricData"] and st["Resource"] == "*"
+    assert st["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": ["HASIVU/Deployment", "HASIVU/SLO"]}
+    }

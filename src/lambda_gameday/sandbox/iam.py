@@ -11,7 +11,8 @@ execution role, CodeDeploy's service role) sign with the key `sandbox` and are e
 What is evaluated (docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-
 logic.html, single account, identity-based policy only): an explicit Deny wins; otherwise
 an Allow must match. Action and NotAction, Resource and NotResource with `*`/`?` wildcards.
-A statement with a Condition never matches (fails closed: the twin cannot evaluate it).
+Conditions: StringEquals / StringLike on `cloudwatch:namespace` (PutMetricData) are
+evaluated; a statement with any other condition never matches (fails closed).
 Resource ARNs are derived for Lambda functions (qualified when a qualifier is given),
 CloudWatch alarms, CodeDeploy applications and deployment groups, SSM parameters, SNS
 topics, SQS queues and log groups; other calls are checked against `*`.
@@ -23,7 +24,7 @@ import fnmatch
 import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -58,10 +59,11 @@ class Statement:
     not_actions: tuple[str, ...]
     resources: tuple[str, ...]
     not_resources: tuple[str, ...]
-    conditional: bool
+    # (operator, key lower-cased, values); None: a condition the twin cannot evaluate
+    conditions: tuple[tuple[str, str, tuple[str, ...]], ...] | None = ()
 
-    def matches(self, action: str, resource: str) -> bool:
-        if self.conditional:
+    def matches(self, action: str, resource: str, context: Mapping[str, str] | None = None) -> bool:
+        if self.conditions is None or not _conditions_hold(self.conditions, context or {}):
             return False
         if self.actions and not _any(self.actions, action, fold=True):
             return False
@@ -70,6 +72,46 @@ class Statement:
         if self.resources and not _any(self.resources, resource):
             return False
         return not (self.not_resources and _any(self.not_resources, resource))
+
+
+_OPERATORS = {"StringEquals", "StringLike"}
+
+
+def _parse_conditions(raw: object) -> tuple[tuple[str, str, tuple[str, ...]], ...] | None:
+    """The conditions the twin evaluates: StringEquals / StringLike on a key it knows the
+    value of. Anything else: None, and the statement never matches (fails closed)."""
+    if not raw:
+        return ()
+    if not isinstance(raw, dict):
+        return None
+    out = []
+    for op, block in raw.items():
+        if op not in _OPERATORS or not isinstance(block, dict):
+            return None
+        for key, values in block.items():
+            if str(key).lower() not in _CONTEXT_KEYS:
+                return None
+            try:
+                out.append((str(op), str(key).lower(), _strings(values)))
+            except ValueError:
+                return None
+    return tuple(out)
+
+
+def _conditions_hold(
+    conditions: tuple[tuple[str, str, tuple[str, ...]], ...], context: Mapping[str, str]
+) -> bool:
+    # IAM: every operator and key of a Condition must hold; a key absent from the request
+    # makes String* operators false; the values of one key are ORed
+    for op, key, values in conditions:
+        value = context.get(key)
+        if value is None:
+            return False
+        if op == "StringEquals" and value not in values:
+            return False
+        if op == "StringLike" and not any(fnmatch.fnmatchcase(value, v) for v in values):
+            return False
+    return True
 
 
 def _any(patterns: tuple[str, ...], value: str, *, fold: bool = False) -> bool:
@@ -121,7 +163,7 @@ class IamPolicy:
                     not_actions=_strings(st.get("NotAction")),
                     resources=_strings(st.get("Resource")),
                     not_resources=_strings(st.get("NotResource")),
-                    conditional=bool(st.get("Condition")),
+                    conditions=_parse_conditions(st.get("Condition")),
                 )
             except ValueError as exc:
                 raise SandboxError(f"{source}: Statement[{i}]: {exc}") from None
@@ -130,8 +172,8 @@ class IamPolicy:
             out.append(statement)
         return cls(tuple(out), source)
 
-    def allows(self, action: str, resource: str) -> bool:
-        matching = [s for s in self.statements if s.matches(action, resource)]
+    def allows(self, action: str, resource: str, context: Mapping[str, str] | None = None) -> bool:
+        matching = [s for s in self.statements if s.matches(action, resource, context)]
         if any(s.effect == "Deny" for s in matching):
             return False
         return any(s.effect == "Allow" for s in matching)
@@ -206,6 +248,21 @@ def identify(
     if (call.service, op) in _FREE:
         return action, ()
     return action, _resources(call.service, op, params, account, region, group_of)
+
+
+# condition keys the twin can fill from a request (Service Authorization Reference)
+_CONTEXT_KEYS = frozenset({"cloudwatch:namespace"})
+
+
+def request_context(call: ApiCall) -> dict[str, str]:
+    """The request's values of the condition keys the twin evaluates."""
+    if call.service != "monitoring" or call.operation != "PutMetricData":
+        return {}
+    try:
+        namespace = call.params().get("Namespace")
+    except ValueError:
+        return {}
+    return {"cloudwatch:namespace": str(namespace)} if namespace else {}
 
 
 def _resources(
@@ -296,7 +353,8 @@ class IamEnforcer:
         if found is None:
             return None  # a call the twin cannot name (an S3 path, say): not judged here
         action, resources = found
-        refused = [r for r in resources if not self.policy.allows(action, r)]
+        context = request_context(call)
+        refused = [r for r in resources if not self.policy.allows(action, r, context)]
         if not refused:
             return None
         resource = refused[0]
