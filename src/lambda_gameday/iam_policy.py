@@ -38,6 +38,53 @@ _READ_FUNCTION = (
 )
 
 
+# Activities whose calls the grants below cover: reads of what the phase already reads
+# (functions, aliases, alarms, deployments, HTTP), and the undo of a fault the same
+# experiment made (granted with the fault). An activity not listed here or handled in
+# `chaos()` is refused: a policy that silently under-grants fails mid-run.
+_COVERED = frozenset(
+    {
+        "",  # a control (the safety control): its stop_on_alarms are read below
+        "remove_faults",
+        "restore_alias",
+        "allow_hosts",
+        "remove_subscription",
+        "wait_for_alarm_message",
+        "wait_for_alias_version",
+        "alarm_quiet",
+        "alarm_state",
+        "wait_for_alarm_quiet",
+        "wait_for_alarm_state",
+        "endpoint_healthy",
+        "wait_for_health_check",
+        "wait_for_sustained_success",
+        "wait_for_user_impact",
+        "wait_for_user_recovery",
+        "alert_topic",
+        "application_name",
+        "deployment_group",
+        "function_alarm",
+        "function_alias",
+        "function_name",
+    }
+)
+_HANDLED = frozenset(
+    {
+        "deploy_canary",
+        "inject_latency",
+        "inject_error",
+        "throttle",
+        "restore_concurrency",
+        "manual_rollback",
+        "deny_hosts",
+        "subscribe_queue",
+        "force_alarm_state",
+        "wait_for_rollback",
+        "wait_for_deployment",
+    }
+)
+
+
 @dataclass
 class PolicyBuilder:
     target: Target
@@ -198,6 +245,11 @@ class PolicyBuilder:
         self.allow("ReadAlarms", ["cloudwatch:DescribeAlarms"], self.alarms())
         for exp in experiments:
             for func, args in _activities(exp, self.target):
+                if func not in _HANDLED and func not in _COVERED:
+                    raise ConfigError(
+                        f"experiment {exp.get('title', '?')!r}: no IAM policy known for "
+                        f"activity {func!r}; refusing to print one that may under-grant"
+                    )
                 fn = args.get("function_name")
                 fns = self.function_arns(fn) if isinstance(fn, str) else []
                 if func in ("deploy_canary", "inject_latency", "inject_error"):

@@ -140,3 +140,29 @@ def test_publishing_adds_put_metric_data_in_the_runs_namespaces_only() -> None:
     assert st["Condition"] == {
         "StringEquals": {"cloudwatch:namespace": ["HASIVU/Deployment", "HASIVU/SLO"]}
     }
+
+
+def test_an_activity_with_no_known_grants_is_refused_not_under_granted(tmp_path: Path) -> None:
+    import pytest
+
+    from lambda_gameday.exceptions import ConfigError
+
+    exp = json.loads((ROOT / "experiments" / "throttling.json").read_text())
+    exp["method"].append(
+        {
+            "type": "action",
+            "name": "stop-it",
+            "provider": {
+                "type": "python",
+                "module": "lambda_gameday.chaos.codedeploy.actions",
+                "func": "stop_deployment",
+                "arguments": {"deployment_id": "d-1"},
+            },
+        }
+    )
+    (tmp_path / "custom.json").write_text(json.dumps(exp))
+    plan = parse_plan(
+        {"name": "c", "phases": [{"phase": "chaos", "experiments": ["custom"]}]}, "c.yml"
+    )
+    with pytest.raises(ConfigError, match="no IAM policy known for activity 'stop_deployment'"):
+        policy_for(plan, TARGET, experiments_dir=tmp_path)

@@ -322,6 +322,8 @@ def _resource(service: str, op: str, p: dict[str, Any], account: str, region: st
         return f"arn:aws:ssm:{region}:{account}:parameter{path}"
     if service == "sns" and p.get("TopicArn"):
         return str(p["TopicArn"])
+    if service == "sqs" and p.get("QueueName"):  # CreateQueue, GetQueueUrl
+        return f"arn:aws:sqs:{region}:{account}:{p['QueueName']}"
     if service == "sqs" and p.get("QueueUrl"):
         return f"arn:aws:sqs:{region}:{account}:{str(p['QueueUrl']).rstrip('/').rsplit('/', 1)[-1]}"
     if service == "iam" and p.get("RoleName"):
