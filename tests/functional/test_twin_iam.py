@@ -170,3 +170,13 @@ def test_a_namespace_condition_is_evaluated_and_any_other_fails_closed(
         cw.put_metric_data(Namespace="Team/Other", MetricData=datum)
     assert _denied(err)[:2] == ("AccessDeniedException", 403)
     assert "cloudwatch:PutMetricData on resource: * " in _denied(err)[2]
+
+
+def test_a_queue_is_named_by_its_arn_before_it_exists(
+    sandbox: Sandbox, sandbox_client: Callable[[str], Any]
+) -> None:
+    with pytest.raises(ClientError) as err:
+        sandbox_client("sqs").create_queue(QueueName="gameday-drill-x")
+    arn = f"arn:aws:sqs:{sandbox.config.region}:{sandbox.config.account_id}:gameday-drill-x"
+    assert _denied(err)[1] == 403
+    assert f"sqs:CreateQueue on resource: {arn} " in _denied(err)[2]
