@@ -329,7 +329,8 @@ class PolicyBuilder:
                     # environment, unknown until run time): restricted to this Region
                     self.allow(
                         "DenylistParameters",
-                        ["ssm:GetParameter", "ssm:PutParameter"],
+                        # undo deletes a parameter the fault created
+                        ["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
                         [self.parameter_arn("/*")],
                     )
                 elif func in ("subscribe_queue",):

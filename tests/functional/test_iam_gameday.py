@@ -164,3 +164,29 @@ def test_a_run_lock_it_may_not_take_stops_the_run_before_any_phase(
     assert len(lines) == 1 and f"ssm:PutParameter on {lock} is not allowed" in lines[0]
     assert "Traceback" not in done.stdout + done.stderr
     assert "conformance" not in done.stdout  # no phase ran
+
+
+DRILLS = """
+name: iam-drills
+phases:
+  - phase: chaos
+    experiments: [alarm-notification-drill, dependency-outage]
+    load_users: 2
+"""
+
+
+def test_the_drills_queue_and_denylist_run_on_their_printed_policy(
+    tmp_path: Path, run_with: Any
+) -> None:
+    """The notification drill's queue (created by name, its policy set and removed) and the
+    dependency outage's failure-lambda denylist parameters (created, then deleted)."""
+    plan = tmp_path / "drills.yml"
+    plan.write_text(DRILLS)
+    printed = gameday(
+        "iam-policy", "--plan", str(plan), "--account-id", ACCOUNT, "--publish", cwd=ROOT
+    )
+    assert printed.returncode == 0, printed.stderr
+    done, denied = run_with(plan, json.loads(printed.stdout))
+    assert denied == []
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "PASS: iam-drills" in done.stdout
