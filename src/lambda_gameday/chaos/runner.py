@@ -395,7 +395,10 @@ def run_experiment(
             + (f" except: {'; '.join(problems)}" if problems else ""),
             aborted_by=None if signalled else run.aborted_by,
         )
-    if denied:  # stopped on a permission: the target is unusable as given, not failing
+    if denied and (not result.ok or problems):
+        # it broke (or left faults) where a call was refused: the target is unusable as
+        # given, the platform is not failing. A refusal the harness tolerated (the
+        # preflight's optional role check) does not cost a run that held.
         first = denied[0]
         left = f"; faults not removed: {'; '.join(problems)}" if problems else ""
         raise AccessDenied(
