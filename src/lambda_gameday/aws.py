@@ -13,6 +13,7 @@ Every client also:
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -38,7 +39,15 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
 
-__all__ = ["Clients", "ClockOffset", "Throttled", "aws_errors", "clock_offset_for"]
+__all__ = [
+    "AccessDenied",
+    "Clients",
+    "ClockOffset",
+    "Throttled",
+    "aws_errors",
+    "clock_offset_for",
+    "watching_denials",
+]
 
 # The sandbox accepts any credentials; these keep boto3 from searching the machine for real ones.
 SANDBOX_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -63,6 +72,62 @@ _NOT_FOUND_CODES = {
     "AWS.SimpleQueueService.NonExistentQueue",
     "NoSuchEntity",  # IAM
 }
+
+
+_DENIED_CODES = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "AuthorizationError",  # SNS
+    "AuthorizationErrorException",
+    "UnauthorizedOperation",
+}
+_DENIED_RE = re.compile(r"not authorized to perform:? (\S+) on resource:? (\S+)")
+
+
+class AccessDenied(TargetError):
+    """The credentials' IAM policy does not allow a call: the target is unusable as given
+    (exit 3), whatever phase met it. `action` and `resource` as AWS named them."""
+
+    def __init__(self, message: str, action: str = "", resource: str = ""):
+        super().__init__(message)
+        self.action, self.resource = action, resource
+
+
+_watchers: list[list[AccessDenied]] = []
+_watchers_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def watching_denials() -> Iterator[list[AccessDenied]]:
+    """Every AccessDenied raised (in any thread) while the block runs, in order. A chaos
+    activity's error reaches its runner only as chaoslib's ActivityFailed text; this is
+    how the runner learns that the run stopped on a permission, not on the platform."""
+    seen: list[AccessDenied] = []
+    with _watchers_lock:
+        _watchers.append(seen)
+    try:
+        yield seen
+    finally:
+        with _watchers_lock:
+            _watchers.remove(seen)
+
+
+def _denied(what: str, code: str, message: str) -> AccessDenied:
+    m = _DENIED_RE.search(message)
+    if m is None:
+        exc = AccessDenied(f"{what}: access denied ({code}: {message or 'no reason given'})")
+    else:
+        action, resource = m.group(1), m.group(2)
+        exc = AccessDenied(
+            f"{what}: access denied: {action} on {resource} is not allowed by the"
+            " credentials' IAM policy (`gameday iam-policy` prints what the plan needs)",
+            action,
+            resource,
+        )
+    with _watchers_lock:
+        for seen in _watchers:
+            seen.append(exc)
+    return exc
 
 
 class Throttled(TargetError):
@@ -278,6 +343,8 @@ def aws_errors(what: str) -> Iterator[None]:
             raise Throttled(
                 f"{what}: AWS API throttled ({code}) after retries; try again later"
             ) from None
+        if code in _DENIED_CODES:
+            raise _denied(what, code, message) from None
         if code in _NOT_FOUND_CODES:
             raise ResourceNotFound(f"{what}: {message or code}") from None
         raise TargetError(f"{what}: {code}: {message}") from None

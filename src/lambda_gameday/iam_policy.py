@@ -7,8 +7,9 @@ Region's chaos-lambda-extension layer. A plan of gates only (conformance, lint, 
 load) gets a read-only policy; chaos phases add exactly the writes their experiments'
 activities make, and their undo steps.
 
-Actions without resource-level permissions (sns:ListTopics, cloudwatch:GetMetricData...)
-take `*`; `cloudwatch:PutMetricData` is limited by the `cloudwatch:namespace` condition.
+Actions without resource-level permissions (sns:ListTopics, sts:GetCallerIdentity) take
+`*`; `cloudwatch:PutMetricData` (only with `--publish`) is limited by the
+`cloudwatch:namespace` condition to the run's two namespaces.
 The account is `*` unless given: the ARNs still name this target's resources only.
 """
 
@@ -23,6 +24,7 @@ from typing import Any
 from .config import Target
 from .exceptions import ConfigError
 from .gameday.plan import ChaosOptions, Plan
+from .lock import LOCK_PARAMETER
 
 __all__ = ["PolicyBuilder", "policy_for"]
 
@@ -33,6 +35,53 @@ _READ_FUNCTION = (
     "lambda:ListVersionsByFunction",
     "lambda:GetProvisionedConcurrencyConfig",
     "lambda:GetFunctionConcurrency",
+)
+
+
+# Activities whose calls the grants below cover: reads of what the phase already reads
+# (functions, aliases, alarms, deployments, HTTP), and the undo of a fault the same
+# experiment made (granted with the fault). An activity not listed here or handled in
+# `chaos()` is refused: a policy that silently under-grants fails mid-run.
+_COVERED = frozenset(
+    {
+        "",  # a control (the safety control): its stop_on_alarms are read below
+        "remove_faults",
+        "restore_alias",
+        "allow_hosts",
+        "remove_subscription",
+        "wait_for_alarm_message",
+        "wait_for_alias_version",
+        "alarm_quiet",
+        "alarm_state",
+        "wait_for_alarm_quiet",
+        "wait_for_alarm_state",
+        "endpoint_healthy",
+        "wait_for_health_check",
+        "wait_for_sustained_success",
+        "wait_for_user_impact",
+        "wait_for_user_recovery",
+        "alert_topic",
+        "application_name",
+        "deployment_group",
+        "function_alarm",
+        "function_alias",
+        "function_name",
+    }
+)
+_HANDLED = frozenset(
+    {
+        "deploy_canary",
+        "inject_latency",
+        "inject_error",
+        "throttle",
+        "restore_concurrency",
+        "manual_rollback",
+        "deny_hosts",
+        "subscribe_queue",
+        "force_alarm_state",
+        "wait_for_rollback",
+        "wait_for_deployment",
+    }
 )
 
 
@@ -115,6 +164,31 @@ class PolicyBuilder:
         app = self.target.application
         return [self.group_arn(app, g) for g in self.target.deployment_groups] if app else []
 
+    def every_run(self) -> None:
+        """What `gameday run` does whatever its phases: the run lock, a lease in one SSM
+        parameter (lock.py: a coordination record, never the platform's state), and the
+        caller's identity for the ledger (GetCallerIdentity needs no permission on AWS;
+        granted so an explicit deny elsewhere is visible here)."""
+        self.allow(
+            "RunLock",
+            ["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
+            [self.parameter_arn(LOCK_PARAMETER)],
+        )
+        self.allow("CallerIdentity", ["sts:GetCallerIdentity"], ["*"])
+
+    def publish(self) -> None:
+        """`gameday run --publish`: the run's SLO and deployment metrics, in their two
+        namespaces only (PutMetricData has no resource level; the namespace key limits it)."""
+        from .dashboard import SLO_NAMESPACE
+        from .deployments import NAMESPACE
+
+        self.allow(
+            "PublishRunMetrics",
+            ["cloudwatch:PutMetricData"],
+            ["*"],
+            {"StringEquals": {"cloudwatch:namespace": [NAMESPACE, SLO_NAMESPACE]}},
+        )
+
     def conformance(self) -> None:
         self.allow("ReadFunctions", _READ_FUNCTION, self.functions())
         self.allow("ReadAlarms", ["cloudwatch:DescribeAlarms"], self.alarms())
@@ -171,6 +245,11 @@ class PolicyBuilder:
         self.allow("ReadAlarms", ["cloudwatch:DescribeAlarms"], self.alarms())
         for exp in experiments:
             for func, args in _activities(exp, self.target):
+                if func not in _HANDLED and func not in _COVERED:
+                    raise ConfigError(
+                        f"experiment {exp.get('title', '?')!r}: no IAM policy known for "
+                        f"activity {func!r}; refusing to print one that may under-grant"
+                    )
                 fn = args.get("function_name")
                 fns = self.function_arns(fn) if isinstance(fn, str) else []
                 if func in ("deploy_canary", "inject_latency", "inject_error"):
@@ -250,7 +329,8 @@ class PolicyBuilder:
                     # environment, unknown until run time): restricted to this Region
                     self.allow(
                         "DenylistParameters",
-                        ["ssm:GetParameter", "ssm:PutParameter"],
+                        # undo deletes a parameter the fault created
+                        ["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
                         [self.parameter_arn("/*")],
                     )
                 elif func in ("subscribe_queue",):
@@ -336,13 +416,21 @@ def _offline_alarm(target: Target, args: Mapping[str, Any]) -> str:
 
 
 def policy_for(
-    plan: Plan, target: Target, *, account: str = "*", experiments_dir: str | Path = "experiments"
+    plan: Plan,
+    target: Target,
+    *,
+    account: str = "*",
+    experiments_dir: str | Path = "experiments",
+    publish: bool = False,
 ) -> dict[str, Any]:
-    """The policy document for `plan` on `target`."""
+    """The policy document for `plan` on `target` (`publish`: run with `--publish`)."""
     from .chaos.runner import resolve_experiment
     from .validate.experiment import load_experiment_file
 
     b = PolicyBuilder(target, account)
+    b.every_run()
+    if publish:
+        b.publish()
     for spec in plan.phases:
         handler = getattr(b, spec.kind, None)
         if spec.kind == "chaos":

@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from .aws import Clients, aws_errors
+from .aws import AccessDenied, Clients, aws_errors
 from .config import Target
 from .exceptions import SafetyError, TargetError
 
@@ -199,6 +199,8 @@ def target_lock(
     ssm = (clients or Clients(target)).ssm()
     try:
         nonce = _acquire(target, ssm, what)
+    except AccessDenied:
+        raise  # reachable, and refused: running unlocked would hide the missing permission
     except TargetError:
         if not unreachable_ok:
             raise

@@ -29,6 +29,23 @@ POLICY = {
             "Resource": "arn:aws:lambda:*:*:function:hasivu-dev-health-liveness*",
         },
         {
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricData",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"cloudwatch:namespace": ["Team/Ok"]}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricData",
+            "Resource": "*",
+            "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}},  # not evaluated
+        },
+        {
+            "Effect": "Deny",
+            "Action": "cloudwatch:DescribeAlarms",
+            "Resource": "arn:aws:cloudwatch:*:*:alarm:hasivu-dev-health-startup-*",
+        },
+        {
             "Effect": "Deny",
             "Action": "lambda:GetFunction",
             "Resource": "arn:aws:lambda:*:*:function:hasivu-dev-health-startup",
@@ -125,3 +142,41 @@ def test_a_bad_policy_file_is_refused_before_anything_starts(tmp_path: Path) -> 
         cwd=tmp_path,
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_describe_alarms_by_name_is_authorized_on_every_named_alarm(
+    sandbox: Sandbox, sandbox_client: Callable[[str], Any]
+) -> None:
+    cw = sandbox_client("cloudwatch")
+    live = sandbox.function_name("health-liveness") + "-error-rate"
+    startup = sandbox.function_name("health-startup") + "-error-rate"
+    assert cw.describe_alarms(AlarmNames=[live])["MetricAlarms"]
+    # one denied name among several: the whole call is refused, naming that alarm
+    with pytest.raises(ClientError) as err:
+        cw.describe_alarms(AlarmNames=[live, startup])
+    arn = f"arn:aws:cloudwatch:{sandbox.config.region}:{sandbox.config.account_id}:alarm:"
+    assert f"cloudwatch:DescribeAlarms on resource: {arn}{startup} " in _denied(err)[2]
+
+
+def test_a_namespace_condition_is_evaluated_and_any_other_fails_closed(
+    sandbox_client: Callable[[str], Any],
+) -> None:
+    cw = sandbox_client("cloudwatch")
+    datum = [{"MetricName": "M", "Value": 1.0}]
+    cw.put_metric_data(Namespace="Team/Ok", MetricData=datum)
+    # outside the condition's namespace; the SourceIp statement would match on AWS from
+    # loopback, but the twin cannot evaluate it, so it never allows
+    with pytest.raises(ClientError) as err:
+        cw.put_metric_data(Namespace="Team/Other", MetricData=datum)
+    assert _denied(err)[:2] == ("AccessDeniedException", 403)
+    assert "cloudwatch:PutMetricData on resource: * " in _denied(err)[2]
+
+
+def test_a_queue_is_named_by_its_arn_before_it_exists(
+    sandbox: Sandbox, sandbox_client: Callable[[str], Any]
+) -> None:
+    with pytest.raises(ClientError) as err:
+        sandbox_client("sqs").create_queue(QueueName="gameday-drill-x")
+    arn = f"arn:aws:sqs:{sandbox.config.region}:{sandbox.config.account_id}:gameday-drill-x"
+    assert _denied(err)[1] == 403
+    assert f"sqs:CreateQueue on resource: {arn} " in _denied(err)[2]

@@ -29,6 +29,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from ..aws import AccessDenied, watching_denials
 from ..config import Target
 from ..content import content_path
 from ..exceptions import ConfigError, GamedayError, VerdictFailed
@@ -341,7 +342,7 @@ def run_experiment(
     # configuration; the stop reason and probes are read from it afterwards. The target's
     # run lock is held from before the first fault until the last is removed.
     lock = contextlib.ExitStack()
-    with open_run(run_id) as run:
+    with open_run(run_id) as run, watching_denials() as denied:
         run.allow_production = allow_production
         try:
             with _signals_as_interrupt() as seen, _recording_chaoslib_sigterm(seen):
@@ -397,6 +398,15 @@ def run_experiment(
             + (f" except: {'; '.join(problems)}" if problems else ""),
             aborted_by=None if signalled else run.aborted_by,
         )
+    if denied and (not result.ok or problems):
+        # it broke (or left faults) where a call was refused: the target is unusable as
+        # given, the platform is not failing. A refusal the harness tolerated (the
+        # preflight's optional role check) does not cost a run that held.
+        first = denied[0]
+        left = f"; faults not removed: {'; '.join(problems)}" if problems else ""
+        raise AccessDenied(
+            f"experiment {title!r}: {first}{left}", first.action, first.resource
+        ) from None
     return result
 
 

@@ -24,9 +24,19 @@ __all__ = ["iam_policy"]
     show_default=True,
     help="The target's AWS account id, written into every ARN.",
 )
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="The run will be `gameday run --publish`: add cloudwatch:PutMetricData, limited to"
+    " the run's metric namespaces.",
+)
 @experiments_dir_option("Where the plan's experiment names are looked up.")
 def iam_policy(
-    target_file: str | None, plan_file: str | None, account_id: str, experiments_dir: str
+    target_file: str | None,
+    plan_file: str | None,
+    account_id: str,
+    publish: bool,
+    experiments_dir: str,
 ) -> None:
     """Print the IAM policy (JSON) the harness's credentials need for PLAN on TARGET:
     read-only for a plan of gates (conformance, lint, synthetics, load), plus exactly the
@@ -48,5 +58,7 @@ def iam_policy(
         target = load_target(target_file)
     else:  # the sandbox's layout; its URLs do not appear in a policy
         target = sandbox_target("http://127.0.0.1:1", "http://127.0.0.1:1", region="ap-south-1")
-    doc = policy_for(plan, target, account=account_id, experiments_dir=experiments_dir)
+    doc = policy_for(
+        plan, target, account=account_id, experiments_dir=experiments_dir, publish=publish
+    )
     click.echo(json.dumps(doc, indent=2))

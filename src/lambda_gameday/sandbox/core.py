@@ -212,6 +212,11 @@ class Sandbox:
             # quotas count the harness's calls, not the sandbox's own provisioning
             self.rate_limiter.enabled = not self.config.relaxed("unthrottled-api")
             if self.iam is not None:
+                from .control import ControlLoops
+
+                for component in self.components:  # deployment ids -> their group's ARN
+                    if isinstance(component, ControlLoops) and component.deployments:
+                        self.iam.deployment_group = component.deployments.group_of
                 self.iam.enabled = True
             return self
 

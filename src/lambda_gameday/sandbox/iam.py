@@ -11,7 +11,8 @@ execution role, CodeDeploy's service role) sign with the key `sandbox` and are e
 What is evaluated (docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-
 logic.html, single account, identity-based policy only): an explicit Deny wins; otherwise
 an Allow must match. Action and NotAction, Resource and NotResource with `*`/`?` wildcards.
-A statement with a Condition never matches (fails closed: the twin cannot evaluate it).
+Conditions: StringEquals / StringLike on `cloudwatch:namespace` (PutMetricData) are
+evaluated; a statement with any other condition never matches (fails closed).
 Resource ARNs are derived for Lambda functions (qualified when a qualifier is given),
 CloudWatch alarms, CodeDeploy applications and deployment groups, SSM parameters, SNS
 topics, SQS queues and log groups; other calls are checked against `*`.
@@ -23,6 +24,7 @@ import fnmatch
 import json
 import re
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -57,10 +59,11 @@ class Statement:
     not_actions: tuple[str, ...]
     resources: tuple[str, ...]
     not_resources: tuple[str, ...]
-    conditional: bool
+    # (operator, key lower-cased, values); None: a condition the twin cannot evaluate
+    conditions: tuple[tuple[str, str, tuple[str, ...]], ...] | None = ()
 
-    def matches(self, action: str, resource: str) -> bool:
-        if self.conditional:
+    def matches(self, action: str, resource: str, context: Mapping[str, str] | None = None) -> bool:
+        if self.conditions is None or not _conditions_hold(self.conditions, context or {}):
             return False
         if self.actions and not _any(self.actions, action, fold=True):
             return False
@@ -69,6 +72,46 @@ class Statement:
         if self.resources and not _any(self.resources, resource):
             return False
         return not (self.not_resources and _any(self.not_resources, resource))
+
+
+_OPERATORS = {"StringEquals", "StringLike"}
+
+
+def _parse_conditions(raw: object) -> tuple[tuple[str, str, tuple[str, ...]], ...] | None:
+    """The conditions the twin evaluates: StringEquals / StringLike on a key it knows the
+    value of. Anything else: None, and the statement never matches (fails closed)."""
+    if not raw:
+        return ()
+    if not isinstance(raw, dict):
+        return None
+    out = []
+    for op, block in raw.items():
+        if op not in _OPERATORS or not isinstance(block, dict):
+            return None
+        for key, values in block.items():
+            if str(key).lower() not in _CONTEXT_KEYS:
+                return None
+            try:
+                out.append((str(op), str(key).lower(), _strings(values)))
+            except ValueError:
+                return None
+    return tuple(out)
+
+
+def _conditions_hold(
+    conditions: tuple[tuple[str, str, tuple[str, ...]], ...], context: Mapping[str, str]
+) -> bool:
+    # IAM: every operator and key of a Condition must hold; a key absent from the request
+    # makes String* operators false; the values of one key are ORed
+    for op, key, values in conditions:
+        value = context.get(key)
+        if value is None:
+            return False
+        if op == "StringEquals" and value not in values:
+            return False
+        if op == "StringLike" and not any(fnmatch.fnmatchcase(value, v) for v in values):
+            return False
+    return True
 
 
 def _any(patterns: tuple[str, ...], value: str, *, fold: bool = False) -> bool:
@@ -120,7 +163,7 @@ class IamPolicy:
                     not_actions=_strings(st.get("NotAction")),
                     resources=_strings(st.get("Resource")),
                     not_resources=_strings(st.get("NotResource")),
-                    conditional=bool(st.get("Condition")),
+                    conditions=_parse_conditions(st.get("Condition")),
                 )
             except ValueError as exc:
                 raise SandboxError(f"{source}: Statement[{i}]: {exc}") from None
@@ -129,8 +172,8 @@ class IamPolicy:
             out.append(statement)
         return cls(tuple(out), source)
 
-    def allows(self, action: str, resource: str) -> bool:
-        matching = [s for s in self.statements if s.matches(action, resource)]
+    def allows(self, action: str, resource: str, context: Mapping[str, str] | None = None) -> bool:
+        matching = [s for s in self.statements if s.matches(action, resource, context)]
         if any(s.effect == "Deny" for s in matching):
             return False
         return any(s.effect == "Allow" for s in matching)
@@ -178,8 +221,15 @@ def _rest_operation(call: ApiCall) -> tuple[str, dict[str, str]] | None:
     return None
 
 
-def identify(call: ApiCall, account: str, region: str) -> tuple[str, str] | None:
-    """(IAM action, resource ARN or *) of a call; None when the twin cannot tell."""
+GroupOf = Callable[[str], "tuple[str, str] | None"]  # deployment id -> (application, group)
+
+
+def identify(
+    call: ApiCall, account: str, region: str, group_of: GroupOf | None = None
+) -> tuple[str, tuple[str, ...]] | None:
+    """(IAM action, the resource ARNs or `*` it is authorized on) of a call; None when the
+    twin cannot tell. A call naming several resources (DescribeAlarms with AlarmNames) is
+    allowed only when every one of them is; no resource: the action needs no permission."""
     params: dict[str, Any] = {}
     if call.operation is not None:
         op = call.operation
@@ -196,8 +246,53 @@ def identify(call: ApiCall, account: str, region: str) -> tuple[str, str] | None
     prefix = _PREFIX.get(call.service, call.service)
     action = f"{prefix}:{_ACTION.get((call.service, op), op)}"
     if (call.service, op) in _FREE:
-        return action, ""
-    return action, _resource(call.service, op, params, account, region)
+        return action, ()
+    return action, _resources(call.service, op, params, account, region, group_of)
+
+
+# condition keys the twin can fill from a request (Service Authorization Reference)
+_CONTEXT_KEYS = frozenset({"cloudwatch:namespace"})
+
+
+def request_context(call: ApiCall) -> dict[str, str]:
+    """The request's values of the condition keys the twin evaluates."""
+    if call.service != "monitoring" or call.operation != "PutMetricData":
+        return {}
+    try:
+        namespace = call.params().get("Namespace")
+    except ValueError:
+        return {}
+    return {"cloudwatch:namespace": str(namespace)} if namespace else {}
+
+
+def _resources(
+    service: str,
+    op: str,
+    p: dict[str, Any],
+    account: str,
+    region: str,
+    group_of: GroupOf | None = None,
+) -> tuple[str, ...]:
+    ids = p.get("deploymentIds") or ([p["deploymentId"]] if p.get("deploymentId") else [])
+    if service == "codedeploy" and isinstance(ids, list) and ids and group_of is not None:
+        # Get/BatchGet/StopDeployment are authorized on the deployment's group (Service
+        # Authorization Reference, CodeDeploy: resource type deploymentgroup)
+        groups = [group_of(str(i)) for i in ids]
+        return tuple(
+            f"arn:aws:codedeploy:{region}:{account}:deploymentgroup:{g[0]}/{g[1]}" if g else "*"
+            for g in groups
+        )
+    if service == "monitoring":
+        # DescribeAlarms' resource type is the alarm (Service Authorization Reference,
+        # CloudWatch): named alarms are each authorized; an unnamed listing reads them all
+        names = p.get("AlarmNames") or ([p["AlarmName"]] if p.get("AlarmName") else [])
+        if not names:  # the query protocol: AlarmNames.member.1, .2, ...
+            members = [k for k in p if k.startswith("AlarmNames.member.")]
+            names = [p[k] for k in sorted(members, key=lambda k: int(k.rsplit(".", 1)[1]))]
+        if isinstance(names, list) and names:
+            return tuple(f"arn:aws:cloudwatch:{region}:{account}:alarm:{n}" for n in names)
+        return ("*",)
+    return (_resource(service, op, p, account, region),)
 
 
 def _resource(service: str, op: str, p: dict[str, Any], account: str, region: str) -> str:
@@ -214,11 +309,6 @@ def _resource(service: str, op: str, p: dict[str, Any], account: str, region: st
             if qualifier and (aliased or "Qualifier" in p or ":" in name)
             else arn
         )
-    if service == "monitoring":
-        names = p.get("AlarmNames") or ([p["AlarmName"]] if p.get("AlarmName") else [])
-        if isinstance(names, list) and len(names) == 1:
-            return f"arn:aws:cloudwatch:{region}:{account}:alarm:{names[0]}"
-        return "*"
     if service == "codedeploy":
         app, group = p.get("applicationName"), p.get("deploymentGroupName")
         if app and group:
@@ -232,8 +322,14 @@ def _resource(service: str, op: str, p: dict[str, Any], account: str, region: st
         return f"arn:aws:ssm:{region}:{account}:parameter{path}"
     if service == "sns" and p.get("TopicArn"):
         return str(p["TopicArn"])
+    if service == "sqs" and p.get("QueueName"):  # CreateQueue, GetQueueUrl
+        return f"arn:aws:sqs:{region}:{account}:{p['QueueName']}"
     if service == "sqs" and p.get("QueueUrl"):
         return f"arn:aws:sqs:{region}:{account}:{str(p['QueueUrl']).rstrip('/').rsplit('/', 1)[-1]}"
+    if service == "iam" and p.get("RoleName"):
+        return f"arn:aws:iam::{account}:role/{p['RoleName']}"
+    if service == "iam" and p.get("PolicyArn"):
+        return str(p["PolicyArn"])
     if service == "logs" and p.get("logGroupName"):
         return f"arn:aws:logs:{region}:{account}:log-group:{p['logGroupName']}:*"
     return "*"
@@ -245,6 +341,7 @@ class IamEnforcer:
     def __init__(self, policy: IamPolicy, account: str, region: str):
         self.policy, self.account, self.region = policy, account, region
         self.enabled = False  # on once the sandbox's own stack is provisioned
+        self.deployment_group: GroupOf | None = None
         self.denied: list[tuple[str, str]] = []
         self._lock = threading.Lock()
 
@@ -254,12 +351,15 @@ class IamEnforcer:
         m = _KEY_RE.search(call.request.headers.get("Authorization", ""))
         if m is not None and m.group(1) in EXEMPT_KEYS:
             return None
-        found = identify(call, self.account, self.region)
+        found = identify(call, self.account, self.region, self.deployment_group)
         if found is None:
             return None  # a call the twin cannot name (an S3 path, say): not judged here
-        action, resource = found
-        if resource == "" or self.policy.allows(action, resource):
+        action, resources = found
+        context = request_context(call)
+        refused = [r for r in resources if not self.policy.allows(action, r, context)]
+        if not refused:
             return None
+        resource = refused[0]
         with self._lock:
             self.denied.append((action, resource))
         message = (

@@ -597,6 +597,12 @@ class DeploymentController:
             )
         return dep
 
+    def group_of(self, deployment_id: str) -> tuple[str, str] | None:
+        """(application, deployment group) of a deployment: what IAM authorizes it on."""
+        with self._lock:
+            dep = self._deployments.get(deployment_id)
+            return None if dep is None else (dep.application, dep.group)
+
     def _api_get(self, p: dict[str, Any]) -> object:
         with self._lock:
             return {"deploymentInfo": self._find(p.get("deploymentId")).to_api()}
