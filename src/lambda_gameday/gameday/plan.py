@@ -139,6 +139,9 @@ class ChaosOptions:
     # (issue 13); parse_plan refuses the key. Kept for callers building options in code.
     allow_production: bool = False
     load_users: Annotated[int, _whole(0, 10_000)] = 0  # Locust users through each experiment
+    # The target function (route or name) the experiments aim at, in place of the one each
+    # experiment is written for (the seed's /health/live); empty: the experiment's own.
+    function: str = ""
 
 
 PhaseOptions = Union[  # noqa: UP007  (used at runtime by isinstance checks)
