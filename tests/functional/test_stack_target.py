@@ -1,11 +1,14 @@
 """`gameday target init` on each stack fixture, then `gameday run` against the twin built
 from the same file: the phases that apply to any stack (synthetic checks of every GET
-route, cold starts) pass with the target's names and nothing of the seed's."""
+route, cold starts, a short load on the target's routes) pass with the target's names and
+nothing of the seed's, and the faulty-canary drill, aimed at a route by the plan, rolls back
+where the route's group has alarms and is skipped, with the reason, where it has none."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -19,22 +22,28 @@ from lambda_gameday.sandbox import Sandbox, SandboxConfig
 
 STACKS = Path(__file__).parents[1] / "fixtures" / "stacks"
 
-# (file, params, {path: function}, {path: deployment group or None})
+# (file, params, {path: function}, guarded route, (unguarded route, its group) or None)
 CASES = {
     "sam": (
         STACKS / "sam-app" / "template.yaml",
         ["AlarmPeriod=1"],
         {"/orders": "shop-orders", "/catalog": "shop-catalog"},
+        "/orders",
+        ("/catalog", "sam-app-CatalogFunctionDeploymentGroup"),
     ),
     "cdk": (
         STACKS / "cdk-app" / "GreeterStack.template.json",
         ["AlarmPeriod=1"],
         {"/greetings": "GreeterStack-GreeterFunction5E6F7A8B"},
+        "/greetings",
+        None,
     ),
     "sls": (
         STACKS / "sls-app" / "serverless.yml",
         [],
         {"/notes": "notes-dev-listNotes", "/stats": "notes-dev-getStats"},
+        "/notes",
+        ("/stats", "notes-dev-getStats"),
     ),
 }
 
@@ -45,7 +54,52 @@ phases:
     probes: 600  # enough to assert 99.5 % availability (598 clean); 20 is INCONCLUSIVE
   - phase: coldstart
     warm_requests: 3
+  - phase: load
+    duration_s: 3
+    users: 2
+    warmup_s: 0
+  - phase: chaos
+    name: drill
+    experiments: [faulty-canary]
+    function: {guarded}
 """
+
+UNGUARDED = """
+  - phase: chaos
+    name: drill-unguarded
+    experiments: [faulty-canary]
+    function: {unguarded}
+"""
+
+
+# The faulty canary's fault is failure-lambda's (an exception thrown by the new version
+# only), so, as on AWS, the drill needs the stack's handlers wrapped with failure-lambda:
+# the test stacks are the fixtures as a team instrumented for drills writes them, with
+# FAILURE_INJECTION_PARAM set (without it the preflight refuses the drill, naming the fix).
+INSTRUMENTED = {
+    "template.yaml": (
+        "        TABLE_NAME: shop-orders\n",
+        "        FAILURE_INJECTION_PARAM: /shop/failure-lambda\n",
+    ),
+    "GreeterStack.template.json": (
+        '"Variables": {"STAGE": {"Ref": "Stage"}',
+        ', "FAILURE_INJECTION_PARAM": "/greeter/failure-lambda"',
+    ),
+    "serverless.yml": (
+        "    NOTES_TABLE: ${self:service}-${self:provider.stage}-notes\n",
+        "    FAILURE_INJECTION_PARAM: /notes/failure-lambda\n",
+    ),
+}
+
+
+def instrumented(file: Path, tmp_path: Path) -> Path:
+    """A copy of the fixture's directory whose functions are wrapped with failure-lambda."""
+    copy = shutil.copytree(file.parent, tmp_path / "stack") / file.name
+    anchor, added = INSTRUMENTED[file.name]
+    text = copy.read_text()
+    assert text.count(anchor) == 1, anchor
+    copy.write_text(text.replace(anchor, anchor + added))
+    return copy
 
 
 def gameday(*args: str, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -60,10 +114,18 @@ def gameday(*args: str, cwd: Path, timeout: float = 180) -> subprocess.Completed
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_target_init_then_run_passes(name: str, tmp_path: Path) -> None:
-    file, params, paths = CASES[name]
+def test_target_init_then_run_passes(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fixture, params, paths, guarded, unguarded = CASES[name]
+    file = instrumented(fixture, tmp_path)
+    monkeypatch.setenv("NOTES_ALARM_PERIOD", "1")  # the Serverless fixture's alarm period
+    # A deployment "minute" of 3 s keeps detection (1 s alarm periods) inside the first
+    # linear steps on a loaded runner, as on AWS (test_stack_twin.py says why).
     config = SandboxConfig(
-        stack_file=str(file), stack_parameters=dict(p.split("=", 1) for p in params)
+        stack_file=str(file),
+        stack_parameters=dict(p.split("=", 1) for p in params),
+        extra={"deploy_minute_s": 3},
     )
     with Sandbox(config) as sb:
         target_file = tmp_path / "target.toml"
@@ -93,6 +155,26 @@ def test_target_init_then_run_passes(name: str, tmp_path: Path) -> None:
         cd = session.client("codedeploy", endpoint_url=sb.endpoint_url)
         for fn in target.functions:
             assert lam.get_alias(FunctionName=fn.name, Name=fn.alias)["Name"] == fn.alias
+        # ... and, as failure-lambda's setup asks, the functions' execution role may read
+        # the fault parameters (the preflight refuses the drill otherwise, naming this fix)
+        iam = session.client("iam", endpoint_url=sb.endpoint_url)
+        roles = {
+            lam.get_function(FunctionName=fn.name)["Configuration"]["Role"].rsplit("/", 1)[1]
+            for fn in target.functions
+        }
+        for role in roles:
+            iam.put_role_policy(
+                RoleName=role,
+                PolicyName="failure-lambda",
+                PolicyDocument=json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "*"}
+                        ],
+                    }
+                ),
+            )
         if target.alarms:
             found = cw.describe_alarms(AlarmNames=list(target.alarms))["MetricAlarms"]
             assert {a["AlarmName"] for a in found} == set(target.alarms)
@@ -103,7 +185,10 @@ def test_target_init_then_run_passes(name: str, tmp_path: Path) -> None:
         assert shown.returncode == 0, shown.stderr  # `gameday target FILE` still works
 
         plan = tmp_path / "plan.yml"
-        plan.write_text(PLAN)
+        plan.write_text(
+            PLAN.format(guarded=guarded)
+            + (UNGUARDED.format(unguarded=unguarded[0]) if unguarded else "")
+        )
         run = gameday(
             "run", "--plan", str(plan), "--target", str(target_file),
             "--report-dir", str(tmp_path / "reports"), "--no-history",
@@ -112,6 +197,36 @@ def test_target_init_then_run_passes(name: str, tmp_path: Path) -> None:
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr
         (report,) = (tmp_path / "reports").glob("*/report.json")
         result = json.loads(report.read_text())
+        phases = {p["name"]: p for p in result["phases"]}
+        for phase in ("synthetics", "coldstart", "load", "drill"):
+            assert phases[phase]["status"] == "passed", phases[phase]
+        # the load mix was the target's routes, not the seed's health routes
+        assert {e["path"] for e in phases["load"]["endpoints"]} == {f"{p} (load)" for p in paths}
+        # the drill ran on the guarded route's names and was rolled back by the platform
+        (drill,) = phases["drill"]["timelines"]
+        labels = [e["label"] for e in drill["events"]]
+        assert any(label.startswith("alarm") for label in labels), labels
+        assert drill["recovered_by"] == "platform" and drill["mttr_s"] is not None, drill
+        # a real CodeDeploy deployment in the route's own group, stopped by its alarm
+        group = target.function(guarded).deployment_group
+        ids = cd.list_deployments(applicationName=target.application, deploymentGroupName=group)[
+            "deployments"
+        ]
+        infos = [cd.get_deployment(deploymentId=i)["deploymentInfo"] for i in ids]
+        assert any(i["status"] == "Stopped" and "rollbackInfo" in i for i in infos), infos
+        if unguarded:
+            skip = phases["drill-unguarded"]
+            assert skip["status"] == "skipped" and not skip["timelines"], skip
+            reason = (
+                f"unguarded: {unguarded[1]} has no alarms; it rolls back only if a hook fails"
+            )
+            assert reason in skip["message"]
+            assert reason in " ".join(run.stdout.split())  # shown on the terminal too
+            lint = gameday(
+                "lint", "--template", str(file), *[a for p in params for a in ("--param", p)],
+                cwd=tmp_path,
+            )  # fmt: skip
+            assert "unguarded" in lint.stdout + lint.stderr
         text = json.dumps(result)
         for path in paths:
             assert path in text
