@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -93,8 +94,9 @@ INSTRUMENTED = {
 
 
 def instrumented(file: Path, tmp_path: Path) -> Path:
-    """A copy of the fixture's directory whose functions are wrapped with failure-lambda."""
-    copy = shutil.copytree(file.parent, tmp_path / "stack") / file.name
+    """A copy of the fixture's directory (same name: SAM names the stack after it) whose
+    functions are wrapped with failure-lambda."""
+    copy = shutil.copytree(file.parent, tmp_path / file.parent.name) / file.name
     anchor, added = INSTRUMENTED[file.name]
     text = copy.read_text()
     assert text.count(anchor) == 1, anchor
@@ -217,16 +219,18 @@ def test_target_init_then_run_passes(
         if unguarded:
             skip = phases["drill-unguarded"]
             assert skip["status"] == "skipped" and not skip["timelines"], skip
-            reason = (
-                f"unguarded: {unguarded[1]} has no alarms; it rolls back only if a hook fails"
-            )
+            reason = f"unguarded: {unguarded[1]} has no alarms; it rolls back only if a hook fails"
             assert reason in skip["message"]
             assert reason in " ".join(run.stdout.split())  # shown on the terminal too
             lint = gameday(
                 "lint", "--template", str(file), *[a for p in params for a in ("--param", p)],
                 cwd=tmp_path,
             )  # fmt: skip
-            assert "unguarded" in lint.stdout + lint.stderr
+            said = " ".join((lint.stdout + lint.stderr).split())
+            finding = (
+                rf"deployment of {re.escape(paths[unguarded[0]])}:\w+ has no alarms — unguarded"
+            )
+            assert re.search(finding, said), said
         text = json.dumps(result)
         for path in paths:
             assert path in text
@@ -234,7 +238,7 @@ def test_target_init_then_run_passes(
 
 
 def test_target_init_writes_groups_alarms_and_skipped_routes(tmp_path: Path) -> None:
-    file, _, _ = CASES["sls"]
+    file, *_ = CASES["sls"]
     out = gameday("target", "init", "--stack", str(file), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "# not a target function: POST /notes/new" in out.stdout
