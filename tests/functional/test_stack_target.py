@@ -18,7 +18,11 @@ from pathlib import Path
 import boto3
 import pytest
 
+from lambda_gameday.chaos import names
+from lambda_gameday.chaos.runner import resolve_experiment
 from lambda_gameday.config import load_target
+from lambda_gameday.exceptions import ConfigError
+from lambda_gameday.gameday.phases.chaos import retarget
 from lambda_gameday.sandbox import Sandbox, SandboxConfig
 
 STACKS = Path(__file__).parents[1] / "fixtures" / "stacks"
@@ -252,3 +256,68 @@ def test_target_init_writes_groups_alarms_and_skipped_routes(tmp_path: Path) -> 
     assert data["deployment_groups"] == ["notes-dev-listNotes", "notes-dev-getStats"]
     assert data["alert_topic"] == "notes-dev-alerts"
     assert data["slo"]["mttr_s"] == 120
+
+
+def test_names_say_why_an_experiment_does_not_apply(tmp_path: Path) -> None:
+    """The names an experiment needs, on a stack without them: NotApplicable with the
+    plan's skip line (no request is sent: the names come from the target file)."""
+    target_file = _sandbox_target_file(tmp_path)
+    conf: dict[str, object] = {"gameday_target": str(target_file)}
+    assert names.deployment_group("/stats", conf) == "notes-dev-getStats"
+    with pytest.raises(names.NotApplicable) as unguarded:
+        names.function_alarm("/stats", configuration=conf)
+    assert unguarded.value.reason == (
+        "unguarded: notes-dev-getStats has no alarms; it rolls back only if a hook fails"
+    )
+    with pytest.raises(names.NotApplicable) as missing:
+        names.function_name("/health/live", conf)
+    assert (
+        missing.value.reason
+        == "the target has no function /health/live (its routes: /notes, /stats)"
+    )
+    # resolve_names passes the reason on as is (the plan's skip line), not re-worded
+    entry = {
+        "type": "probe",
+        "provider": {"type": "python", "module": names.MODULE, "func": "function_alarm",
+                     "arguments": {"path": "/stats"}},
+    }  # fmt: skip
+    with pytest.raises(names.NotApplicable) as resolved:
+        names.resolve_names({**conf, "error_alarm": entry})
+    assert resolved.value.reason == unguarded.value.reason
+    # a function deployed without CodeDeploy
+    text = target_file.read_text().replace('deployment_group = "notes-dev-getStats"\n', "")
+    target_file.write_text(text)
+    with pytest.raises(names.NotApplicable) as ungrouped:
+        names.deployment_group("/stats", conf)
+    assert ungrouped.value.reason.startswith("notes-dev-getStats has no deployment group")
+
+
+def test_retarget_aims_every_path_of_the_experiment_at_the_route(tmp_path: Path) -> None:
+    target = load_target(_sandbox_target_file(tmp_path))
+    source = resolve_experiment("faulty-canary")
+    out = retarget(source, target, "/notes", tmp_path / "faulty-canary.experiment.json")
+    assert out != source
+    text = out.read_text()
+    assert "/health/live" not in text and '"/notes"' in text
+    experiment = json.loads(text)
+    assert experiment["configuration"]["function"]["provider"]["arguments"] == {"path": "/notes"}
+    (traffic,) = [c for c in experiment["controls"] if c["name"] == "gameday-traffic"]
+    assert traffic["provider"]["arguments"]["paths"] == ["/notes"]
+    # the rest of the experiment is as written
+    original = json.loads(source.read_text())
+    assert experiment["method"][0] == original["method"][0]
+    assert len(experiment["method"]) == len(original["method"])
+    with pytest.raises(ConfigError, match="no function '/nowhere'"):
+        retarget(source, target, "/nowhere", tmp_path / "x.json")
+
+
+def _sandbox_target_file(tmp_path: Path) -> Path:
+    file, *_ = CASES["sls"]
+    target_file = tmp_path / "target.toml"
+    init = gameday(
+        "target", "init", "--stack", str(file), "--kind", "sandbox",
+        "--api-url", "http://127.0.0.1:9/dev", "--endpoint-url", "http://127.0.0.1:9",
+        "--out", str(target_file), cwd=tmp_path,
+    )  # fmt: skip
+    assert init.returncode == 0, init.stderr
+    return target_file

@@ -43,7 +43,8 @@ def _subject(experiment: dict[str, object]) -> str | None:
 
 def _replace_path(node: object, old: str, new: str) -> object:
     """`node` with every `path` argument equal to `old`, and `old` in every `paths` list,
-    made `new` — the names probes, the HTTP probes and the traffic control alike."""
+    made `new` — the names probes, the HTTP probes and the traffic control alike — and the
+    labels that name `old` say `new`."""
     if isinstance(node, dict):
         out: dict[str, object] = {}
         for key, value in node.items():
@@ -51,6 +52,8 @@ def _replace_path(node: object, old: str, new: str) -> object:
                 out[key] = new
             elif key == "paths" and isinstance(value, list):
                 out[key] = [new if v == old else v for v in value]
+            elif key in ("name", "title", "description") and isinstance(value, str):
+                out[key] = value.replace(old, new)  # labels say which route, too
             else:
                 out[key] = _replace_path(value, old, new)
         return out
