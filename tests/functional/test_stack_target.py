@@ -1,11 +1,15 @@
 """`gameday target init` on each stack fixture, then `gameday run` against the twin built
 from the same file: the phases that apply to any stack (synthetic checks of every GET
-route, cold starts) pass with the target's names and nothing of the seed's."""
+route, cold starts, a short load on the target's routes) pass with the target's names and
+nothing of the seed's, and the faulty-canary drill, aimed at a route by the plan, rolls back
+where the route's group has alarms and is skipped, with the reason, where it has none."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -14,27 +18,37 @@ from pathlib import Path
 import boto3
 import pytest
 
+from lambda_gameday.chaos import names
+from lambda_gameday.chaos.runner import resolve_experiment
 from lambda_gameday.config import load_target
+from lambda_gameday.exceptions import ConfigError
+from lambda_gameday.gameday.phases.chaos import retarget
 from lambda_gameday.sandbox import Sandbox, SandboxConfig
 
 STACKS = Path(__file__).parents[1] / "fixtures" / "stacks"
 
-# (file, params, {path: function}, {path: deployment group or None})
+# (file, params, {path: function}, guarded route, (unguarded route, its group) or None)
 CASES = {
     "sam": (
         STACKS / "sam-app" / "template.yaml",
         ["AlarmPeriod=1"],
         {"/orders": "shop-orders", "/catalog": "shop-catalog"},
+        "/orders",
+        ("/catalog", "sam-app-CatalogFunctionDeploymentGroup"),
     ),
     "cdk": (
         STACKS / "cdk-app" / "GreeterStack.template.json",
         ["AlarmPeriod=1"],
         {"/greetings": "GreeterStack-GreeterFunction5E6F7A8B"},
+        "/greetings",
+        None,
     ),
     "sls": (
         STACKS / "sls-app" / "serverless.yml",
         [],
         {"/notes": "notes-dev-listNotes", "/stats": "notes-dev-getStats"},
+        "/notes",
+        ("/stats", "notes-dev-getStats"),
     ),
 }
 
@@ -45,7 +59,53 @@ phases:
     probes: 600  # enough to assert 99.5 % availability (598 clean); 20 is INCONCLUSIVE
   - phase: coldstart
     warm_requests: 3
+  - phase: load
+    duration_s: 3
+    users: 2
+    warmup_s: 0
+  - phase: chaos
+    name: drill
+    experiments: [faulty-canary]
+    function: {guarded}
 """
+
+UNGUARDED = """
+  - phase: chaos
+    name: drill-unguarded
+    experiments: [faulty-canary]
+    function: {unguarded}
+"""
+
+
+# The faulty canary's fault is failure-lambda's (an exception thrown by the new version
+# only), so, as on AWS, the drill needs the stack's handlers wrapped with failure-lambda:
+# the test stacks are the fixtures as a team instrumented for drills writes them, with
+# FAILURE_INJECTION_PARAM set (without it the preflight refuses the drill, naming the fix).
+INSTRUMENTED = {
+    "template.yaml": (
+        "        TABLE_NAME: shop-orders\n",
+        "        FAILURE_INJECTION_PARAM: /shop/failure-lambda\n",
+    ),
+    "GreeterStack.template.json": (
+        '"Variables": {"STAGE": {"Ref": "Stage"}',
+        ', "FAILURE_INJECTION_PARAM": "/greeter/failure-lambda"',
+    ),
+    "serverless.yml": (
+        "    NOTES_TABLE: ${self:service}-${self:provider.stage}-notes\n",
+        "    FAILURE_INJECTION_PARAM: /notes/failure-lambda\n",
+    ),
+}
+
+
+def instrumented(file: Path, tmp_path: Path) -> Path:
+    """A copy of the fixture's directory (same name: SAM names the stack after it) whose
+    functions are wrapped with failure-lambda."""
+    copy = shutil.copytree(file.parent, tmp_path / file.parent.name) / file.name
+    anchor, added = INSTRUMENTED[file.name]
+    text = copy.read_text()
+    assert text.count(anchor) == 1, anchor
+    copy.write_text(text.replace(anchor, anchor + added))
+    return copy
 
 
 def gameday(*args: str, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -60,10 +120,18 @@ def gameday(*args: str, cwd: Path, timeout: float = 180) -> subprocess.Completed
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_target_init_then_run_passes(name: str, tmp_path: Path) -> None:
-    file, params, paths = CASES[name]
+def test_target_init_then_run_passes(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fixture, params, paths, guarded, unguarded = CASES[name]
+    file = instrumented(fixture, tmp_path)
+    monkeypatch.setenv("NOTES_ALARM_PERIOD", "1")  # the Serverless fixture's alarm period
+    # A deployment "minute" of 3 s keeps detection (1 s alarm periods) inside the first
+    # linear steps on a loaded runner, as on AWS (test_stack_twin.py says why).
     config = SandboxConfig(
-        stack_file=str(file), stack_parameters=dict(p.split("=", 1) for p in params)
+        stack_file=str(file),
+        stack_parameters=dict(p.split("=", 1) for p in params),
+        extra={"deploy_minute_s": 3},
     )
     with Sandbox(config) as sb:
         target_file = tmp_path / "target.toml"
@@ -93,6 +161,26 @@ def test_target_init_then_run_passes(name: str, tmp_path: Path) -> None:
         cd = session.client("codedeploy", endpoint_url=sb.endpoint_url)
         for fn in target.functions:
             assert lam.get_alias(FunctionName=fn.name, Name=fn.alias)["Name"] == fn.alias
+        # ... and, as failure-lambda's setup asks, the functions' execution role may read
+        # the fault parameters (the preflight refuses the drill otherwise, naming this fix)
+        iam = session.client("iam", endpoint_url=sb.endpoint_url)
+        roles = {
+            lam.get_function(FunctionName=fn.name)["Configuration"]["Role"].rsplit("/", 1)[1]
+            for fn in target.functions
+        }
+        for role in roles:
+            iam.put_role_policy(
+                RoleName=role,
+                PolicyName="failure-lambda",
+                PolicyDocument=json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "*"}
+                        ],
+                    }
+                ),
+            )
         if target.alarms:
             found = cw.describe_alarms(AlarmNames=list(target.alarms))["MetricAlarms"]
             assert {a["AlarmName"] for a in found} == set(target.alarms)
@@ -103,7 +191,10 @@ def test_target_init_then_run_passes(name: str, tmp_path: Path) -> None:
         assert shown.returncode == 0, shown.stderr  # `gameday target FILE` still works
 
         plan = tmp_path / "plan.yml"
-        plan.write_text(PLAN)
+        plan.write_text(
+            PLAN.format(guarded=guarded)
+            + (UNGUARDED.format(unguarded=unguarded[0]) if unguarded else "")
+        )
         run = gameday(
             "run", "--plan", str(plan), "--target", str(target_file),
             "--report-dir", str(tmp_path / "reports"), "--no-history",
@@ -112,6 +203,38 @@ def test_target_init_then_run_passes(name: str, tmp_path: Path) -> None:
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr
         (report,) = (tmp_path / "reports").glob("*/report.json")
         result = json.loads(report.read_text())
+        phases = {p["name"]: p for p in result["phases"]}
+        for phase in ("synthetics", "coldstart", "load", "drill"):
+            assert phases[phase]["status"] == "passed", phases[phase]
+        # the load mix was the target's routes, not the seed's health routes
+        assert {e["path"] for e in phases["load"]["endpoints"]} == {f"{p} (load)" for p in paths}
+        # the drill ran on the guarded route's names and was rolled back by the platform
+        (drill,) = phases["drill"]["timelines"]
+        labels = [e["label"] for e in drill["events"]]
+        assert any(label.startswith("alarm") for label in labels), labels
+        assert drill["recovered_by"] == "platform" and drill["mttr_s"] is not None, drill
+        # a real CodeDeploy deployment in the route's own group, stopped by its alarm
+        group = target.function(guarded).deployment_group
+        ids = cd.list_deployments(applicationName=target.application, deploymentGroupName=group)[
+            "deployments"
+        ]
+        infos = [cd.get_deployment(deploymentId=i)["deploymentInfo"] for i in ids]
+        assert any(i["status"] == "Stopped" and "rollbackInfo" in i for i in infos), infos
+        if unguarded:
+            skip = phases["drill-unguarded"]
+            assert skip["status"] == "skipped" and not skip["timelines"], skip
+            reason = f"unguarded: {unguarded[1]} has no alarms; it rolls back only if a hook fails"
+            assert reason in skip["message"]
+            assert reason in " ".join(run.stdout.split())  # shown on the terminal too
+            lint = gameday(
+                "lint", "--template", str(file), *[a for p in params for a in ("--param", p)],
+                cwd=tmp_path,
+            )  # fmt: skip
+            said = " ".join((lint.stdout + lint.stderr).split())
+            finding = (
+                rf"deployment of {re.escape(paths[unguarded[0]])}:\w+ has no alarms — unguarded"
+            )
+            assert re.search(finding, said), said
         text = json.dumps(result)
         for path in paths:
             assert path in text
@@ -119,7 +242,7 @@ def test_target_init_then_run_passes(name: str, tmp_path: Path) -> None:
 
 
 def test_target_init_writes_groups_alarms_and_skipped_routes(tmp_path: Path) -> None:
-    file, _, _ = CASES["sls"]
+    file, *_ = CASES["sls"]
     out = gameday("target", "init", "--stack", str(file), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "# not a target function: POST /notes/new" in out.stdout
@@ -133,3 +256,68 @@ def test_target_init_writes_groups_alarms_and_skipped_routes(tmp_path: Path) -> 
     assert data["deployment_groups"] == ["notes-dev-listNotes", "notes-dev-getStats"]
     assert data["alert_topic"] == "notes-dev-alerts"
     assert data["slo"]["mttr_s"] == 120
+
+
+def test_names_say_why_an_experiment_does_not_apply(tmp_path: Path) -> None:
+    """The names an experiment needs, on a stack without them: NotApplicable with the
+    plan's skip line (no request is sent: the names come from the target file)."""
+    target_file = _sandbox_target_file(tmp_path)
+    conf: dict[str, object] = {"gameday_target": str(target_file)}
+    assert names.deployment_group("/stats", conf) == "notes-dev-getStats"
+    with pytest.raises(names.NotApplicable) as unguarded:
+        names.function_alarm("/stats", configuration=conf)
+    assert unguarded.value.reason == (
+        "unguarded: notes-dev-getStats has no alarms; it rolls back only if a hook fails"
+    )
+    with pytest.raises(names.NotApplicable) as missing:
+        names.function_name("/health/live", conf)
+    assert (
+        missing.value.reason
+        == "the target has no function /health/live (its routes: /notes, /stats)"
+    )
+    # resolve_names passes the reason on as is (the plan's skip line), not re-worded
+    entry = {
+        "type": "probe",
+        "provider": {"type": "python", "module": names.MODULE, "func": "function_alarm",
+                     "arguments": {"path": "/stats"}},
+    }  # fmt: skip
+    with pytest.raises(names.NotApplicable) as resolved:
+        names.resolve_names({**conf, "error_alarm": entry})
+    assert resolved.value.reason == unguarded.value.reason
+    # a function deployed without CodeDeploy
+    text = target_file.read_text().replace('deployment_group = "notes-dev-getStats"\n', "")
+    target_file.write_text(text)
+    with pytest.raises(names.NotApplicable) as ungrouped:
+        names.deployment_group("/stats", conf)
+    assert ungrouped.value.reason.startswith("notes-dev-getStats has no deployment group")
+
+
+def test_retarget_aims_every_path_of_the_experiment_at_the_route(tmp_path: Path) -> None:
+    target = load_target(_sandbox_target_file(tmp_path))
+    source = resolve_experiment("faulty-canary")
+    out = retarget(source, target, "/notes", tmp_path / "faulty-canary.experiment.json")
+    assert out != source
+    text = out.read_text()
+    assert "/health/live" not in text and '"/notes"' in text
+    experiment = json.loads(text)
+    assert experiment["configuration"]["function"]["provider"]["arguments"] == {"path": "/notes"}
+    (traffic,) = [c for c in experiment["controls"] if c["name"] == "gameday-traffic"]
+    assert traffic["provider"]["arguments"]["paths"] == ["/notes"]
+    # the rest of the experiment is as written
+    original = json.loads(source.read_text())
+    assert experiment["method"][0] == original["method"][0]
+    assert len(experiment["method"]) == len(original["method"])
+    with pytest.raises(ConfigError, match="no function '/nowhere'"):
+        retarget(source, target, "/nowhere", tmp_path / "x.json")
+
+
+def _sandbox_target_file(tmp_path: Path) -> Path:
+    file, *_ = CASES["sls"]
+    target_file = tmp_path / "target.toml"
+    init = gameday(
+        "target", "init", "--stack", str(file), "--kind", "sandbox",
+        "--api-url", "http://127.0.0.1:9/dev", "--endpoint-url", "http://127.0.0.1:9",
+        "--out", str(target_file), cwd=tmp_path,
+    )  # fmt: skip
+    assert init.returncode == 0, init.stderr
+    return target_file

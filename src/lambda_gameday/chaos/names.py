@@ -14,6 +14,11 @@ and use `${function}` in activity arguments. The harness resolves them itself be
 preflight (`resolve_names`), failing with one line when the target file lacks one (stock
 chaoslib only logs such a failure and leaves `${function}` unsubstituted).
 
+A name the experiment needs that the target cannot give — no such function, a function with
+no deployment group, a deployment group with no alarms — raises `NotApplicable` (a
+ConfigError, so a stock run still stops with one line): the experiment does not apply to
+this stack, and the game-day plan skips it with that reason (gameday/phases/chaos.py).
+
 Without a target file (endpoint URL only), the target is the sandbox's built-in one
 (config.sandbox_target), whose names are the ones the sandbox deploys.
 """
@@ -23,10 +28,12 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 
 from ..aws import aws_errors
+from ..config import FunctionSpec, Target
 from ..exceptions import ConfigError
 from .context import Configuration, clients_for, target_from
 
 __all__ = [
+    "NotApplicable",
     "alert_topic",
     "application_name",
     "deployment_group",
@@ -39,21 +46,43 @@ __all__ = [
 MODULE = __name__
 
 
+class NotApplicable(ConfigError):
+    """The experiment needs something this target does not have; `reason` says what,
+    without the file name (the plan's skip line)."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.reason = reason
+
+
+def _function(target: Target, path: str) -> FunctionSpec:
+    try:
+        return target.function(path)
+    except ConfigError:
+        known = ", ".join(f.path for f in target.functions) or "none"
+        raise NotApplicable(
+            target.source, f"the target has no function {path} (its routes: {known})"
+        ) from None
+
+
 def function_name(path: str, configuration: Configuration = None) -> str:
     """The function behind `path` (or named so) in the target file."""
-    return target_from(configuration).function(path).name
+    return _function(target_from(configuration), path).name
 
 
 def function_alias(path: str, configuration: Configuration = None) -> str:
     """The alias that serves `path`'s traffic."""
-    return target_from(configuration).function(path).alias
+    return _function(target_from(configuration), path).alias
 
 
 def deployment_group(path: str, configuration: Configuration = None) -> str:
     target = target_from(configuration)
-    fn = target.function(path)
+    fn = _function(target, path)
     if not fn.deployment_group:
-        raise ConfigError(f"{target.source}: function {fn.name} has no deployment_group")
+        raise NotApplicable(
+            target.source,
+            f"{fn.name} has no deployment group; it is not deployed through CodeDeploy",
+        )
     return fn.deployment_group
 
 
@@ -75,9 +104,16 @@ def function_alarm(path: str, metric: str = "Errors", configuration: Configurati
     """The one of the function's alarms (as the target file lists them) that watches
     `metric` — read by name from CloudWatch, so another team's alarm is never chosen."""
     target = target_from(configuration)
-    fn = target.function(path)
+    fn = _function(target, path)
     if not fn.alarms:
-        raise ConfigError(f"{target.source}: function {fn.name} lists no alarms")
+        if fn.deployment_group:
+            # lint_stack's "unguarded" finding, seen from the drill's side
+            raise NotApplicable(
+                target.source,
+                f"unguarded: {fn.deployment_group} has no alarms; it rolls back only if a "
+                "hook fails",
+            )
+        raise NotApplicable(target.source, f"{fn.name} has no alarms")
     cw = clients_for(target).cloudwatch()
     found: list[str] = []
     names = list(fn.alarms)
@@ -123,5 +159,7 @@ def resolve_names(conf: MutableMapping[str, object]) -> None:
             conf[key] = func(**args, configuration=conf)
         except TypeError as exc:
             raise ConfigError(f"configuration {key}: {exc}") from None
+        except NotApplicable:
+            raise  # its reason is the plan's skip line, as is
         except ConfigError as exc:
             raise ConfigError(f"configuration {key}: {exc.one_line()}") from None

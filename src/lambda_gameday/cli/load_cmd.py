@@ -110,7 +110,8 @@ def _checked(what: str) -> Callable[[click.Context, click.Parameter, str | None]
     "--mix",
     default=None,
     callback=_checked("mix"),
-    help="Endpoint weights, e.g. '/health=4,/health/live=1'.",
+    help="Endpoint weights, e.g. '/health=4,/health/live=1'. Default: the target's GET "
+    "routes, equally weighted (the seed's health routes: 4,3,2,1).",
 )
 @click.option(
     "--think",
@@ -226,6 +227,13 @@ def load(
                     f"load on {target.name}: {elapsed:.0f}/{run_time} s, {requests:,} requests"
                 )
 
+            if mix is None and locustfile is None:
+                from dataclasses import replace
+
+                from ..gameday.phases.load import target_mix
+
+                # no mix written: the target's GET routes (the seed keeps its weights)
+                options = replace(options, mix=target_mix(target))
             report = run_load(target, options, progress=progress)
     finally:
         signal.signal(signal.SIGTERM, previous)

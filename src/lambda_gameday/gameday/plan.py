@@ -141,6 +141,9 @@ class ChaosOptions:
     load_users: Annotated[int, _whole(0, 10_000)] = 0  # Locust users through each experiment
     # how Lambda faults are delivered in this phase (default: the experiment's, the target's)
     backend: Literal["fis", "extension", "failure-lambda"] | None = None
+    # The target function (route or name) the experiments aim at, in place of the one each
+    # experiment is written for (the seed's /health/live); empty: the experiment's own.
+    function: str = ""
 
 
 PhaseOptions = Union[  # noqa: UP007  (used at runtime by isinstance checks)

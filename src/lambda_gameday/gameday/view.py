@@ -106,6 +106,11 @@ def print_run(console: Console, run: RunResult) -> None:
         console.print(f"  - {line}", markup=False, highlight=False)
     for line in run.unasserted():
         console.print(f"  - inconclusive: {line}", markup=False, highlight=False)
+    for skipped in run.phases:
+        if skipped.status == "skipped":  # neither a pass nor a failure: say why
+            console.print(
+                f"  - SKIPPED {skipped.name}: {skipped.message}", markup=False, highlight=False
+            )
     if run.faults_not_removed:
         console.print("[bold red]faults NOT removed:[/]")
         for fault in run.faults_not_removed:

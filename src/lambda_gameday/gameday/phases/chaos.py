@@ -3,6 +3,7 @@ against the target's budget."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -10,6 +11,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ...chaos.names import NotApplicable
+from ...config import Target
+from ...exceptions import ConfigError
 from ...load.during import background_load
 from ..model import PhaseResult, SLOResult, Timeline, TimelineEvent
 from ..plan import ChaosOptions, PhaseSpec
@@ -19,7 +23,59 @@ if TYPE_CHECKING:
     from ...chaos.runner import ExperimentResult
     from ...chaos.timeline import ProbeRecord
 
-__all__ = ["run_chaos"]
+__all__ = ["retarget", "run_chaos"]
+
+_NAMES = "lambda_gameday.chaos.names"
+
+
+def _subject(experiment: dict[str, object]) -> str | None:
+    """The route an experiment is written for: the `path` of its `function` entry (a
+    chaos/names.py probe), or None when it names no function."""
+    conf = experiment.get("configuration")
+    entry = conf.get("function") if isinstance(conf, dict) else None
+    provider = entry.get("provider") if isinstance(entry, dict) else None
+    if not isinstance(provider, dict) or provider.get("module") != _NAMES:
+        return None
+    args = provider.get("arguments")
+    path = args.get("path") if isinstance(args, dict) else None
+    return path if isinstance(path, str) else None
+
+
+def _replace_path(node: object, old: str, new: str) -> object:
+    """`node` with every `path` argument equal to `old`, and `old` in every `paths` list,
+    made `new` — the names probes, the HTTP probes and the traffic control alike — and the
+    labels that name `old` say `new`."""
+    if isinstance(node, dict):
+        out: dict[str, object] = {}
+        for key, value in node.items():
+            if key == "path" and value == old:
+                out[key] = new
+            elif key == "paths" and isinstance(value, list):
+                out[key] = [new if v == old else v for v in value]
+            elif key in ("name", "title", "description") and isinstance(value, str):
+                out[key] = value.replace(old, new)  # labels say which route, too
+            else:
+                out[key] = _replace_path(value, old, new)
+        return out
+    if isinstance(node, list):
+        return [_replace_path(v, old, new) for v in node]
+    return node
+
+
+def retarget(source: Path, target: Target, function: str, out: Path) -> Path:
+    """The experiment at `source` aimed at the target's `function` (route or name): written
+    to `out` (kept with the journals) and returned. An experiment that names no function,
+    or already aims at it, is returned as is."""
+    from ...chaos.runner import load_experiment
+
+    fn = target.function(function)  # a plan naming a function the target lacks: bad input
+    experiment = dict(load_experiment(source))
+    subject = _subject(experiment)
+    if subject is None or subject == fn.path:
+        return source
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(_replace_path(experiment, subject, fn.path), indent=2) + "\n")
+    return out
 
 
 def _timeline(
@@ -102,16 +158,20 @@ def run_chaos(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
     slos: list[SLOResult] = []
     artifacts: list[str] = []
     not_removed: list[str] = []
+    skipped: list[str] = []
     journals = ctx.artifacts_dir / "journals"
     log_file = journals / "chaostoolkit.log"
     with _chaos_log_to(log_file):
-        _run_all(spec, ctx, opts, timelines, slos, artifacts, not_removed)
+        _run_all(spec, ctx, opts, timelines, slos, artifacts, not_removed, skipped)
     if log_file.exists():
         artifacts.append(str(log_file.relative_to(ctx.artifacts_dir)))
     status = status_of(slos)
     if any(not t.passed for t in timelines) or not_removed:
         status = "failed"
-    message = f"{len(not_removed)} fault(s) could not be removed" if not_removed else ""
+    elif skipped and not timelines:
+        status = "skipped"  # nothing applied: neither a pass nor a failure
+    notes = [f"{len(not_removed)} fault(s) could not be removed"] if not_removed else []
+    message = "; ".join(notes + skipped)
     return PhaseResult(
         spec.name,
         spec.kind,
@@ -134,8 +194,9 @@ def _run_all(
     slos: list[SLOResult],
     artifacts: list[str],
     not_removed: list[str],
+    skipped: list[str],
 ) -> None:
-    from ...chaos.runner import Interrupted, run_experiment
+    from ...chaos.runner import Interrupted, resolve_experiment, run_experiment
 
     budget = ctx.target.slos.mttr_s
     journals = ctx.artifacts_dir / "journals"
@@ -145,12 +206,25 @@ def _run_all(
         ctx.progress(f"experiment {name}")
         journal = journals / f"{Path(name).stem}.json"
         load_note = ""
+        source: str | Path = name
+        if opts.function:
+            try:
+                source = retarget(
+                    resolve_experiment(name),
+                    ctx.target,
+                    opts.function,
+                    journals / f"{Path(name).stem}.experiment.json",
+                )
+            except ConfigError as exc:
+                raise ConfigError(f"chaos phase {spec.name}: function: {exc.one_line()}") from None
+            if source.parent == journals:
+                artifacts.append(str(source.relative_to(ctx.artifacts_dir)))
         try:
             with background_load(
                 ctx.target, opts.load_users, journals / f"{Path(name).stem}-load.json"
             ) as loaded:
                 result = run_experiment(
-                    name,
+                    source,
                     ctx.target,
                     allow_production=opts.allow_production or ctx.allow_production,
                     journal_path=journal,
@@ -159,6 +233,11 @@ def _run_all(
                     ),
                 )
             load_note = loaded.note()
+        except NotApplicable as exc:
+            # Names are resolved before anything is injected: nothing to undo.
+            ctx.progress(f"skipped {name}: {exc.reason}")
+            skipped.append(f"skipped {Path(name).stem}: {exc.reason}")
+            continue
         except Interrupted as exc:
             if exc.aborted_by is None:  # a signal (Ctrl-C / SIGTERM), not a stop condition
                 raise KeyboardInterrupt from None

@@ -5,15 +5,26 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from ...config import HEALTH_FUNCTIONS, Target
 from ..measure import load_stats, threshold_slo
 from ..model import PhaseResult, PhaseStatus
 from ..plan import LoadOptions, PhaseSpec
 from ..reachability import TargetGone, unreachable
 from .common import PhaseContext, artifact_path
 
-__all__ = ["run_load"]
+__all__ = ["run_load", "target_mix"]
 
 _LOAD_STATUS: dict[str, PhaseStatus] = {"pass": "passed", "fail": "failed", "error": "error"}
+
+
+def target_mix(target: Target) -> str | None:
+    """The default locustfile's mix for `target` when the user has written none: its GET
+    routes (every target function is one), equally weighted. None for the seed's health
+    routes, which keep the locustfile's own weights (loadtests/health.py DEFAULT_MIX)."""
+    paths = list(dict.fromkeys(fn.path for fn in target.functions))
+    if not paths or set(paths) == {path for _, path in HEALTH_FUNCTIONS}:
+        return None
+    return ",".join(f"{path}=1" for path in paths)
 
 
 def run_load(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
@@ -50,6 +61,7 @@ def run_load(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
             workers=opts.workers,
             thresholds=opts.thresholds,
             out=out,
+            mix=target_mix(ctx.target),
             warmup_s=(
                 opts.warmup_s if opts.warmup_s is not None else default_warmup_s(opts.duration_s)
             ),
