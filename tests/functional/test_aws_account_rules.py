@@ -22,7 +22,7 @@ from lambda_gameday.chaos.awslambda.layers import MAX_LAYERS, chaos_layer_for
 from lambda_gameday.chaos.context import ledger_for
 from lambda_gameday.chaos.lint import LintInputs, lint
 from lambda_gameday.chaos.lint_reader import read_target
-from lambda_gameday.chaos.names import resolve_names
+from lambda_gameday.chaos.names import NotApplicable, resolve_names
 from lambda_gameday.chaos.sns import actions as sns_actions
 from lambda_gameday.chaos.undo import apply_undo
 from lambda_gameday.config import Target, sandbox_target
@@ -200,11 +200,13 @@ def test_experiment_names_come_from_the_target_file(
     # the function's alarm on Errors, chosen by what it watches, not by its name
     assert c["error_alarm"] == "hasivu-dev-health-liveness-error-rate"
     assert (c["application"], c["deployment_group"]) == ("hasivu-dev", c["function"])
-    # a target file without the alarms: one line naming the entry, no guess
+    # a target file without the alarms: the drill does not apply (one line saying why,
+    # no guessed alarm name); NotApplicable is a ConfigError for the stock `chaos run`
     path.write_text(path.read_text().replace("alarms = [", "# alarms = ["))
     c = dict(experiment["configuration"]) | {"gameday_target": str(path)}
-    with pytest.raises(ConfigError, match=r"configuration error_alarm: .* lists no alarms"):
+    with pytest.raises(NotApplicable, match=r"unguarded: .* has no alarms"):
         resolve_names(c)
+    assert issubclass(NotApplicable, ConfigError)
 
 
 def test_foreign_resources_do_not_reach_lint_conformance_or_deployments(
