@@ -116,6 +116,53 @@ def _extension_layers(
     return with_layer(function, layers, chosen)
 
 
+def _route_canary(
+    sc: Scope,
+    function_name: str,
+    alias: str,
+    stable: str,
+    version: str,
+    weight: float,
+    via: str,
+    application: str | None,
+    deployment_group: str | None,
+    deployment_config: str | None,
+) -> str | None:
+    """Send `weight` of the alias's traffic to `version`: by shifting the alias itself
+    (`via="alias"`), or through a CodeDeploy deployment (its id is returned)."""
+    if via != "alias":
+        from ..codedeploy.actions import create_lambda_deployment
+
+        return create_lambda_deployment(
+            sc,
+            application or "",
+            deployment_group or "",
+            function_name,
+            alias,
+            stable,
+            version,
+            deployment_config,
+        )
+    resource = f"{function_name}:{alias}"
+    lam = sc.clients.lambda_()
+    with aws_errors(f"shifting alias {resource}"):
+        if weight < 1.0:
+            lam.update_alias(
+                FunctionName=function_name,
+                Name=alias,
+                FunctionVersion=stable,
+                RoutingConfig={"AdditionalVersionWeights": {version: weight}},
+            )
+        else:
+            lam.update_alias(
+                FunctionName=function_name,
+                Name=alias,
+                FunctionVersion=version,
+                RoutingConfig={"AdditionalVersionWeights": {}},
+            )
+    return None
+
+
 def _alias_state(sc: Scope, function: str, alias: str) -> tuple[str, dict[str, float]]:
     with aws_errors(f"reading alias {function}:{alias}"):
         got = sc.clients.lambda_().get_alias(FunctionName=function, Name=alias)
@@ -325,7 +372,7 @@ def deploy_canary(
 
         helpers = CanaryHelpers(
             _alias_state, lambda sc, fn: _config_undo(sc, fn)[0], _config_step,
-            _latest_published, _update_latest, _wait_alias_routes,
+            _latest_published, _update_latest, _wait_alias_routes, _route_canary,
         )  # fmt: skip
         done = deploy_fis_canary(
             sc, function_name, alias, fault, weight, percentage, latency_ms, status_code,
@@ -419,35 +466,10 @@ def deploy_canary(
         # $LATEST goes back at once: the fault lives on in the published version only,
         # so a later deploy from $LATEST does not ship it.
         _update_latest(sc, function_name, env, layers, timeout0 if timeout_s else None)
-        if via == "alias":
-            with aws_errors(f"shifting alias {resource}"):
-                if weight < 1.0:
-                    lam.update_alias(
-                        FunctionName=function_name,
-                        Name=alias,
-                        FunctionVersion=stable,
-                        RoutingConfig={"AdditionalVersionWeights": {version: weight}},
-                    )
-                else:
-                    lam.update_alias(
-                        FunctionName=function_name,
-                        Name=alias,
-                        FunctionVersion=version,
-                        RoutingConfig={"AdditionalVersionWeights": {}},
-                    )
-        else:
-            from ..codedeploy.actions import create_lambda_deployment
-
-            state["deployment"] = create_lambda_deployment(
-                sc,
-                application or "",
-                deployment_group or "",
-                function_name,
-                alias,
-                stable,
-                version,
-                deployment_config,
-            )
+        state["deployment"] = _route_canary(
+            sc, function_name, alias, stable, version, weight, via,
+            application, deployment_group, deployment_config,
+        )  # fmt: skip
 
     entry, _, _ = inject(
         sc,

@@ -38,6 +38,9 @@ class CanaryHelpers:
     latest_published: Callable[[Scope, str], str]
     update_latest: Callable[[Scope, str, dict[str, str], list[str], int | None], None]
     wait_routes: Callable[[Scope, str, str, str, float, str | None], float]
+    route_canary: Callable[
+        [Scope, str, str, str, str, float, str, str | None, str | None, str | None], str | None
+    ]
 
 
 @dataclass(frozen=True)
@@ -130,35 +133,10 @@ def deploy_fis_canary(
             sc, function_name, version, spec, token, dry_run=False
         )
         state.update(template=template_id, experiment=exp_id, requested=requested)
-        if via == "alias":
-            with aws_errors(f"shifting alias {resource}"):
-                if weight < 1.0:
-                    lam.update_alias(
-                        FunctionName=function_name,
-                        Name=alias,
-                        FunctionVersion=stable,
-                        RoutingConfig={"AdditionalVersionWeights": {version: weight}},
-                    )
-                else:
-                    lam.update_alias(
-                        FunctionName=function_name,
-                        Name=alias,
-                        FunctionVersion=version,
-                        RoutingConfig={"AdditionalVersionWeights": {}},
-                    )
-        else:
-            from ..codedeploy.actions import create_lambda_deployment
-
-            state["deployment"] = create_lambda_deployment(
-                sc,
-                application or "",
-                deployment_group or "",
-                function_name,
-                alias,
-                stable,
-                version,
-                deployment_config,
-            )
+        state["deployment"] = helpers.route_canary(
+            sc, function_name, alias, stable, version, weight, via,
+            application, deployment_group, deployment_config,
+        )  # fmt: skip
 
     entry, _, _ = inject(
         sc,
