@@ -390,7 +390,6 @@ class DeploymentController:
         stopped = exc.code in ("ALARM_ACTIVE", "MANUAL_STOP")
         with self._lock:
             dep.error = {"code": exc.code, "message": exc.message}
-        self._status(dep, "Stopped" if stopped else "Failed", error=exc.code)
         events = (
             set(dep.auto_rollback.get("events", [])) if dep.auto_rollback.get("enabled") else set()
         )
@@ -400,8 +399,11 @@ class DeploymentController:
             roll = bool(dep.stop_rollback)
         else:
             roll = "DEPLOYMENT_FAILURE" in events and dep.shifted
+        # The rollback is linked before the status is: a GetDeployment that sees Stopped
+        # also sees rollbackInfo (as the stopped deployment's record shows it).
         if roll and dep.creator != "codeDeployRollback" and not self._closing.is_set():
             self._start_rollback(dep)
+        self._status(dep, "Stopped" if stopped else "Failed", error=exc.code)
 
     def _start_rollback(self, dep: _Deployment) -> None:
         assert dep.appspec is not None
