@@ -60,6 +60,36 @@ def page(items: Sequence[T], offset: int, size: int, scope: str) -> tuple[list[T
     return chunk, encode_token(offset + size, scope) if more else None
 
 
+def cloudwatch_page_request(
+    call: ApiCall, params: dict[str, object], operation: str, default: int
+) -> tuple[int, int, str] | Response:
+    """(offset, size, scope) of a CloudWatch Describe* page request, or AWS's refusal: a
+    MaxRecords outside 1-100 (ValidationError) or a token from another query
+    (InvalidNextToken). The scope is the query without its paging keys."""
+    size = params.get("MaxRecords", default)
+    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 100:
+        return aws_error(
+            call,
+            400,
+            "ValidationError",
+            f"1 validation error detected: Value '{size}' at 'maxRecords' failed to satisfy "
+            "constraint: Member must have value less than or equal to 100",
+        )
+    scope = f"{operation}:" + json.dumps(
+        {k: v for k, v in params.items() if k not in ("NextToken", "MaxRecords")},
+        sort_keys=True,
+    )
+    offset = 0
+    if params.get("NextToken"):
+        got = decode_token(str(params["NextToken"]), scope)
+        if got is None:
+            return aws_error(
+                call, 400, "InvalidNextToken", "The service returned an invalid token."
+            )
+        offset = got
+    return offset, size, scope
+
+
 class Paginator:
     """Interceptor for the calls above: moto answers in full, this answers one page."""
 
@@ -71,27 +101,10 @@ class Paginator:
         if call.operation != "DescribeAlarms" or call.protocol != "json":
             return None
         params = call.params()
-        size = params.get("MaxRecords", 50)
-        if not isinstance(size, int) or not 1 <= size <= 100:
-            return aws_error(
-                call,
-                400,
-                "ValidationError",
-                f"1 validation error detected: Value '{size}' at 'maxRecords' failed to satisfy "
-                "constraint: Member must have value less than or equal to 100",
-            )
-        scope = "DescribeAlarms:" + json.dumps(
-            {k: v for k, v in params.items() if k not in ("NextToken", "MaxRecords")},
-            sort_keys=True,
-        )
-        offset = 0
-        if params.get("NextToken"):
-            got = decode_token(str(params["NextToken"]), scope)
-            if got is None:
-                return aws_error(
-                    call, 400, "InvalidNextToken", "The service returned an invalid token."
-                )
-            offset = got
+        request = cloudwatch_page_request(call, params, "DescribeAlarms", 50)
+        if isinstance(request, Response):
+            return request
+        offset, size, scope = request
         status, headers, body = self.api.call_moto(call)
         if status != 200:
             return None

@@ -30,7 +30,7 @@ from werkzeug.wrappers import Response
 
 from ..awsapi import ApiCall, AwsApi, aws_error
 from ..moto_adapter import aws_time
-from ..pagination import decode_token, page
+from ..pagination import cloudwatch_page_request, page
 from ..truth import GroundTruth
 from .evaluate import EXTRA_RANGE_PERIODS, evaluate
 from .messages import HistoryItem, alarm_message, alarm_subject
@@ -445,27 +445,10 @@ class AlarmEngine:
         )
         # MaxRecords 1-100 (default 100), opaque NextToken bound to the query
         # (docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html)
-        limit = params.get("MaxRecords", 100)
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
-            return aws_error(
-                call,
-                400,
-                "ValidationError",
-                f"1 validation error detected: Value '{limit}' at 'maxRecords' failed to "
-                "satisfy constraint: Member must have value less than or equal to 100",
-            )
-        scope = "DescribeAlarmHistory:" + json.dumps(
-            {k: v for k, v in params.items() if k not in ("NextToken", "MaxRecords")},
-            sort_keys=True,
-        )
-        offset = 0
-        if params.get("NextToken"):
-            got = decode_token(str(params["NextToken"]), scope)
-            if got is None:
-                return aws_error(
-                    call, 400, "InvalidNextToken", "The service returned an invalid token."
-                )
-            offset = got
+        request = cloudwatch_page_request(call, params, "DescribeAlarmHistory", 100)
+        if isinstance(request, Response):
+            return request
+        offset, limit, scope = request
         chunk, token = page(items, offset, limit, scope)
         body: dict[str, object] = {"AlarmHistoryItems": [h.to_api() for h in chunk]}
         if token:
