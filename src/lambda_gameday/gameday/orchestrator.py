@@ -32,7 +32,7 @@ from ..exceptions import ConfigError, GamedayError, SafetyError, TargetError
 from .model import PhaseResult, RunResult
 from .phases.chaos import run_chaos
 from .phases.coldstart import run_coldstart
-from .phases.common import PhaseContext, PhaseRunner, cleanup_faults
+from .phases.common import PhaseContext, PhaseRunner, cleanup_faults, phase_result
 from .phases.conformance import run_conformance
 from .phases.lint import run_lint
 from .phases.load import run_load
@@ -118,12 +118,10 @@ def _unusable(
         if first
         else (f"target became unusable during {spec.name}")
     )
-    return PhaseResult(
-        spec.name,
-        spec.kind,
+    return phase_result(
+        spec,
         "unusable",
         t0,
-        time.time(),
         message=f"{where}: {why}",
         artifacts=keep.artifacts if keep else (),
         faults_not_removed=keep.faults_not_removed if keep else (),
@@ -226,12 +224,10 @@ class GameDay:
                         result = run_phase(spec, ctx)
                 except KeyboardInterrupt:
                     interrupted = True
-                    result = PhaseResult(
-                        spec.name,
-                        spec.kind,
+                    result = phase_result(
+                        spec,
                         "interrupted",
                         t0,
-                        time.time(),
                         message="interrupted (Ctrl-C / SIGTERM); faults removed",
                     )
                 except TargetError as exc:
@@ -242,17 +238,13 @@ class GameDay:
                     gone = gone or unreachable(self.target, timeout_s=1.0) is not None
                     result = _unusable(spec, t0, exc.one_line(), first=not gone)
                 except GamedayError as exc:
-                    result = PhaseResult(
-                        spec.name, spec.kind, "error", t0, time.time(), message=exc.one_line()
-                    )
+                    result = phase_result(spec, "error", t0, message=exc.one_line())
                 except Exception as exc:  # a phase's bug must not cost the report
                     where = traceback.extract_tb(exc.__traceback__)[-1]
-                    result = PhaseResult(
-                        spec.name,
-                        spec.kind,
+                    result = phase_result(
+                        spec,
                         "error",
                         t0,
-                        time.time(),
                         message=(
                             f"{type(exc).__name__}: {exc} "
                             f"({Path(where.filename).name}:{where.lineno})"

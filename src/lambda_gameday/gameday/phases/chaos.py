@@ -17,7 +17,7 @@ from ...exceptions import ConfigError
 from ...load.during import background_load
 from ..model import PhaseResult, SLOResult, Timeline, TimelineEvent
 from ..plan import ChaosOptions, PhaseSpec
-from .common import PhaseContext, status_of
+from .common import PhaseContext, phase_result, status_of
 
 if TYPE_CHECKING:
     from ...chaos.runner import ExperimentResult
@@ -172,17 +172,15 @@ def run_chaos(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
         status = "skipped"  # nothing applied: neither a pass nor a failure
     notes = [f"{len(not_removed)} fault(s) could not be removed"] if not_removed else []
     message = "; ".join(notes + skipped)
-    return PhaseResult(
-        spec.name,
-        spec.kind,
+    return phase_result(
+        spec,
         status,
         started,
-        time.time(),
         message=message,
-        slos=tuple(slos),
-        timelines=tuple(timelines),
-        artifacts=tuple(artifacts),
-        faults_not_removed=tuple(dict.fromkeys(not_removed)),
+        slos=slos,
+        timelines=timelines,
+        artifacts=artifacts,
+        faults_not_removed=dict.fromkeys(not_removed),
     )
 
 

@@ -10,7 +10,7 @@ from ...findings import Finding
 from ..measure import Sample, endpoint_stats
 from ..model import EndpointStats, PhaseResult, SLOResult
 from ..plan import ColdstartOptions, PhaseSpec
-from .common import PhaseContext, select_functions, status_of
+from .common import PhaseContext, phase_result, select_functions, status_of
 
 if TYPE_CHECKING:
     from ...synthetics.coldstart import InvokeSample
@@ -103,13 +103,6 @@ def run_coldstart(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
                 detail=detail,
             )
         )
-    return PhaseResult(
-        spec.name,
-        spec.kind,
-        status_of(slos, findings),
-        started,
-        time.time(),
-        slos=tuple(slos),
-        endpoints=tuple(stats),
-        findings=tuple(findings),
+    return phase_result(
+        spec, status_of(slos, findings), started, slos=slos, endpoints=stats, findings=findings
     )

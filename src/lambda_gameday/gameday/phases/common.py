@@ -1,18 +1,19 @@
-"""What every phase shares: its context, the function selection, the verdict over findings,
-and the final sweep of faults the chaos ledger still holds."""
+"""What every phase shares: its context, the function selection, its result stamped with
+the phase's name and end time, the verdict over findings, and the final sweep of faults the
+chaos ledger still holds."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...config import FunctionSpec, Target
 from ...exceptions import ConfigError
 from ...findings import Finding
-from ..model import PhaseResult, PhaseStatus, SLOResult
+from ..model import EndpointStats, PhaseResult, PhaseStatus, SLOResult, Timeline
 from ..plan import PhaseSpec
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "artifact_path",
     "cleanup_faults",
     "judge_findings",
+    "phase_result",
     "select_functions",
     "status_of",
 ]
@@ -70,6 +72,37 @@ def status_of(slos: Sequence[SLOResult], findings: Sequence[Finding] = ()) -> Ph
     return "passed"
 
 
+def phase_result(
+    spec: PhaseSpec,
+    status: PhaseStatus,
+    started: float,
+    *,
+    message: str = "",
+    slos: Iterable[SLOResult] = (),
+    endpoints: Iterable[EndpointStats] = (),
+    timelines: Iterable[Timeline] = (),
+    findings: Iterable[Finding] = (),
+    artifacts: Iterable[str] = (),
+    faults_not_removed: Iterable[str] = (),
+) -> PhaseResult:
+    """The result of phase `spec`, which began at `started` and ends now; what a phase
+    collected in lists is frozen into the model's tuples."""
+    return PhaseResult(
+        spec.name,
+        spec.kind,
+        status,
+        started,
+        time.time(),
+        message=message,
+        slos=tuple(slos),
+        endpoints=tuple(endpoints),
+        timelines=tuple(timelines),
+        findings=tuple(findings),
+        artifacts=tuple(artifacts),
+        faults_not_removed=tuple(faults_not_removed),
+    )
+
+
 def judge_findings(
     spec: PhaseSpec, started: float, findings: Sequence[Finding], fail_on: str
 ) -> PhaseResult:
@@ -79,14 +112,8 @@ def judge_findings(
     warnings = sum(f.severity == "warning" for f in findings)
     failed = (fail_on == "error" and errors > 0) or (fail_on == "warning" and errors + warnings > 0)
     message = f"{errors} error(s), {warnings} warning(s) in {len(findings)} checks"
-    return PhaseResult(
-        spec.name,
-        spec.kind,
-        "failed" if failed else "passed",
-        started,
-        time.time(),
-        message=message,
-        findings=tuple(findings),
+    return phase_result(
+        spec, "failed" if failed else "passed", started, message=message, findings=findings
     )
 
 

@@ -10,7 +10,7 @@ from ..measure import load_stats, threshold_slo
 from ..model import PhaseResult, PhaseStatus
 from ..plan import LoadOptions, PhaseSpec
 from ..reachability import TargetGone, unreachable
-from .common import PhaseContext, artifact_path
+from .common import PhaseContext, artifact_path, phase_result
 
 __all__ = ["run_load", "target_mix"]
 
@@ -85,14 +85,12 @@ def run_load(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
             for r in report.thresholds
             if r.outcome == "error"
         )
-    return PhaseResult(
-        spec.name,
-        spec.kind,
+    return phase_result(
+        spec,
         status,
         started,
-        time.time(),
         message=message,
-        slos=tuple(slos),
-        endpoints=tuple(load_stats(report)),
+        slos=slos,
+        endpoints=load_stats(report),
         artifacts=(out.name, report.log.name),
     )

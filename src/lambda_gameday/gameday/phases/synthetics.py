@@ -15,7 +15,7 @@ from ..measure import Sample, endpoint_stats, latency_slos
 from ..model import PhaseResult
 from ..plan import PhaseSpec, SyntheticsOptions
 from ..reachability import TargetGone, unreachable
-from .common import PhaseContext, artifact_path, select_functions, status_of
+from .common import PhaseContext, artifact_path, phase_result, select_functions, status_of
 
 __all__ = ["run_synthetics"]
 
@@ -102,15 +102,13 @@ def run_synthetics(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
         "failed": f"{sum(s.breached for s in slos)} SLO(s) breached",
         "inconclusive": f"{sum(s.inconclusive for s in slos)} SLO(s) inconclusive",
     }.get(status, "")
-    return PhaseResult(
-        spec.name,
-        spec.kind,
+    return phase_result(
+        spec,
         status,
         started,
-        time.time(),
         message=message,
-        slos=tuple(slos),
-        endpoints=tuple(stats),
+        slos=slos,
+        endpoints=stats,
         findings=_failure_findings([r for rs in results.values() for r in rs]),
         artifacts=(out.name,),
     )
