@@ -26,6 +26,7 @@ __all__ = [
     "Outcome",
     "ResultsWriter",
     "Timing",
+    "json_safe",
     "load_results",
     "read_records",
     "summarize",
@@ -95,14 +96,15 @@ class Record(Protocol):
     def to_record(self) -> dict[str, object]: ...
 
 
-def _clean(value: object) -> object:
-    # JSON has no NaN/Infinity; write them as null so every line stays strict JSON
+def json_safe(value: object) -> object:
+    """`value` with every NaN and infinity (at any depth) made null: JSON has no spelling for
+    them, and every results line and report stays strict JSON."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
@@ -124,7 +126,7 @@ class ResultsWriter(Closing):
                 raise ConfigError(f"{self.path}: cannot write results ({exc.strerror})") from None
 
     def write(self, item: Record) -> None:
-        record = cast(dict[str, object], _clean(item.to_record()))
+        record = cast(dict[str, object], json_safe(item.to_record()))
         self.records.append(record)
         if self._fh is not None:
             self._fh.write(json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n")
