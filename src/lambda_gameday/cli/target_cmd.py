@@ -11,7 +11,10 @@ from a stack.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import click
 from rich.markup import escape
@@ -20,6 +23,9 @@ from rich.table import Table
 from ..config import load_target
 from ..console import make_console
 from .options import STAGE, key_values, param_option
+
+if TYPE_CHECKING:
+    from ..target_from_stack import TargetOptions
 
 __all__ = ["target"]
 
@@ -71,9 +77,30 @@ def show(path: str) -> None:
     )
 
 
-def _common(func: click.decorators.FC) -> click.decorators.FC:
-    for decorator in reversed(
-        [
+def _target_settings(
+    command: Literal["init", "discover"],
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """`--out` and the written target's own settings (`--name`, `--kind`, `--region`,
+    `--api-url`, `--endpoint-url`), handed to the command as `out` and one `options`."""
+
+    def decorate(func: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(func)
+        def command_with_settings(
+            *,
+            out: str | None,
+            name: str | None,
+            kind: str,
+            region: str,
+            api_url: str | None,
+            endpoint_url: str | None,
+            **rest: object,
+        ) -> None:
+            from ..target_from_stack import TargetOptions
+
+            options = TargetOptions(name, kind, region, api_url, endpoint_url, command=command)
+            func(out=out, options=options, **rest)
+
+        declared = [
             click.option(
                 "--out",
                 "out",
@@ -101,9 +128,12 @@ def _common(func: click.decorators.FC) -> click.decorators.FC:
                 help="AWS endpoint (e.g. the sandbox's) written into the target.",
             ),
         ]
-    ):
-        func = decorator(func)
-    return func
+        wrapped: Callable[..., None] = command_with_settings
+        for option in reversed(declared):
+            wrapped = option(wrapped)
+        return wrapped
+
+    return decorate
 
 
 def _write(text: str, out: str | None) -> None:
@@ -139,30 +169,29 @@ def _write(text: str, out: str | None) -> None:
     default=None,
     help="CloudFormation stack name used for generated names (default: from the file).",
 )
-@_common
+@_target_settings("init")
 def init(
     stack_file: str,
     stage: str | None,
     params: tuple[str, ...],
     stack_name: str | None,
     out: str | None,
-    name: str | None,
-    kind: str,
-    region: str,
-    api_url: str | None,
-    endpoint_url: str | None,
+    options: TargetOptions,
 ) -> None:
     """Write a target file from a stack file: the functions behind each GET route, their
     aliases, alarms and deployment groups, and default SLOs."""
     from ..exceptions import ConfigError
-    from ..target_from_stack import TargetOptions, read_stack, target_toml
+    from ..target_from_stack import read_stack, target_toml
 
     if not Path(stack_file).is_file():
         raise ConfigError(f"{stack_file}: stack file not found")
     stack = read_stack(
-        stack_file, stage=stage, parameters=key_values(params), region=region, stack_name=stack_name
+        stack_file,
+        stage=stage,
+        parameters=key_values(params),
+        region=options.region,
+        stack_name=stack_name,
     )
-    options = TargetOptions(name, kind, region, api_url, endpoint_url)
     _write(target_toml(stack, options), out)
 
 
@@ -172,30 +201,21 @@ def init(
     "--stage", type=STAGE, default="dev", show_default=True, help="Stage written in the target."
 )
 @click.option("--profile", default=None, help="AWS profile (kind aws).")
-@_common
+@_target_settings("discover")
 def discover(
-    stack_name: str,
-    stage: str,
-    profile: str | None,
-    out: str | None,
-    name: str | None,
-    kind: str,
-    region: str,
-    api_url: str | None,
-    endpoint_url: str | None,
+    stack_name: str, stage: str, profile: str | None, out: str | None, options: TargetOptions
 ) -> None:
     """Write a target file from a deployed CloudFormation stack: ListStackResources (every
     page), its template, then each resource's own API for the live state."""
     from ..stack_discover import discover_stack
-    from ..target_from_stack import TargetOptions, target_toml
+    from ..target_from_stack import target_toml
 
     stack = discover_stack(
         stack_name,
-        region=region,
-        endpoint_url=endpoint_url,
-        kind="sandbox" if kind == "sandbox" else "aws",
+        region=options.region,
+        endpoint_url=options.endpoint_url,
+        kind="sandbox" if options.kind == "sandbox" else "aws",
         profile=profile,
         stage=stage,
     )
-    options = TargetOptions(name, kind, region, api_url, endpoint_url, command="discover")
     _write(target_toml(stack, options), out)
