@@ -32,37 +32,47 @@ SLO_NAMESPACE = "HASIVU/SLO"
 DEFAULT_NAME = "hasivu-deployment-metrics"
 
 
+def _metric_widget(
+    title: str, metrics: list[list[Any]], region: str, *, stat: str, period: int
+) -> dict[str, Any]:
+    """One CloudWatch metric widget, its properties in the seed's order."""
+    return {
+        "type": "metric",
+        "properties": {
+            "metrics": metrics,
+            "period": period,
+            "stat": stat,
+            "region": region,
+            "title": title,
+        },
+    }
+
+
 def _seed_widgets(region: str) -> list[dict[str, Any]]:
     """The two widgets of the seed's deployment-dashboard.json, unchanged."""
     return [
-        {
-            "type": "metric",
-            "properties": {
-                "metrics": [
-                    ["HASIVU/Deployment", "DeploymentFrequency", {"stat": "Sum"}],
-                    [".", "DeploymentDuration", {"stat": "Average"}],
-                    [".", "DeploymentSuccessRate", {"stat": "Average"}],
-                ],
-                "period": 86400,
-                "stat": "Average",
-                "region": region,
-                "title": "Deployment Metrics (Last 7 Days)",
-            },
-        },
-        {
-            "type": "metric",
-            "properties": {
-                "metrics": [
-                    ["AWS/Lambda", "Errors", {"stat": "Sum"}],
-                    [".", "Throttles", {"stat": "Sum"}],
-                    [".", "Duration", {"stat": "Average"}],
-                ],
-                "period": 300,
-                "stat": "Sum",
-                "region": region,
-                "title": "Lambda Health Metrics",
-            },
-        },
+        _metric_widget(
+            "Deployment Metrics (Last 7 Days)",
+            [
+                ["HASIVU/Deployment", "DeploymentFrequency", {"stat": "Sum"}],
+                [".", "DeploymentDuration", {"stat": "Average"}],
+                [".", "DeploymentSuccessRate", {"stat": "Average"}],
+            ],
+            region,
+            stat="Average",
+            period=86400,
+        ),
+        _metric_widget(
+            "Lambda Health Metrics",
+            [
+                ["AWS/Lambda", "Errors", {"stat": "Sum"}],
+                [".", "Throttles", {"stat": "Sum"}],
+                [".", "Duration", {"stat": "Average"}],
+            ],
+            region,
+            stat="Sum",
+            period=300,
+        ),
     ]
 
 
@@ -76,17 +86,10 @@ def _slo_widget(
     stat: str = "Average",
     period: int = 300,
 ) -> dict[str, Any]:
-    return {
-        "type": "metric",
-        "properties": {
-            "metrics": metrics,
-            "period": period,
-            "stat": stat,
-            "region": region,
-            "title": title,
-            "annotations": {"horizontal": [{"label": label, "value": budget}]},
-        },
-    }
+    """A metric widget with the SLO's budget drawn as a horizontal annotation."""
+    widget = _metric_widget(title, metrics, region, stat=stat, period=period)
+    widget["properties"]["annotations"] = {"horizontal": [{"label": label, "value": budget}]}
+    return widget
 
 
 def dashboard_body(target: Target) -> dict[str, Any]:
