@@ -318,39 +318,28 @@ class HistoryStore:
             conditions.append("r.plan = ?")
             args.append(plan)
         where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
+        # Each column is named for the RunSummary field it fills.
         sql = f"""
-            SELECT r.run_id, r.plan, r.target, r.started_at, r.finished_at - r.started_at,
-                   r.verdict, r.report_dir,
+            SELECT r.run_id, r.plan, r.target, r.started_at,
+                   r.finished_at - r.started_at AS duration_s, r.verdict, r.report_dir,
                    (SELECT max(measured) FROM slo_results s
-                     WHERE s.run_id = r.run_id AND s.metric = 'latency_p95'),
+                     WHERE s.run_id = r.run_id AND s.metric = 'latency_p95') AS worst_p95_ms,
                    (SELECT min(measured) FROM slo_results s
-                     WHERE s.run_id = r.run_id AND s.metric = 'availability'),
-                   (SELECT max(mttr_s) FROM experiments e WHERE e.run_id = r.run_id),
+                     WHERE s.run_id = r.run_id AND s.metric = 'availability')
+                     AS min_availability,
+                   (SELECT max(mttr_s) FROM experiments e WHERE e.run_id = r.run_id)
+                     AS worst_mttr_s,
                    (SELECT count(*) FROM slo_results s
-                     WHERE s.run_id = r.run_id AND s.passed = 0 AND s.mark != 'INCONCLUSIVE'),
-                   (SELECT count(*) FROM slo_results s WHERE s.run_id = r.run_id)
+                     WHERE s.run_id = r.run_id AND s.passed = 0 AND s.mark != 'INCONCLUSIVE')
+                     AS slos_failed,
+                   (SELECT count(*) FROM slo_results s WHERE s.run_id = r.run_id) AS slos_total
             FROM runs r {where} ORDER BY r.started_at DESC, r.run_id DESC LIMIT ?
         """
         with self._connect("reading runs") as conn:
-            rows = conn.execute(sql, [*args, limit]).fetchall()
-        out = [
-            RunSummary(
-                run_id=row[0],
-                plan=row[1],
-                target=row[2],
-                started_at=row[3],
-                duration_s=row[4],
-                verdict=row[5],
-                report_dir=row[6],
-                worst_p95_ms=row[7],
-                min_availability=row[8],
-                worst_mttr_s=row[9],
-                slos_failed=row[10],
-                slos_total=row[11],
-            )
-            for row in rows
-        ]
-        return list(reversed(out))
+            cursor = conn.cursor()
+            cursor.row_factory = sqlite3.Row
+            rows = cursor.execute(sql, [*args, limit]).fetchall()
+        return [RunSummary(**dict(row)) for row in reversed(rows)]
 
     def get_run(self, run_id: str) -> RunResult:
         """The full stored run (as written), for re-rendering a report."""
