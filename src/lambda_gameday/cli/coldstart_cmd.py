@@ -14,6 +14,7 @@ from .options import (
     ledger_option,
     open_target,
     out_option,
+    refuse_production,
     target_option,
     writes_outputs,
 )
@@ -68,9 +69,8 @@ def coldstart(
     provisioned concurrency not serving warm; 2 bad input; 3 target unusable; 5 refused:
     production without --allow-production, or another run holds the target's lock.
     """
-    from ..chaos.guard import production_granted
     from ..chaos.ledger import Ledger
-    from ..exceptions import SafetyError, VerdictFailed
+    from ..exceptions import VerdictFailed
     from ..lock import target_lock
     from ..synthetics.coldstart import run_cold_starts
     from ..synthetics.publish import coldstart_table
@@ -78,11 +78,9 @@ def coldstart(
 
     console = make_console()
     with open_target(target_file) as target:
-        if target.is_production and not (allow_production or production_granted()):
-            raise SafetyError(
-                f"target {target.name} is production: the cold-start probe changes $LATEST's "
-                "configuration; pass --allow-production to run it"
-            )
+        refuse_production(
+            target, allow_production, "the cold-start probe changes $LATEST's configuration"
+        )
         chosen = [target.function(f) for f in functions] if functions else None
         with target_lock(target, "gameday coldstart"), ResultsWriter(out) as writer:
             results = run_cold_starts(

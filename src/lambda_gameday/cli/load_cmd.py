@@ -18,6 +18,7 @@ from .options import (
     allow_production_option,
     open_target,
     out_option,
+    refuse_production,
     target_option,
     writes_outputs,
 )
@@ -184,8 +185,6 @@ def load(
       5  refused: a production target without --allow-production (or
          GAMEDAY_ALLOW_PRODUCTION=1)
     """
-    from ..chaos.guard import production_granted
-    from ..exceptions import SafetyError
     from ..load.runner import LoadOptions, check_report, default_warmup_s, run_load
     from ..load.table import render_report
 
@@ -216,11 +215,7 @@ def load(
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         with open_target(target_file) as target, err.status("load: starting Locust") as status:
-            if target.is_production and not (allow_production or production_granted()):
-                raise SafetyError(
-                    f"target {target.name} is production: load reaches its users' capacity;"
-                    " pass --allow-production to run it"
-                )
+            refuse_production(target, allow_production, "load reaches its users' capacity")
 
             def progress(elapsed: float, requests: int) -> None:
                 status.update(

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from ..config import Target, load_target, sandbox_target
-from ..exceptions import ConfigError
+from ..exceptions import ConfigError, SafetyError
 from ..extras import require_sandbox
 from ..validate.text import shown
 from ..validate.values import name_problem, url_problem
@@ -39,6 +39,7 @@ __all__ = [
     "out_option",
     "param_option",
     "plan_option",
+    "refuse_production",
     "target_option",
     "target_option_with",
     "writes_outputs",
@@ -159,6 +160,17 @@ def allow_production_option(what: str) -> Callable[[F], F]:
         envvar="GAMEDAY_ALLOW_PRODUCTION",
         help=f"Allow {what}. Env: GAMEDAY_ALLOW_PRODUCTION=1.",
     )
+
+
+def refuse_production(target: Target, allow_production: bool, why: str) -> None:
+    """SafetyError (exit 5) before a command that `why` touches a production target without
+    `--allow-production` or GAMEDAY_ALLOW_PRODUCTION=1."""
+    from ..chaos.guard import production_granted
+
+    if target.is_production and not (allow_production or production_granted()):
+        raise SafetyError(
+            f"target {target.name} is production: {why}; pass --allow-production to run it"
+        )
 
 
 def ledger_option(func: F) -> F:
