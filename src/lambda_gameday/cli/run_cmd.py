@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +11,6 @@ from rich.markup import escape
 
 from ..console import make_console
 from ..exceptions import (
-    ConfigError,
     GamedayError,
     TargetError,
     VerdictFailed,
@@ -35,19 +33,6 @@ if TYPE_CHECKING:
 __all__ = ["run"]
 
 DEFAULT_REPORT_DIR = ".gameday/reports"
-
-
-def _check_parent(parent: Path) -> None:
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        probe = parent / f".write-test-{os.getpid()}"
-        probe.write_text("ok", encoding="utf-8")
-        probe.unlink()
-    except OSError as exc:
-        raise ConfigError(
-            f"report directory {parent} is not writable ({exc.strerror or exc}); "
-            "choose another with --report-dir"
-        ) from None
 
 
 def _publish(target: Target, result: RunResult, deployments: list[DeploymentRecord]) -> None:
@@ -114,7 +99,7 @@ def run(
     """
     from ..config import load_target
     from ..deployments import collect_deployments, mark_drills
-    from ..gameday.orchestrator import GameDay
+    from ..gameday.orchestrator import GameDay, check_report_parent
     from ..gameday.plan import check_references, default_plan, load_plan
     from ..gameday.view import print_run
     from ..history import HistoryStore
@@ -126,7 +111,7 @@ def run(
     if target_file is not None:
         load_target(target_file)  # a bad target file is bad input before the report dir exists
     parent = Path(report_dir)
-    _check_parent(parent)
+    check_report_parent(parent)
     store = None if no_history else HistoryStore(db)
     if store is not None:
         store.check()

@@ -14,6 +14,7 @@ sweep could not remove are listed once, with the `gameday cleanup` command to ru
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -44,6 +45,7 @@ __all__ = [
     "PHASES",
     "GameDay",
     "GameDayOutcome",
+    "check_report_parent",
     "cleanup_command",
     "prepare_report_dir",
     "run_phase",
@@ -80,21 +82,39 @@ class GameDayOutcome:
     errors: list[str] = field(default_factory=list)  # report/history problems after the run
 
 
+def _prove_writable(folder: Path) -> None:
+    probe = folder / f".write-test-{os.getpid()}"
+    probe.write_text("ok", encoding="utf-8")
+    probe.unlink()
+
+
+def _not_writable(parent: Path, exc: OSError) -> ConfigError:
+    return ConfigError(
+        f"report directory {parent} is not writable ({exc.strerror or exc}); "
+        "choose another with --report-dir"
+    )
+
+
+def check_report_parent(parent: Path) -> None:
+    """Create `parent` if needed and prove a report can be written in it, or raise
+    ConfigError: checked before a game day starts, so a bad path never costs one."""
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        _prove_writable(parent)
+    except OSError as exc:
+        raise _not_writable(parent, exc) from None
+
+
 def prepare_report_dir(parent: Path, run_id: str) -> Path:
     """Create `<parent>/<run_id>/` and prove it is writable, or raise ConfigError."""
     out = parent / run_id
     try:
         out.mkdir(parents=True, exist_ok=False)
-        probe = out / ".write-test"
-        probe.write_text("ok", encoding="utf-8")
-        probe.unlink()
+        _prove_writable(out)
     except FileExistsError:
         raise ConfigError(f"report directory {out} already exists; not overwriting it") from None
     except OSError as exc:
-        raise ConfigError(
-            f"report directory {parent} is not writable ({exc.strerror or exc}); "
-            "choose another with --report-dir"
-        ) from None
+        raise _not_writable(parent, exc) from None
     return out
 
 
