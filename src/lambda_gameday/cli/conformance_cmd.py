@@ -24,8 +24,8 @@ def conformance(target_file: str | None, out: Path) -> None:
     \b
     Exit codes: 0 every item passes; 1 an item fails; 3 an item could not be checked.
     """
-    from ..exceptions import TargetError, VerdictFailed
-    from ..synthetics.conformance import run_conformance
+    from ..exceptions import VerdictFailed
+    from ..synthetics.conformance import require_checked, run_conformance
     from ..synthetics.publish import findings_table
     from ..synthetics.results import ResultsWriter
 
@@ -36,14 +36,7 @@ def conformance(target_file: str | None, out: Path) -> None:
             writer.write(f)
     console.print(findings_table(findings))
     console.print(f"results: {out}", highlight=False)
-    # Items that could not be checked come first: a verdict over an unreadable target
-    # (no credentials, unreachable, throttled) would blame the setup for the harness's access.
-    errors = [f for f in findings if f.status == "error"]
-    if errors:
-        raise TargetError(
-            f"{len(errors)} of {len(findings)} checklist items could not be checked; first: "
-            f"{errors[0].resource}: {errors[0].message}"
-        )
+    require_checked(findings)  # items that could not be checked come first: exit 3
     failed = [f for f in findings if f.status == "fail"]
     if failed:
         raise VerdictFailed(

@@ -17,7 +17,7 @@ could not be checked (an API error) has status `error`. Nothing is changed on th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..aws import Clients, aws_errors
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_sns import SNSClient
 
-__all__ = ["run_conformance"]
+__all__ = ["require_checked", "run_conformance"]
 
 LATEST = "$LATEST"
 
@@ -298,3 +298,15 @@ def run_conformance(target: Target, *, clients: Clients | None = None) -> list[F
         "topic", target.alert_topic or "<none>", lambda: _topic(sns, target, topic_arn)
     )
     return findings
+
+
+def require_checked(findings: Sequence[Finding]) -> None:
+    """TargetError (exit 3) when an item could not be checked (no credentials, unreachable,
+    throttled): a verdict over an unreadable target would blame the setup for the harness's
+    access. `gameday conformance` and the game day's conformance phase both ask this first."""
+    unchecked = [f for f in findings if not f.checked]
+    if unchecked:
+        raise TargetError(
+            f"{len(unchecked)} of {len(findings)} checklist items could not be checked; "
+            f"first: {unchecked[0].resource}: {unchecked[0].message}"
+        )
