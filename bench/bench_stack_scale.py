@@ -10,11 +10,18 @@ same stand-in handler, the same kind of route, so the ratio isolates the stack's
    the AWS endpoint, alarm loop started), median of `--starts`. Target < 5 s for the big one.
 2. Throughput: warm sequential GETs round-robin over every route, one httpx client with
    keep-alive, the process pinned to one core; twins alternate small, big, small, big...
-   (`--rounds`), each round `--requests` requests after one warm-up pass over every route.
-   Target: big / small throughput >= 0.9 (falls no more than 10 %).
+   (`--rounds`, each a fresh pair of twins), each round `--requests` requests after one
+   warm-up pass over every route. Target: big / small throughput >= 0.9 (falls no more than
+   10 %), the median of the per-round ratios.
+3. Twin CPU per request, beside throughput: the process's CPU time less the client's (the
+   main thread's `thread_time`) over the same requests, i.e. every twin thread's CPU
+   (gateway loop, Lambda workers, state watcher, alarm engine, telemetry) per request.
+   On a shared machine wall-clock throughput swings with the neighbours' load; CPU time
+   does much less. Reported as small / big (>= 0.9: a request on the big twin costs at most
+   ~11 % more CPU), median and range of the per-round ratios, and the watcher's diffs.
 
 Usage: .venv/bin/python bench/bench_stack_scale.py [--functions 50] [--requests 2000]
-       [--rounds 3] [--starts 3] [--cpu 0]
+       [--rounds 8] [--starts 3] [--cpu 0]
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import os
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -139,17 +147,40 @@ def start_once(path: Path) -> tuple[float, Sandbox]:
     return time.perf_counter() - t0, sb
 
 
-def throughput(sb: Sandbox, requests: int) -> float:
+@dataclass(frozen=True)
+class Round:
+    rate: float  # requests per second (wall clock)
+    twin_cpu_us: float  # the twin's CPU time per request (every thread but the client's)
+    diffs: int  # the state watcher's full diffs during the requests
+
+
+def throughput(sb: Sandbox, requests: int) -> Round:
     paths = sorted(sb.routes)
     with httpx.Client(base_url=sb.api_url, timeout=10) as http:
         for p in paths:  # warm every function once (cold starts are not the point here)
             assert http.get(p).status_code == 200
+        diffs0 = _diffs(sb)
+        cpu0, client0 = time.process_time(), time.thread_time()
         t0 = time.perf_counter()
         for i in range(requests):
             r = http.get(paths[i % len(paths)])
             if r.status_code != 200:
                 raise RuntimeError(f"{paths[i % len(paths)]}: {r.status_code}")
-        return requests / (time.perf_counter() - t0)
+        wall = time.perf_counter() - t0
+        twin = (time.process_time() - cpu0) - (time.thread_time() - client0)
+        return Round(requests / wall, twin / requests * 1e6, _diffs(sb) - diffs0)
+
+
+def _diffs(sb: Sandbox) -> int:
+    assert sb.dataplane is not None
+    return int(getattr(sb.dataplane.watcher, "diffs", -1))  # -1: a twin that does not count
+
+
+def _spread(values: list[float]) -> str:
+    return (
+        f"**{statistics.median(values):.2f}** (range {min(values):.2f}–{max(values):.2f}; "
+        f"{', '.join(f'{x:.2f}' for x in values)})"
+    )
 
 
 def main() -> None:
@@ -157,7 +188,7 @@ def main() -> None:
     parser.add_argument("--functions", type=int, default=50)
     parser.add_argument("--baseline", type=int, default=4)
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--cpu", type=int, default=0)
     args = parser.parse_args()
@@ -172,25 +203,31 @@ def main() -> None:
         sb.stop()
 
         starts: dict[int, list[float]] = {n: [] for n in files}
-        rates: dict[int, list[float]] = {n: [] for n in files}
+        rounds: dict[int, list[Round]] = {n: [] for n in files}
         for r in range(max(args.rounds, args.starts)):
-            for n in (args.baseline, args.functions):
+            pair = (args.baseline, args.functions)
+            for n in pair if r % 2 == 0 else pair[::-1]:  # ABBA: neither size always first
                 seconds, sb = start_once(files[n])
                 try:
                     if r < args.starts:
                         starts[n].append(seconds)
                     if r < args.rounds:
                         routes, alarms = len(sb.routes), _count_alarms(sb)
-                        rates[n].append(throughput(sb, args.requests))
+                        rounds[n].append(throughput(sb, args.requests))
+                        got = rounds[n][-1]
                         print(
                             f"round {r}: {n} functions ({routes} routes, {alarms} alarms): "
-                            f"start {seconds:.2f} s, {rates[n][-1]:.0f} req/s",
+                            f"start {seconds:.2f} s, {got.rate:.0f} req/s, twin CPU "
+                            f"{got.twin_cpu_us:.0f} us/request, {got.diffs} watcher diffs",
                             flush=True,
                         )
                 finally:
                     sb.stop()
     small, big = args.baseline, args.functions
+    rates = {n: [x.rate for x in rounds[n]] for n in rounds}
+    cpus = {n: [x.twin_cpu_us for x in rounds[n]] for n in rounds}
     ratios = [b / s for s, b in zip(rates[small], rates[big], strict=True)]
+    cpu_ratios = [s / b for s, b in zip(cpus[small], cpus[big], strict=True)]
     print()
     print(f"| measurement | {small} functions | {big} functions | target |")
     print("|---|---|---|---|")
@@ -203,9 +240,11 @@ def main() -> None:
         f"{statistics.median(rates[big]):.0f} req/s | — |"
     )
     print(
-        f"| throughput ratio big / small (median of per-round ratios; rounds) | | "
-        f"**{statistics.median(ratios):.2f}** ({', '.join(f'{x:.2f}' for x in ratios)}) | >= 0.90 |"
+        f"| twin CPU per request (median of {args.rounds}) | "
+        f"{statistics.median(cpus[small]):.0f} us | {statistics.median(cpus[big]):.0f} us | — |"
     )
+    print(f"| throughput ratio big / small (per-round ratios) | | {_spread(ratios)} | >= 0.90 |")
+    print(f"| twin CPU ratio small / big (per-round ratios) | | {_spread(cpu_ratios)} | >= 0.90 |")
 
 
 def _count_alarms(sb: Sandbox) -> int:

@@ -40,7 +40,8 @@ from .stack import StackInfo, provision
 from .telemetry import Telemetry, exact_dimension_statistics, raw_datapoints
 from .watch import StateWatcher
 
-DEFAULT_ACCOUNT = "123456789012"  # SandboxConfig's default (moto's too)
+DEFAULT_ACCOUNT = "123456789012"
+_READS = ("Get", "List", "Describe")  # SandboxConfig's default (moto's too)
 
 if TYPE_CHECKING:
     from .core import Sandbox
@@ -200,6 +201,8 @@ class DataPlane:
         )
         self.watcher.start()
         self._stack.callback(self.watcher.stop)
+        sandbox.api.observe("lambda", self._api_write)
+        sandbox.api.observe("ssm", self._api_write)
 
         self.gateway = Gateway(
             self.service,
@@ -280,6 +283,16 @@ class DataPlane:
 
     def _changed(self, function: str) -> None:
         self.watcher.poke()
+
+    def _api_write(self, call: ApiCall) -> None:
+        """A Lambda or SSM call was answered: a write marks the watcher dirty (reads do not,
+        nor invocations, so a harness polling GetAlias costs the watcher nothing)."""
+        op = call.operation
+        if op is None and (call.method == "GET" or call.path.endswith("/invocations")):
+            return
+        if (op or "").startswith(_READS):
+            return
+        self.watcher.mark_dirty()
 
     def _ssm_backend(self) -> Any:
         from moto.ssm.models import ssm_backends
