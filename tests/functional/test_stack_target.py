@@ -321,3 +321,82 @@ def _sandbox_target_file(tmp_path: Path) -> Path:
     )  # fmt: skip
     assert init.returncode == 0, init.stderr
     return target_file
+
+
+HOOKLESS_PLAN = """
+name: hookless
+phases:
+  - phase: coldstart
+    warm_requests: 3
+  - phase: chaos
+    name: drills
+    experiments: [faulty-canary, throttling]
+    function: /greetings
+"""
+
+
+def test_unwrapped_function_skips_hook_drills_and_runs_the_rest(tmp_path: Path) -> None:
+    """The plain CDK fixture (its function is not wrapped by failure-lambda): the faulty
+    canary, whose fault only failure-lambda delivers, is skipped with a line naming the
+    function and what it lacks; throttling, which needs no hook, runs; the game day passes
+    on the experiments that ran. `gameday chaos` on the canary alone still exits 3."""
+    file = CASES["cdk"][0]
+    params = ["--param", "AlarmPeriod=1"]
+    config = SandboxConfig(stack_file=str(file), stack_parameters={"AlarmPeriod": "1"})
+    with Sandbox(config) as sb:
+        target_file = tmp_path / "target.toml"
+        init = gameday(
+            "target", "init", "--stack", str(file), *params,
+            "--kind", "sandbox", "--region", sb.config.region, "--api-url", sb.api_url,
+            "--endpoint-url", sb.endpoint_url, "--out", str(target_file),
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert init.returncode == 0, init.stderr
+        text = target_file.read_text().replace("cold_start_ms = 500", "cold_start_ms = 5000")
+        target_file.write_text(text)
+        fn = load_target(target_file).function("/greetings").name
+        reason = f"no failure-injection hook: {fn} is not set up for failure-lambda"
+
+        plan = tmp_path / "plan.yml"
+        plan.write_text(HOOKLESS_PLAN)
+        run = gameday(
+            "run", "--plan", str(plan), "--target", str(target_file),
+            "--report-dir", str(tmp_path / "reports"), "--no-history",
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr
+        (report,) = (tmp_path / "reports").glob("*/report.json")
+        phases = {p["name"]: p for p in json.loads(report.read_text())["phases"]}
+        assert phases["coldstart"]["status"] == "passed", phases["coldstart"]
+        drills = phases["drills"]
+        # the skip is not a pass: only the experiment that ran has a timeline
+        assert drills["status"] == "passed", drills
+        assert [t["experiment"] for t in drills["timelines"]] == ["throttling"], drills
+        assert f"skipped faulty-canary: {reason}" in drills["message"], drills["message"]
+        assert "FAILURE_INJECTION_PARAM" in drills["message"]
+        assert reason in " ".join(run.stdout.split())
+
+        # nothing was injected for the skipped drill: no canary version was published
+        lam = boto3.session.Session(
+            aws_access_key_id="t", aws_secret_access_key="t", region_name=sb.config.region
+        ).client("lambda", endpoint_url=sb.endpoint_url)
+        descriptions = [
+            v.get("Description", "")
+            for v in lam.list_versions_by_function(FunctionName=fn)["Versions"]
+        ]
+        assert not any("canary" in d for d in descriptions), descriptions
+
+        aimed = retarget(
+            resolve_experiment("faulty-canary"),
+            load_target(target_file),
+            "/greetings",
+            tmp_path / "faulty-canary.json",
+        )
+        alone = gameday(
+            "chaos", str(aimed), "--target", str(target_file),
+            "--ledger", str(tmp_path / "ledger.jsonl"),
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert alone.returncode == 3, alone.stdout + alone.stderr
+        lines = [line for line in alone.stderr.splitlines() if reason in line]
+        assert len(lines) == 1 and "Traceback" not in alone.stderr, alone.stderr
