@@ -32,8 +32,9 @@ CASES = {
     "sam": (
         STACKS / "sam-app" / "template.yaml",
         ["AlarmPeriod=1"],
-        {"/orders": "shop-orders", "/catalog": "shop-catalog"},
-        "/orders",
+        # REST routes on SAM's stage Prod, the HTTP API's on $default: one host in the twin
+        {"/Prod/orders": "shop-orders", "/catalog": "shop-catalog"},
+        "/Prod/orders",
         ("/catalog", "sam-app-CatalogFunctionDeploymentGroup"),
     ),
     "cdk": (
@@ -46,8 +47,8 @@ CASES = {
     "sls": (
         STACKS / "sls-app" / "serverless.yml",
         [],
-        {"/notes": "notes-dev-listNotes", "/stats": "notes-dev-getStats"},
-        "/notes",
+        {"/dev/notes": "notes-dev-listNotes", "/stats": "notes-dev-getStats"},
+        "/dev/notes",
         ("/stats", "notes-dev-getStats"),
     ),
 }
@@ -247,13 +248,37 @@ def test_target_init_writes_groups_alarms_and_skipped_routes(tmp_path: Path) -> 
     assert out.returncode == 0, out.stderr
     assert "# not a target function: POST /notes/new" in out.stdout
     assert "https://REPLACE-WITH-API-ID.execute-api.us-east-1.amazonaws.com/dev" in out.stdout
+    # on AWS the HTTP API has its own host: the target (one api_url) keeps the REST stage's
+    assert (
+        "# not a target function: GET /stats -> notes-dev-getStats (HTTP API stage $default:"
+        " its own host on AWS; a target has one api_url)"
+    ) in out.stdout
     data = tomllib.loads(out.stdout)
     by_path = {f["path"]: f for f in data["functions"]}
+    assert set(by_path) == {"/notes"}
     assert by_path["/notes"]["deployment_group"] == "notes-dev-listNotes"
     assert by_path["/notes"]["alarms"] == ["notes-dev-listNotes-functionErrors"]
+    # in the twin, one host serves both APIs: each path carries its stage
+    twin = gameday(
+        "target", "init", "--stack", str(file), "--kind", "sandbox",
+        "--api-url", "http://127.0.0.1:9", "--endpoint-url", "http://127.0.0.1:9",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert twin.returncode == 0, twin.stderr
+    by_path = {f["path"]: f for f in tomllib.loads(twin.stdout)["functions"]}
+    assert set(by_path) == {"/dev/notes", "/stats"}
     assert by_path["/stats"]["deployment_group"] == "notes-dev-getStats"
     assert "alarms" not in by_path["/stats"]
     assert data["deployment_groups"] == ["notes-dev-listNotes", "notes-dev-getStats"]
+    # a path template has no value to probe: listed with the reason, never probed as `{id}`
+    sam = gameday("target", "init", "--stack", str(CASES["sam"][0]), cwd=tmp_path)
+    assert sam.returncode == 0, sam.stderr
+    assert (
+        "# not a target function: GET /orders/{orderId} -> shop-orders (a path template: no"
+        " concrete value to probe it with)"
+    ) in sam.stdout
+    assert "{orderId}" not in "".join(f["path"] for f in tomllib.loads(sam.stdout)["functions"])
+    assert "amazonaws.com/Prod" in sam.stdout  # SAM's implicit REST API stage
     assert data["alert_topic"] == "notes-dev-alerts"
     assert data["slo"]["mttr_s"] == 120
 
@@ -273,7 +298,7 @@ def test_names_say_why_an_experiment_does_not_apply(tmp_path: Path) -> None:
         names.function_name("/health/live", conf)
     assert (
         missing.value.reason
-        == "the target has no function /health/live (its routes: /notes, /stats)"
+        == "the target has no function /health/live (its routes: /dev/notes, /stats)"
     )
     # resolve_names passes the reason on as is (the plan's skip line), not re-worded
     entry = {
@@ -295,14 +320,16 @@ def test_names_say_why_an_experiment_does_not_apply(tmp_path: Path) -> None:
 def test_retarget_aims_every_path_of_the_experiment_at_the_route(tmp_path: Path) -> None:
     target = load_target(_sandbox_target_file(tmp_path))
     source = resolve_experiment("faulty-canary")
-    out = retarget(source, target, "/notes", tmp_path / "faulty-canary.experiment.json")
+    out = retarget(source, target, "/dev/notes", tmp_path / "faulty-canary.experiment.json")
     assert out != source
     text = out.read_text()
-    assert "/health/live" not in text and '"/notes"' in text
+    assert "/health/live" not in text and '"/dev/notes"' in text
     experiment = json.loads(text)
-    assert experiment["configuration"]["function"]["provider"]["arguments"] == {"path": "/notes"}
+    assert experiment["configuration"]["function"]["provider"]["arguments"] == {
+        "path": "/dev/notes"
+    }
     (traffic,) = [c for c in experiment["controls"] if c["name"] == "gameday-traffic"]
-    assert traffic["provider"]["arguments"]["paths"] == ["/notes"]
+    assert traffic["provider"]["arguments"]["paths"] == ["/dev/notes"]
     # the rest of the experiment is as written
     original = json.loads(source.read_text())
     assert experiment["method"][0] == original["method"][0]
@@ -316,7 +343,7 @@ def _sandbox_target_file(tmp_path: Path) -> Path:
     target_file = tmp_path / "target.toml"
     init = gameday(
         "target", "init", "--stack", str(file), "--kind", "sandbox",
-        "--api-url", "http://127.0.0.1:9/dev", "--endpoint-url", "http://127.0.0.1:9",
+        "--api-url", "http://127.0.0.1:9", "--endpoint-url", "http://127.0.0.1:9",
         "--out", str(target_file), cwd=tmp_path,
     )  # fmt: skip
     assert init.returncode == 0, init.stderr
