@@ -18,7 +18,9 @@ same stand-in handler, the same kind of route, so the ratio isolates the stack's
    (gateway loop, Lambda workers, state watcher, alarm engine, telemetry) per request.
    On a shared machine wall-clock throughput swings with the neighbours' load; CPU time
    does much less. Reported as small / big (>= 0.9: a request on the big twin costs at most
-   ~11 % more CPU), median and range of the per-round ratios, and the watcher's diffs.
+   ~11 % more CPU), median and range of the per-round ratios, the watcher's diffs, and the
+   CPU per request of each twin thread (Linux /proc, clock ticks: rough) to say where a
+   size-dependent cost is.
 
 Usage: .venv/bin/python bench/bench_stack_scale.py [--functions 50] [--requests 2000]
        [--rounds 8] [--starts 3] [--cpu 0]
@@ -31,6 +33,7 @@ import json
 import os
 import statistics
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,6 +155,24 @@ class Round:
     rate: float  # requests per second (wall clock)
     twin_cpu_us: float  # the twin's CPU time per request (every thread but the client's)
     diffs: int  # the state watcher's full diffs during the requests
+    threads: dict[str, float]  # CPU us per request by thread name (Linux /proc), "" if none
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _thread_cpu() -> dict[str, float]:
+    """CPU seconds of each live thread, by name without its pool index (Linux only)."""
+    out: dict[str, float] = {}
+    for t in threading.enumerate():
+        try:
+            with open(f"/proc/self/task/{t.native_id}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        name = t.name.rsplit("_", 1)[0]
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / _TICK
+    return out
 
 
 def throughput(sb: Sandbox, requests: int) -> Round:
@@ -160,7 +181,7 @@ def throughput(sb: Sandbox, requests: int) -> Round:
         for p in paths:  # warm every function once (cold starts are not the point here)
             assert http.get(p).status_code == 200
         diffs0 = _diffs(sb)
-        cpu0, client0 = time.process_time(), time.thread_time()
+        cpu0, client0, threads0 = time.process_time(), time.thread_time(), _thread_cpu()
         t0 = time.perf_counter()
         for i in range(requests):
             r = http.get(paths[i % len(paths)])
@@ -168,7 +189,8 @@ def throughput(sb: Sandbox, requests: int) -> Round:
                 raise RuntimeError(f"{paths[i % len(paths)]}: {r.status_code}")
         wall = time.perf_counter() - t0
         twin = (time.process_time() - cpu0) - (time.thread_time() - client0)
-        return Round(requests / wall, twin / requests * 1e6, _diffs(sb) - diffs0)
+        threads = {k: (v - threads0.get(k, 0.0)) / requests * 1e6 for k, v in _thread_cpu().items()}
+        return Round(requests / wall, twin / requests * 1e6, _diffs(sb) - diffs0, threads)
 
 
 def _diffs(sb: Sandbox) -> int:
@@ -245,6 +267,12 @@ def main() -> None:
     )
     print(f"| throughput ratio big / small (per-round ratios) | | {_spread(ratios)} | >= 0.90 |")
     print(f"| twin CPU ratio small / big (per-round ratios) | | {_spread(cpu_ratios)} | >= 0.90 |")
+    print()
+    print("twin CPU per request by thread, median of rounds (us; 1/100 s clock ticks, so rough):")
+    names = sorted({k for n in rounds for x in rounds[n] for k in x.threads} - {"MainThread"})
+    for name in names:
+        per = {n: statistics.median(x.threads.get(name, 0.0) for x in rounds[n]) for n in rounds}
+        print(f"  {name:24} {per[small]:6.0f} {per[big]:6.0f}")
 
 
 def _count_alarms(sb: Sandbox) -> int:
