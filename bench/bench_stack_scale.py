@@ -8,6 +8,7 @@ same stand-in handler, the same kind of route, so the ratio isolates the stack's
 
 1. Start: `Sandbox(stack_file=...)` from construction to serving (parse, provision through
    the AWS endpoint, alarm loop started), median of `--starts`. Target < 5 s for the big one.
+   Its process CPU time beside it (wall time on a shared core includes the neighbours').
 2. Throughput: warm sequential GETs round-robin over every route, one httpx client with
    keep-alive, the process pinned to one core; twins alternate small, big, small, big...
    (`--rounds`, each a fresh pair of twins), each round `--requests` requests after one
@@ -144,9 +145,13 @@ def template(functions: int) -> dict[str, Any]:
     return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
 
 
+_START_CPU: list[float] = []  # the process's CPU seconds of each start, in order
+
+
 def start_once(path: Path) -> tuple[float, Sandbox]:
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     sb = Sandbox(SandboxConfig(stack_file=str(path), init_duration_ms=20, seed=1)).start()
+    _START_CPU.append(time.process_time() - cpu0)
     return time.perf_counter() - t0, sb
 
 
@@ -225,6 +230,7 @@ def main() -> None:
         sb.stop()
 
         starts: dict[int, list[float]] = {n: [] for n in files}
+        start_cpu: dict[int, list[float]] = {n: [] for n in files}
         rounds: dict[int, list[Round]] = {n: [] for n in files}
         for r in range(max(args.rounds, args.starts)):
             pair = (args.baseline, args.functions)
@@ -233,6 +239,7 @@ def main() -> None:
                 try:
                     if r < args.starts:
                         starts[n].append(seconds)
+                        start_cpu[n].append(_START_CPU[-1])
                     if r < args.rounds:
                         routes, alarms = len(sb.routes), _count_alarms(sb)
                         rounds[n].append(throughput(sb, args.requests))
@@ -256,6 +263,10 @@ def main() -> None:
     print(
         f"| start (median of {args.starts}) | {statistics.median(starts[small]):.2f} s | "
         f"{statistics.median(starts[big]):.2f} s (max {max(starts[big]):.2f}) | < 5 s |"
+    )
+    print(
+        f"| start, process CPU (median; max) | {statistics.median(start_cpu[small]):.2f} s | "
+        f"{statistics.median(start_cpu[big]):.2f} s (max {max(start_cpu[big]):.2f}) | — |"
     )
     print(
         f"| throughput (median of {args.rounds}) | {statistics.median(rates[small]):.0f} req/s | "
