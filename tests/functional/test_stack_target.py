@@ -427,3 +427,29 @@ def test_unwrapped_function_skips_hook_drills_and_runs_the_rest(tmp_path: Path) 
         assert alone.returncode == 3, alone.stdout + alone.stderr
         lines = [line for line in alone.stderr.splitlines() if reason in line]
         assert len(lines) == 1 and "Traceback" not in alone.stderr, alone.stderr
+
+        # failure-lambda's denylist (dependency-outage's fault) needs the hook as well
+        # dependency-outage as written, its two functions being the greeter (its names
+        # configuration dropped: the stack has no /health routes)
+        outage = json.loads(resolve_experiment("dependency-outage").read_text())
+        outage["configuration"] = {}
+        cut = tmp_path / "cut-dependency.json"
+        text = json.dumps(outage).replace("${ready_function}", fn)
+        cut.write_text(text.replace("${health_function}", fn))
+        # the dependency is known to the target (the twin's convention), so what is left
+        # missing is the hook
+        boto3.session.Session(
+            aws_access_key_id="t", aws_secret_access_key="t", region_name=sb.config.region
+        ).client("ssm", endpoint_url=sb.endpoint_url).put_parameter(
+            Name="/gameday-sandbox/dependencies/database",
+            Value=json.dumps({"state": "up", "latency_ms": 0}),
+            Type="String",
+        )
+        denied = gameday(
+            "chaos", str(cut), "--target", str(target_file),
+            "--ledger", str(tmp_path / "ledger.jsonl"),
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert denied.returncode == 3, denied.stdout + denied.stderr
+        assert f"{reason} (no FAILURE_INJECTION_PARAM" in " ".join(denied.stderr.split())
+        assert "database-down's fault could never reach traffic" in denied.stderr
