@@ -60,11 +60,38 @@ def _list(values: Sequence[str]) -> str:
     return "[" + ", ".join(_q(v) for v in values) + "]"
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Where the target's routes are: api_url ends in `base`; `one_host`: the paths carry
+    their stage prefix; `keep`: only routes under this prefix (None: all)."""
+
+    base: str
+    one_host: bool = False
+    keep: str | None = None
+
+
+def _layout(stack: StackSpec, kind: str) -> _Layout:
+    """Routes of one stage: api_url is that stage's URL and paths are the routes'. Several
+    stages (a REST API's `/Prod`, an HTTP API's `$default`): the twin serves them on one
+    host, so api_url is its root and each path carries its stage; on AWS each API has its
+    own host, so the target keeps one stage's routes (a REST API's first) and lists the
+    others, each needing a target of its own."""
+    gets = [r for f in stack.functions for r in f.routes if r.method in ("GET", "ANY")]
+    prefixes = list(dict.fromkeys(r.url_prefix(stack.stage) for r in gets if not r.templated))
+    if len(prefixes) <= 1:
+        return _Layout(prefixes[0] if prefixes else f"/{stack.stage}")
+    if kind == "sandbox":
+        return _Layout("", one_host=True)
+    rest = [r for r in gets if r.api == "REST" and not r.templated]
+    keep = rest[0].url_prefix(stack.stage) if rest else prefixes[0]
+    return _Layout(keep, keep=keep)
+
+
 def target_toml(stack: StackSpec, options: TargetOptions) -> str:
     """The target file for `stack`, as TOML text (parseable by `config.load_target`)."""
-    stage = stack.stage
+    layout = _layout(stack, options.kind)
     api_url = options.api_url or (
-        f"https://REPLACE-WITH-API-ID.execute-api.{options.region}.amazonaws.com/{stage}"
+        f"https://REPLACE-WITH-API-ID.execute-api.{options.region}.amazonaws.com{layout.base}"
     )
     skipped: list[str] = []
     entries: list[list[str]] = []
@@ -80,7 +107,23 @@ def target_toml(stack: StackSpec, options: TargetOptions) -> str:
         if not fn.routes:
             skipped.append(f"{fn.name}: no API route (a hook or a worker)")
         for route in gets:
-            path = route.path.rstrip("/") or "/"
+            if route.templated:
+                # checks and the load mix probe the target's paths: `{id}` has no value
+                skipped.append(
+                    f"{route.method} {route.path} -> {fn.name} (a path template: no concrete "
+                    "value to probe it with)"
+                )
+                continue
+            prefix = route.url_prefix(stack.stage)
+            if layout.keep is not None and prefix != layout.keep:
+                skipped.append(
+                    f"{route.method} {prefix}{route.path} -> {fn.name} ({route.api} API stage "
+                    f"{route.stage_name(stack.stage)}: its own host on AWS; a target has one "
+                    "api_url)"
+                )
+                continue
+            # one host, several stages: the path carries its stage
+            path = ((prefix if layout.one_host else "") + route.path).rstrip("/") or "/"
             if path in paths:
                 skipped.append(f"{route.method} {path} -> {fn.name} (path already listed)")
                 continue
@@ -126,6 +169,8 @@ def target_toml(stack: StackSpec, options: TargetOptions) -> str:
     ]
     if options.api_url is None:
         head.append("# api_url: replace REPLACE-WITH-API-ID with the deployed API's id.")
+    if layout.one_host:
+        head.append("# paths carry their API's stage: the twin serves every API on one host")
     if stack.parameters:
         head.append("# parameters: " + ", ".join(f"{k}={v}" for k, v in stack.parameters))
     head += [f"# not a target function: {s}" for s in skipped]

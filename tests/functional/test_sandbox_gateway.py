@@ -148,7 +148,10 @@ def test_past_the_integration_timeout_is_504_and_the_function_runs_on(
     assert finished.wait(5), "the function keeps running after API Gateway gives up"
 
 
-def test_stage_prefix_is_optional(sandbox: Sandbox) -> None:
+def test_a_rest_route_is_served_under_its_stage_only(sandbox: Sandbox) -> None:
+    # As on AWS, a REST API's URL names its stage: without it, `/health/live` reads as
+    # stage "health", which has no such resource (the twin was laxer before issue 14).
     root = sandbox.api_url.rsplit("/", 1)[0]
-    assert httpx.get(root + "/health/live").status_code == 200
+    bare = httpx.get(root + "/health/live")
+    assert (bare.status_code, bare.json()) == (403, {"message": "Missing Authentication Token"})
     assert json.loads(httpx.get(sandbox.api_url + "/health/live").text)["status"] == "pass"

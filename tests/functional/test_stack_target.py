@@ -32,8 +32,9 @@ CASES = {
     "sam": (
         STACKS / "sam-app" / "template.yaml",
         ["AlarmPeriod=1"],
-        {"/orders": "shop-orders", "/catalog": "shop-catalog"},
-        "/orders",
+        # REST routes on SAM's stage Prod, the HTTP API's on $default: one host in the twin
+        {"/Prod/orders": "shop-orders", "/catalog": "shop-catalog"},
+        "/Prod/orders",
         ("/catalog", "sam-app-CatalogFunctionDeploymentGroup"),
     ),
     "cdk": (
@@ -46,8 +47,8 @@ CASES = {
     "sls": (
         STACKS / "sls-app" / "serverless.yml",
         [],
-        {"/notes": "notes-dev-listNotes", "/stats": "notes-dev-getStats"},
-        "/notes",
+        {"/dev/notes": "notes-dev-listNotes", "/stats": "notes-dev-getStats"},
+        "/dev/notes",
         ("/stats", "notes-dev-getStats"),
     ),
 }
@@ -247,13 +248,37 @@ def test_target_init_writes_groups_alarms_and_skipped_routes(tmp_path: Path) -> 
     assert out.returncode == 0, out.stderr
     assert "# not a target function: POST /notes/new" in out.stdout
     assert "https://REPLACE-WITH-API-ID.execute-api.us-east-1.amazonaws.com/dev" in out.stdout
+    # on AWS the HTTP API has its own host: the target (one api_url) keeps the REST stage's
+    assert (
+        "# not a target function: GET /stats -> notes-dev-getStats (HTTP API stage $default:"
+        " its own host on AWS; a target has one api_url)"
+    ) in out.stdout
     data = tomllib.loads(out.stdout)
     by_path = {f["path"]: f for f in data["functions"]}
+    assert set(by_path) == {"/notes"}
     assert by_path["/notes"]["deployment_group"] == "notes-dev-listNotes"
     assert by_path["/notes"]["alarms"] == ["notes-dev-listNotes-functionErrors"]
+    # in the twin, one host serves both APIs: each path carries its stage
+    twin = gameday(
+        "target", "init", "--stack", str(file), "--kind", "sandbox",
+        "--api-url", "http://127.0.0.1:9", "--endpoint-url", "http://127.0.0.1:9",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert twin.returncode == 0, twin.stderr
+    by_path = {f["path"]: f for f in tomllib.loads(twin.stdout)["functions"]}
+    assert set(by_path) == {"/dev/notes", "/stats"}
     assert by_path["/stats"]["deployment_group"] == "notes-dev-getStats"
     assert "alarms" not in by_path["/stats"]
     assert data["deployment_groups"] == ["notes-dev-listNotes", "notes-dev-getStats"]
+    # a path template has no value to probe: listed with the reason, never probed as `{id}`
+    sam = gameday("target", "init", "--stack", str(CASES["sam"][0]), cwd=tmp_path)
+    assert sam.returncode == 0, sam.stderr
+    assert (
+        "# not a target function: GET /orders/{orderId} -> shop-orders (a path template: no"
+        " concrete value to probe it with)"
+    ) in sam.stdout
+    assert "{orderId}" not in "".join(f["path"] for f in tomllib.loads(sam.stdout)["functions"])
+    assert "amazonaws.com/Prod" in sam.stdout  # SAM's implicit REST API stage
     assert data["alert_topic"] == "notes-dev-alerts"
     assert data["slo"]["mttr_s"] == 120
 
@@ -273,7 +298,7 @@ def test_names_say_why_an_experiment_does_not_apply(tmp_path: Path) -> None:
         names.function_name("/health/live", conf)
     assert (
         missing.value.reason
-        == "the target has no function /health/live (its routes: /notes, /stats)"
+        == "the target has no function /health/live (its routes: /dev/notes, /stats)"
     )
     # resolve_names passes the reason on as is (the plan's skip line), not re-worded
     entry = {
@@ -295,14 +320,16 @@ def test_names_say_why_an_experiment_does_not_apply(tmp_path: Path) -> None:
 def test_retarget_aims_every_path_of_the_experiment_at_the_route(tmp_path: Path) -> None:
     target = load_target(_sandbox_target_file(tmp_path))
     source = resolve_experiment("faulty-canary")
-    out = retarget(source, target, "/notes", tmp_path / "faulty-canary.experiment.json")
+    out = retarget(source, target, "/dev/notes", tmp_path / "faulty-canary.experiment.json")
     assert out != source
     text = out.read_text()
-    assert "/health/live" not in text and '"/notes"' in text
+    assert "/health/live" not in text and '"/dev/notes"' in text
     experiment = json.loads(text)
-    assert experiment["configuration"]["function"]["provider"]["arguments"] == {"path": "/notes"}
+    assert experiment["configuration"]["function"]["provider"]["arguments"] == {
+        "path": "/dev/notes"
+    }
     (traffic,) = [c for c in experiment["controls"] if c["name"] == "gameday-traffic"]
-    assert traffic["provider"]["arguments"]["paths"] == ["/notes"]
+    assert traffic["provider"]["arguments"]["paths"] == ["/dev/notes"]
     # the rest of the experiment is as written
     original = json.loads(source.read_text())
     assert experiment["method"][0] == original["method"][0]
@@ -316,8 +343,113 @@ def _sandbox_target_file(tmp_path: Path) -> Path:
     target_file = tmp_path / "target.toml"
     init = gameday(
         "target", "init", "--stack", str(file), "--kind", "sandbox",
-        "--api-url", "http://127.0.0.1:9/dev", "--endpoint-url", "http://127.0.0.1:9",
+        "--api-url", "http://127.0.0.1:9", "--endpoint-url", "http://127.0.0.1:9",
         "--out", str(target_file), cwd=tmp_path,
     )  # fmt: skip
     assert init.returncode == 0, init.stderr
     return target_file
+
+
+HOOKLESS_PLAN = """
+name: hookless
+phases:
+  - phase: coldstart
+    warm_requests: 3
+  - phase: chaos
+    name: drills
+    experiments: [faulty-canary, throttling]
+    function: /greetings
+"""
+
+
+def test_unwrapped_function_skips_hook_drills_and_runs_the_rest(tmp_path: Path) -> None:
+    """The plain CDK fixture (its function is not wrapped by failure-lambda): the faulty
+    canary, whose fault only failure-lambda delivers, is skipped with a line naming the
+    function and what it lacks; throttling, which needs no hook, runs; the game day passes
+    on the experiments that ran. `gameday chaos` on the canary alone still exits 3."""
+    file = CASES["cdk"][0]
+    params = ["--param", "AlarmPeriod=1"]
+    config = SandboxConfig(stack_file=str(file), stack_parameters={"AlarmPeriod": "1"})
+    with Sandbox(config) as sb:
+        target_file = tmp_path / "target.toml"
+        init = gameday(
+            "target", "init", "--stack", str(file), *params,
+            "--kind", "sandbox", "--region", sb.config.region, "--api-url", sb.api_url,
+            "--endpoint-url", sb.endpoint_url, "--out", str(target_file),
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert init.returncode == 0, init.stderr
+        text = target_file.read_text().replace("cold_start_ms = 500", "cold_start_ms = 5000")
+        target_file.write_text(text)
+        fn = load_target(target_file).function("/greetings").name
+        reason = f"no failure-injection hook: {fn} is not set up for failure-lambda"
+
+        plan = tmp_path / "plan.yml"
+        plan.write_text(HOOKLESS_PLAN)
+        run = gameday(
+            "run", "--plan", str(plan), "--target", str(target_file),
+            "--report-dir", str(tmp_path / "reports"), "--no-history",
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr
+        (report,) = (tmp_path / "reports").glob("*/report.json")
+        phases = {p["name"]: p for p in json.loads(report.read_text())["phases"]}
+        assert phases["coldstart"]["status"] == "passed", phases["coldstart"]
+        drills = phases["drills"]
+        # the skip is not a pass: only the experiment that ran has a timeline
+        assert drills["status"] == "passed", drills
+        assert [t["experiment"] for t in drills["timelines"]] == ["throttling"], drills
+        assert f"skipped faulty-canary: {reason}" in drills["message"], drills["message"]
+        assert "FAILURE_INJECTION_PARAM" in drills["message"]
+        assert reason in " ".join(run.stdout.split())
+
+        # nothing was injected for the skipped drill: no canary version was published
+        lam = boto3.session.Session(
+            aws_access_key_id="t", aws_secret_access_key="t", region_name=sb.config.region
+        ).client("lambda", endpoint_url=sb.endpoint_url)
+        descriptions = [
+            v.get("Description", "")
+            for v in lam.list_versions_by_function(FunctionName=fn)["Versions"]
+        ]
+        assert not any("canary" in d for d in descriptions), descriptions
+
+        aimed = retarget(
+            resolve_experiment("faulty-canary"),
+            load_target(target_file),
+            "/greetings",
+            tmp_path / "faulty-canary.json",
+        )
+        alone = gameday(
+            "chaos", str(aimed), "--target", str(target_file),
+            "--ledger", str(tmp_path / "ledger.jsonl"),
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert alone.returncode == 3, alone.stdout + alone.stderr
+        lines = [line for line in alone.stderr.splitlines() if reason in line]
+        assert len(lines) == 1 and "Traceback" not in alone.stderr, alone.stderr
+
+        # failure-lambda's denylist (dependency-outage's fault) needs the hook as well
+        # dependency-outage as written, its two functions being the greeter (its names
+        # configuration dropped: the stack has no /health routes)
+        outage = json.loads(resolve_experiment("dependency-outage").read_text())
+        outage["configuration"] = {}
+        cut = tmp_path / "cut-dependency.json"
+        text = json.dumps(outage).replace("${ready_function}", fn)
+        cut.write_text(text.replace("${health_function}", fn))
+        # the dependency is known to the target (the twin's convention), so what is left
+        # missing is the hook
+        boto3.session.Session(
+            aws_access_key_id="t", aws_secret_access_key="t", region_name=sb.config.region
+        ).client("ssm", endpoint_url=sb.endpoint_url).put_parameter(
+            Name="/gameday-sandbox/dependencies/database",
+            Value=json.dumps({"state": "up", "latency_ms": 0}),
+            Type="String",
+        )
+        denied = gameday(
+            "chaos", str(cut), "--target", str(target_file),
+            "--ledger", str(tmp_path / "ledger.jsonl"),
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert denied.returncode == 3, denied.stdout + denied.stderr
+        assert f"{reason} (no FAILURE_INJECTION_PARAM" in " ".join(denied.stderr.split())
+        assert "database-down's fault could never reach traffic" in denied.stderr

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import httpx
@@ -27,14 +28,20 @@ class Case:
     params: dict[str, str]
     routes: dict[str, tuple[str, str, str]]  # path -> (method, function, served version)
     guarded: tuple[str, str, str, str]  # (path, function, alias, alarm) of the guarded canary
+    stages: dict[str, str]  # path -> the URL prefix of its API's stage ("": HTTP $default)
 
 
 CASES = {
     "sam": Case(
         STACKS / "sam-app" / "template.yaml",
         {"AlarmPeriod": "1"},
-        {"/orders": ("GET", "shop-orders", "1"), "/catalog": ("GET", "shop-catalog", "1")},
+        {
+            "/orders": ("GET", "shop-orders", "1"),
+            "/orders/{orderId}": ("GET", "shop-orders", "1"),
+            "/catalog": ("GET", "shop-catalog", "1"),
+        },
         ("/orders", "shop-orders", "live", "shop-orders-live-errors"),
+        {"/orders": "/Prod", "/orders/{orderId}": "/Prod", "/catalog": ""},
     ),
     "cdk": Case(
         STACKS / "cdk-app" / "GreeterStack.template.json",
@@ -46,6 +53,7 @@ CASES = {
             "live",
             "GreeterStack-GreeterErrors9E0F1A2B",
         ),
+        {"/greetings": "/dev"},  # the template's Stage resource (StageName: !Ref Stage)
     ),
     "sls": Case(
         STACKS / "sls-app" / "serverless.yml",
@@ -56,6 +64,7 @@ CASES = {
             "/notes/new": ("POST", "notes-dev-createNote", "$LATEST"),
         },
         ("/notes", "notes-dev-listNotes", "Live", "notes-dev-listNotes-functionErrors"),
+        {"/notes": "/dev", "/notes/new": "/dev", "/stats": ""},  # http: stage; httpApi: root
     ),
 }
 
@@ -95,16 +104,33 @@ def test_routes_are_served_through_the_stacks_aliases(twin: tuple[Case, Sandbox]
     functions = {f["FunctionName"] for f in _aws(sb, "lambda").list_functions()["Functions"]}
     assert not any(name.startswith("hasivu-") for name in functions)
     assert not [w for w in control_loops(sb).warnings if "not in the sandbox" in w]
-    with httpx.Client(base_url=sb.api_url, timeout=5) as http:
+    assert sb.dataplane is not None
+    root = "{0.scheme}://{0.netloc}".format(urlsplit(sb.api_url))
+    with httpx.Client(timeout=5) as http:
         for path, (method, function, version) in case.routes.items():
-            r = http.request(method, path)
+            url = sb.dataplane.url(path).replace("{orderId}", "o-17")
+            r = http.request(method, url)
             assert r.status_code == 200, (path, r.text)
             assert r.headers["content-type"] == "application/health+json"
             body = r.json()
             assert body["status"] == "pass" and body["serviceId"] == function
             assert body["releaseId"] == version  # the version, as the function itself says
             assert "x-amz-executed-version" not in r.headers  # API Gateway never passes it
-            assert http.get("/nowhere").status_code == 403
+        # REST routes under the stack's REST stage, HTTP API routes at the root ($default)
+        for path, prefix in case.stages.items():
+            assert sb.dataplane.url(path) == root + prefix + path
+        # each API refuses what it does not have, in its own words
+        rest = next(p for p in case.stages.values() if p)
+        missing = http.get(root + rest + "/nowhere")
+        assert (missing.status_code, missing.json()) == (
+            403,
+            {"message": "Missing Authentication Token"},
+        )
+        if "" in case.stages.values():
+            gone = http.get(root + "/nowhere")
+            assert (gone.status_code, gone.json()) == (404, {"message": "Not Found"})
+        # a single-stage stack's api_url is its stage's URL; a mixed one's is the host's
+        assert sb.api_url == root + (rest if "" not in case.stages.values() else "")
 
 
 def _publish_faulty(sb: Sandbox, function: str) -> str:
@@ -172,11 +198,13 @@ def test_faulty_canary_is_rolled_back_by_the_stacks_alarm(twin: tuple[Case, Sand
     )["deploymentId"]
     served: dict[str, int] = {}
     deadline = time.monotonic() + 30
-    with httpx.Client(base_url=sb.api_url, timeout=5) as http:
+    assert sb.dataplane is not None
+    url = sb.dataplane.url(path)
+    with httpx.Client(timeout=5) as http:
         for i in range(100_000):
             if time.monotonic() > deadline:
                 break
-            r = http.get(path)
+            r = http.get(url)
             # the version as the answer names it (health+json releaseId); a failed answer
             # names none, and only the faulty canary fails
             v = str(r.json().get("releaseId", "?")) if r.status_code == 200 else "failed"
@@ -196,6 +224,6 @@ def test_faulty_canary_is_rolled_back_by_the_stacks_alarm(twin: tuple[Case, Sand
     current = lam.get_alias(FunctionName=function, Name=alias)
     assert current["FunctionVersion"] == "1"
     assert not (current.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
-    with httpx.Client(base_url=sb.api_url, timeout=5) as http:
-        after = {http.get(path).json()["releaseId"] for _ in range(20)}
+    with httpx.Client(timeout=5) as http:
+        after = {http.get(url).json()["releaseId"] for _ in range(20)}
     assert after == {"1"}

@@ -23,15 +23,18 @@ def test_sam_app_through_the_transform() -> None:
     assert stack.format == "sam" and stack.name == "sam-app"
     orders = stack.function("OrdersFunction")
     assert orders is not None and orders.name == "shop-orders"
-    assert [(r.method, r.path, r.alias, r.api) for r in orders.routes] == [
-        ("GET", "/orders", "live", "REST")
+    assert [(r.method, r.path, r.alias, r.api, r.stage) for r in orders.routes] == [
+        ("GET", "/orders", "live", "REST", "Prod"),  # SAM's implicit API deploys stage Prod
+        ("GET", "/orders/{orderId}", "live", "REST", "Prod"),
     ]
     assert [(a.name, a.version, a.provisioned) for a in orders.aliases] == [("live", "1", 1)]
     assert orders.memory_mb == 256 and orders.timeout_s == 5  # from Globals
     assert dict(orders.environment) == {"TABLE_NAME": "shop-orders"}
     catalog = stack.function("CatalogFunction")
     assert catalog is not None
-    assert [(r.method, r.path, r.api) for r in catalog.routes] == [("GET", "/catalog", "HTTP")]
+    assert [(r.method, r.path, r.api, r.stage) for r in catalog.routes] == [
+        ("GET", "/catalog", "HTTP", "$default")
+    ]
     groups = {g.function: g for g in stack.groups}
     assert groups["shop-orders"].alarms == ("shop-orders-live-errors",)
     assert groups["shop-orders"].config == "CodeDeployDefault.LambdaLinear10PercentEvery1Minute"

@@ -11,9 +11,11 @@ the fault either.
 
 So before a failure-lambda canary: the function's environment names a failure-lambda
 source, and the role's policies (inline and attached, read through IAM) allow
-`ssm:GetParameter` on the canary's parameter. Either missing is a TargetError (exit 3)
-that says how to fix it. When the harness may not read IAM, the role check is skipped
-with a warning (the fault then may still not reach traffic).
+`ssm:GetParameter` on the canary's parameter. No wrapper at all is `HookMissing` (the plan
+skips the experiment with the reason; alone it exits 3); a wrapped function whose role
+may not read the parameter is a TargetError (exit 3). Both say how to fix it. When the
+harness may not read IAM, the role check is skipped with a warning (the fault then may
+still not reach traffic).
 """
 
 from __future__ import annotations
@@ -29,12 +31,28 @@ from ..aws import aws_errors
 from ..exceptions import ResourceNotFound, TargetError
 from .faults import Scope
 
-__all__ = ["FAILURE_LAMBDA_FAULTS", "canary_parameter", "check_failure_lambda", "policy_allows"]
+__all__ = [
+    "FAILURE_LAMBDA_FAULTS",
+    "canary_parameter",
+    "check_failure_lambda",
+    "hook_missing",
+    "policy_allows",
+]
 
 log = logging.getLogger(__name__)
 
 FAILURE_LAMBDA_FAULTS = ("exception", "latency", "statuscode", "timeout")
 _SOURCES = ("FAILURE_INJECTION_PARAM", "FAILURE_APPCONFIG_APPLICATION")
+
+
+def hook_missing(function: str, activity: str) -> str:
+    """The one-line reason an experiment cannot reach `function` (not wrapped)."""
+    return (
+        f"no failure-injection hook: {function} is not set up for failure-lambda (no"
+        f" FAILURE_INJECTION_PARAM or FAILURE_APPCONFIG_APPLICATION in its environment), so"
+        f" {activity}'s fault could never reach traffic: wrap its handler with failure-lambda,"
+        " or deliver the fault with the extension or fis backend"
+    )
 
 
 def canary_parameter(function: str) -> str:
@@ -115,12 +133,9 @@ def check_failure_lambda(sc: Scope, activity: str, function: str) -> None:
         cfg = sc.clients.lambda_().get_function(FunctionName=function)["Configuration"]
     env = cfg.get("Environment", {}).get("Variables", {})
     if not any(env.get(k) for k in _SOURCES):
-        raise TargetError(
-            f"{activity}: {function} is not set up for failure-lambda (no FAILURE_INJECTION_PARAM"
-            " in its environment), so the canary's fault could never reach traffic: wrap its"
-            " handler with failure-lambda and set FAILURE_INJECTION_PARAM, or use fault"
-            " error_body (chaos-lambda-extension)"
-        )
+        from .names import HookMissing
+
+        raise HookMissing(sc.target.source, hook_missing(function, activity))
     role_arn = str(cfg.get("Role", ""))
     role_name = role_arn.rsplit("/", 1)[-1]
     account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else "*"

@@ -29,10 +29,11 @@ from collections.abc import Mapping, MutableMapping
 
 from ..aws import aws_errors
 from ..config import FunctionSpec, Target
-from ..exceptions import ConfigError
+from ..exceptions import ConfigError, TargetError
 from .context import Configuration, clients_for, target_from
 
 __all__ = [
+    "HookMissing",
     "NotApplicable",
     "alert_topic",
     "application_name",
@@ -53,6 +54,15 @@ class NotApplicable(ConfigError):
     def __init__(self, source: str, reason: str) -> None:
         super().__init__(f"{source}: {reason}")
         self.reason = reason
+
+
+class HookMissing(NotApplicable, TargetError):
+    """The experiment's fault reaches traffic only through a failure-injection hook in the
+    function's code (failure-lambda) and this function has none. The plan skips the
+    experiment with the reason (the rest of the game day runs); the experiment run alone
+    (`gameday chaos`) still exits 3: the target cannot take it."""
+
+    exit_code = 3
 
 
 def _function(target: Target, path: str) -> FunctionSpec:

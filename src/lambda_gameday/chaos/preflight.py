@@ -108,11 +108,11 @@ def check_experiment(
     allow_production: bool = False,
 ) -> None:
     """Raise SafetyError (production without a grant), ResourceNotFound (missing
-    function, alias, alarm, group, topic or dependency) or TargetError (a failure-lambda
-    canary on a function that is not wrapped, or whose role may not read the parameter),
-    before any injection. Production is granted by `allow_production` (the command line),
-    the run's context, or GAMEDAY_ALLOW_PRODUCTION=1 — never by the experiment's
-    configuration."""
+    function, alias, alarm, group, topic or dependency), HookMissing (a failure-lambda
+    fault on a function that is not wrapped: the plan skips the experiment) or TargetError
+    (a wrapped function whose role may not read the parameter), before any injection.
+    Production is granted by `allow_production` (the command line), the run's context, or
+    GAMEDAY_ALLOW_PRODUCTION=1 — never by the experiment's configuration."""
     sc = scope(dict(configuration or {}))
     if extension_of(experiment)["destructive"] and not allow_production:
         refuse_unless_allowed(
@@ -163,7 +163,9 @@ def _check_failure_lambda(
     secrets: Mapping[str, Any] | None,
 ) -> None:
     """A failure-lambda canary needs a wrapped function whose role may read the parameter;
-    otherwise the run would wait for an alarm that cannot fire and blame detection."""
+    otherwise the run would wait for an alarm that cannot fire and blame detection. The
+    denylist (deny_hosts) is failure-lambda's too. A function with no wrapper at all raises
+    HookMissing: the plan skips the experiment, naming the function."""
     from chaoslib import substitute
 
     from .failure_lambda import FAILURE_LAMBDA_FAULTS, check_failure_lambda
@@ -172,12 +174,15 @@ def _check_failure_lambda(
     checked: set[str] = set()
     for act in _activities(experiment):
         provider = act.get("provider", {})
-        if (provider.get("module"), provider.get("func")) != (
-            "lambda_gameday.chaos.awslambda.actions",
-            "deploy_canary",
-        ):
-            continue
+        module, func = provider.get("module"), provider.get("func")
         args = substitute(dict(provider.get("arguments", {}) or {}), configuration, secrets)
+        if (module, func) == ("lambda_gameday.chaos.awslambda.denylist", "deny_hosts"):
+            for fn in args.get("function_names") or []:
+                if isinstance(fn, str):
+                    _check_denylist_hook(sc, str(act.get("name", func)), fn)
+            continue
+        if (module, func) != ("lambda_gameday.chaos.awslambda.actions", "deploy_canary"):
+            continue
         fn = args.get("function_name")
         fault = args.get("fault", "exception")
         backend = args.get("backend") if isinstance(args.get("backend"), str) else None
@@ -188,3 +193,14 @@ def _check_failure_lambda(
         if fault in FAILURE_LAMBDA_FAULTS and isinstance(fn, str) and fn not in checked:
             checked.add(fn)
             check_failure_lambda(sc, str(act.get("name", "deploy_canary")), fn)
+
+
+def _check_denylist_hook(sc: Scope, activity: str, function: str) -> None:
+    """deny_hosts writes the function's own FAILURE_INJECTION_PARAM (denylist mode)."""
+    from .failure_lambda import hook_missing
+    from .names import HookMissing
+
+    with aws_errors(f"{activity}: reading {function}'s configuration"):
+        cfg = sc.clients.lambda_().get_function(FunctionName=function)["Configuration"]
+    if not cfg.get("Environment", {}).get("Variables", {}).get("FAILURE_INJECTION_PARAM"):
+        raise HookMissing(sc.target.source, hook_missing(function, activity))

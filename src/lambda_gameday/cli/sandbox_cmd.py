@@ -229,7 +229,8 @@ def sandbox(
                 click.echo(f"IAM enforcing: callers hold only {iam_policy}")
             for path, route in sorted(sb.routes.items()):
                 methods, alias = ",".join(route.methods), route.alias or "$LATEST"
-                click.echo(f"  {methods} {sb.api_url}{path}  ->  {route.function}:{alias}")
+                url = sb.dataplane.url(path) if sb.dataplane else sb.api_url + path
+                click.echo(f"  {methods} {url}  ->  {route.function}:{alias}")
             target_out.parent.mkdir(parents=True, exist_ok=True)
             target_out.write_text(target_toml(describe(sb)), encoding="utf-8")
             click.echo(f"target file: {target_out}  (gameday ... --target {target_out})")

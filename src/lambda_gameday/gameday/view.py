@@ -111,6 +111,9 @@ def print_run(console: Console, run: RunResult) -> None:
             console.print(
                 f"  - SKIPPED {skipped.name}: {skipped.message}", markup=False, highlight=False
             )
+        elif skipped.kind == "chaos" and skipped.status == "passed" and skipped.message:
+            # some experiments ran and passed; the message names the ones skipped, and why
+            console.print(f"  - {skipped.name}: {skipped.message}", markup=False, highlight=False)
     if run.faults_not_removed:
         console.print("[bold red]faults NOT removed:[/]")
         for fault in run.faults_not_removed:

@@ -136,6 +136,7 @@ class AwsApi:
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._interceptors: list[tuple[str, Interceptor]] = []
         self._limits: list[Interceptor] = []  # run before any interceptor, for every service
+        self._observers: list[tuple[str, Callable[[ApiCall], None]]] = []
         self._lock = threading.Lock()
         self._host, self._port = host, port
         # moto's documented multi-account switch: every call to this endpoint is this account's
@@ -168,6 +169,17 @@ class AwsApi:
             body = b"".join(_drained(self._moto(environ, start_response)))
         return int(str(captured["status"]).split()[0]), list(captured["headers"]), body
 
+    def observe(self, service: str, observer: Callable[[ApiCall], None]) -> None:
+        """Call `observer(call)` after each call for `service` has been answered (its
+        effect is in moto's state by then), e.g. to mark the state watcher dirty."""
+        with self._lock:
+            self._observers.append((service, observer))
+
+    def _answered(self, call: ApiCall) -> None:
+        for service, observer in self._observers:
+            if service == call.service:
+                observer(call)
+
     def limit(self, limiter: Interceptor) -> None:
         """Run `limiter` on every call before the interceptors (request-rate quotas)."""
         with self._lock:
@@ -180,7 +192,8 @@ class AwsApi:
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = self._account_id
         start_response = _dated(start_response, self._clock)
         interceptors = self._interceptors
-        if interceptors or self._limits:
+        call: ApiCall | None = None
+        if interceptors or self._limits or self._observers:
             request = Request(environ)
             body = request.get_data(cache=True)
             call = _classify(request, body)
@@ -193,6 +206,7 @@ class AwsApi:
                     with aws_time(self._clock):  # interceptors call moto's backends too
                         response = interceptor(call)
                     if response is not None:
+                        self._answered(call)
                         return response(environ, start_response)
             # get_data consumed the stream; give moto a fresh one.
             import io
@@ -200,7 +214,10 @@ class AwsApi:
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
         with aws_time(self._clock):  # what moto stamps, it stamps on AWS's clock
-            return _drained(self._moto(environ, start_response))
+            answer = _drained(self._moto(environ, start_response))
+        if call is not None:
+            self._answered(call)
+        return answer
 
     @property
     def url(self) -> str:

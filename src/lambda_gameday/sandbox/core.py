@@ -13,6 +13,7 @@ never imports harness code; the harness reaches it only through boto3 and HTTP.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -218,6 +219,12 @@ class Sandbox:
                     if isinstance(component, ControlLoops) and component.deployments:
                         self.iam.deployment_group = component.deployments.group_of
                 self.iam.enabled = True
+            # The twin's long-lived state (moto's backends, the stack, its clients) is not
+            # garbage: frozen, the collector stops rescanning it, so a request's CPU does not
+            # grow with the stack's size (issue 14; bench/bench_stack_scale.py). No collect
+            # first (it costs ~0.2 s a start): start-up garbage waits in the frozen set until
+            # stop unfreezes it, so what the twin leaves behind can still be collected.
+            gc.freeze()
             return self
 
     def stop(self) -> None:
@@ -233,6 +240,7 @@ class Sandbox:
         self.api.stop()
         self._reset_moto()
         self._started = False
+        gc.unfreeze()
 
     def _reset_moto(self) -> None:
         # moto's backends are process-wide: reset them so the next sandbox starts clean —

@@ -4,9 +4,10 @@ Started by `Sandbox` after the AWS API: an event loop thread (gateway, execution
 environments, dependency servers), the Lambda interceptors, the default stack, the state
 watcher, the metrics/logs flusher and the HTTP gateway. After start the sandbox has:
 
-    sb.routes                     {path: Route(path, function, alias)}
+    sb.routes                     {path: Route(path, function, alias, methods, api, stage)}
     sb.dataplane.register_handler(function, handler)
     sb.dataplane.add_route(path, function, alias="production")
+    sb.dataplane.url(path)        the URL the twin serves the route at (its stage's prefix)
     sb.dataplane.invoke(function, qualifier, event) -> Invocation   (sync, any thread)
     sb.dataplane.poke()           diff moto state now (after in-process changes)
     sb.dataplane.raw_datapoints(metric, dimensions, start, end, namespace="AWS/Lambda")
@@ -30,7 +31,7 @@ from .awsapi import ApiCall, aws_error
 from .denylist import loopback_for
 from .dependencies import DependencyServer, DependencyState
 from .errors import SandboxError
-from .gateway import Gateway, GatewayServer, Route
+from .gateway import ApiKind, Gateway, GatewayServer, Route, RouteTable, stage_prefix
 from .handlers import HEALTH_HANDLERS, Handler
 from .lambda_rules import LambdaRules
 from .moto_adapter import ssm_parameter_names
@@ -40,7 +41,8 @@ from .stack import StackInfo, provision
 from .telemetry import Telemetry, exact_dimension_statistics, raw_datapoints
 from .watch import StateWatcher
 
-DEFAULT_ACCOUNT = "123456789012"  # SandboxConfig's default (moto's too)
+DEFAULT_ACCOUNT = "123456789012"
+_READS = ("Get", "List", "Describe")  # SandboxConfig's default (moto's too)
 
 if TYPE_CHECKING:
     from .core import Sandbox
@@ -89,7 +91,7 @@ class DataPlane:
 
     def __init__(self) -> None:
         self.sandbox: Sandbox | None = None
-        self.routes: dict[str, Route] = {}
+        self.routes: dict[str, Route] = RouteTable()
         self.stack: StackInfo | None = None
         self._stack = contextlib.ExitStack()
         self._deps: dict[str, DependencyServer] = {}
@@ -200,6 +202,8 @@ class DataPlane:
         )
         self.watcher.start()
         self._stack.callback(self.watcher.stop)
+        sandbox.api.observe("lambda", self._api_write)
+        sandbox.api.observe("ssm", self._api_write)
 
         self.gateway = Gateway(
             self.service,
@@ -214,9 +218,10 @@ class DataPlane:
         self._server = GatewayServer(self.gateway, sock)
         self._server.start(self._loop.loop)
         self._stack.callback(self._server.stop)
-        sandbox.set_api_url(f"http://{cfg.host}:{self._server.port}/{cfg.stage}")
+        self._root = f"http://{cfg.host}:{self._server.port}"
         sandbox.dataplane = self
         sandbox.routes = self.routes
+        self.refresh_api_url()
 
     def stop(self) -> None:
         self._stack.close()
@@ -239,11 +244,36 @@ class DataPlane:
         self.handlers.register(function, handler)
         self.service.retire(function)
 
-    def add_route(self, path: str, function: str, alias: str | None = "production") -> Route:
-        """Serve `path` (GET) by `function` through `alias` (None: unqualified, `$LATEST`)."""
-        route = Route(path, function, alias)
+    def add_route(
+        self,
+        path: str,
+        function: str,
+        alias: str | None = "production",
+        *,
+        methods: tuple[str, ...] = ("GET",),
+        api: ApiKind = "REST",
+        stage: str | None = None,
+    ) -> Route:
+        """Serve `path` (GET) by `function` through `alias` (None: unqualified, `$LATEST`),
+        on a REST API's stage (None: the twin's) or an HTTP API's (None: `$default`)."""
+        route = Route(path, function, alias, methods, api, stage)
         self.routes[path] = route
         return route
+
+    def url(self, path: str) -> str:
+        """The URL of the route at `path`, under its API's stage."""
+        return self._root + self.gateway.url_path(self.routes[path])
+
+    def refresh_api_url(self) -> None:
+        """The sandbox's api_url: the stage every route is served under (`.../dev`), or the
+        host's root when the routes are on several stages (a REST API's `/Prod` and an
+        HTTP API's `$default`): the twin serves every API on one host."""
+        assert self.sandbox is not None
+        prefixes = {stage_prefix(self.gateway.stage_of(r)) for r in self.routes.values()}
+        if not prefixes:  # no route yet: the REST stage the seed would use
+            prefixes = {"/" + self.gateway.stage}
+        common = prefixes.pop() if len(prefixes) == 1 else ""
+        self.sandbox.set_api_url(self._root + common)
 
     def invoke(
         self, function: str, qualifier: str | None, event: dict[str, Any], timeout: float = 960.0
@@ -280,6 +310,16 @@ class DataPlane:
 
     def _changed(self, function: str) -> None:
         self.watcher.poke()
+
+    def _api_write(self, call: ApiCall) -> None:
+        """A Lambda or SSM call was answered: a write marks the watcher dirty (reads do not,
+        nor invocations, so a harness polling GetAlias costs the watcher nothing)."""
+        op = call.operation
+        if op is None and (call.method == "GET" or call.path.endswith("/invocations")):
+            return
+        if (op or "").startswith(_READS):
+            return
+        self.watcher.mark_dirty()
 
     def _ssm_backend(self) -> Any:
         from moto.ssm.models import ssm_backends

@@ -50,6 +50,8 @@ def describe(sandbox: Sandbox) -> SandboxFacts:
     provisioned = dataplane.service.provisioned if dataplane is not None else {}
     functions = []
     for path, route in sorted(sandbox.routes.items()):
+        if route.templated:  # `{id}` has no value a check could probe with
+            continue
         fn = route.function
         alarms: tuple[str, ...] = ()
         group = None
@@ -67,7 +69,8 @@ def describe(sandbox: Sandbox) -> SandboxFacts:
         functions.append(
             FunctionFacts(
                 name=fn,
-                path=path,
+                # relative to api_url: on a twin of several stages it carries its stage
+                path=(dataplane.url(path)[len(sandbox.api_url) :] or "/") if dataplane else path,
                 alias=route.alias or "$LATEST",
                 provisioned_concurrency=pc.requested if pc is not None else 0,
                 alarms=alarms,

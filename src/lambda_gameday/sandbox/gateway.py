@@ -1,5 +1,16 @@
-"""The API Gateway stage of the twin: a REST API with Lambda proxy integrations (payload
-1.0), served by uvicorn on 127.0.0.1.
+"""The API Gateway of the twin: REST API stages and HTTP API stages with Lambda proxy
+integrations (payload 1.0), served by uvicorn on 127.0.0.1 (one host for every API).
+
+Routing, as API Gateway does it. REST API routes are served under their stage name
+(`/<stage>/orders`), HTTP API routes on their own stage (`$default`: no prefix). A route's
+path may hold variables, `{id}`, and end in a greedy `{proxy+}` (one or more segments);
+literal segments win over variables, greedy last, and the proxy event carries
+`pathParameters`. The refusals: no REST resource or method -> 403
+`{"message":"Missing Authentication Token"}` (AWS Knowledge Center, "How do I resolve
+Missing Authentication Token errors", repost.aws/knowledge-center/
+api-gateway-authentication-token-errors); no HTTP API stage or route -> 404
+`{"message":"Not Found"}` (API Gateway Developer Guide, "Routing API requests" in
+docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html).
 
 Per request: path -> function and alias, a proxy event, the invocation through the Lambda
 service, and API Gateway's mapping of the outcome — throttled -> 500, function error or
@@ -21,15 +32,23 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from .runtime import Invocation, LambdaService, RawPayload
 
-__all__ = ["Gateway", "GatewayServer", "Route", "proxy_response"]
+__all__ = [
+    "ApiKind",
+    "Gateway",
+    "GatewayServer",
+    "Route",
+    "RouteTable",
+    "proxy_response",
+    "stage_prefix",
+]
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -38,17 +57,131 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 _INTERNAL = b'{"message": "Internal server error"}'
 _TIMED_OUT = b'{"message": "Endpoint request timed out"}'
 _MISSING = b'{"message":"Missing Authentication Token"}'
+_NOT_FOUND = b'{"message":"Not Found"}'
 _PROXY_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"})
+
+
+ApiKind = Literal["REST", "HTTP"]
+DEFAULT_STAGE = "$default"
 
 
 @dataclass(frozen=True)
 class Route:
-    """One API resource: a path served by a function through an alias."""
+    """One API route: a path (it may hold `{var}` and a final `{proxy+}`) served by a
+    function through an alias, on a REST or HTTP API's stage (None: the twin's stage for
+    REST, `$default` for HTTP)."""
 
     path: str
     function: str
     alias: str | None = "production"
     methods: tuple[str, ...] = ("GET",)
+    api: ApiKind = "REST"
+    stage: str | None = None
+
+    @property
+    def templated(self) -> bool:
+        return "{" in self.path
+
+
+def stage_prefix(stage: str) -> str:
+    """The URL prefix of a stage: `$default` serves at the root."""
+    return "" if stage == DEFAULT_STAGE else f"/{stage}"
+
+
+class RouteTable(dict[str, Route]):
+    """The twin's routes by path; counts its changes so the gateway recompiles its
+    matcher only when a route was added or removed, not on every request."""
+
+    version = 0
+
+    def __setitem__(self, key: str, value: Route) -> None:
+        super().__setitem__(key, value)
+        self.version += 1
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self.version += 1
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self.version += 1
+        return super().pop(key, *default)
+
+    def clear(self) -> None:
+        super().clear()
+        self.version += 1
+
+    def update(self, *args: Any, **kwargs: Route) -> None:
+        super().update(*args, **kwargs)
+        self.version += 1
+
+
+_Segment = tuple[int, str]  # (0 literal | 1 variable | 2 greedy, text or variable name)
+
+
+def _segments(path: str) -> tuple[_Segment, ...]:
+    out: list[_Segment] = []
+    for part in path.strip("/").split("/") if path.strip("/") else []:
+        if part.startswith("{") and part.endswith("+}"):
+            out.append((2, part[1:-2]))
+        elif part.startswith("{") and part.endswith("}"):
+            out.append((1, part[1:-1]))
+        else:
+            out.append((0, part))
+    return tuple(out)
+
+
+def _match(pattern: tuple[_Segment, ...], parts: list[str]) -> dict[str, str] | None:
+    params: dict[str, str] = {}
+    for i, (kind, text) in enumerate(pattern):
+        if kind == 2:  # greedy: one or more segments, the rest of the path
+            if i >= len(parts):
+                return None
+            params[text] = "/".join(parts[i:])
+            return params
+        if i >= len(parts):
+            return None
+        if kind == 0 and parts[i] != text:
+            return None
+        if kind == 1:
+            params[text] = parts[i]
+    return params if len(parts) == len(pattern) else None
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """One API stage of the twin: its literal routes by path, its templated ones in AWS's
+    priority (literal segments before variables, greedy last)."""
+
+    api: ApiKind
+    prefix: str
+    literal: dict[str, Route]
+    templated: tuple[tuple[tuple[_Segment, ...], Route], ...]
+
+
+@dataclass(frozen=True)
+class _Match:
+    route: Route | None  # None: refused
+    api: ApiKind
+    stage: str
+    path: str  # the path inside the stage
+    params: dict[str, str] | None
+
+
+def _compile(routes: Iterable[Route], default_stage: str) -> tuple[_Stage, ...]:
+    groups: dict[tuple[ApiKind, str], list[Route]] = {}
+    for route in routes:
+        stage = route.stage or (default_stage if route.api == "REST" else DEFAULT_STAGE)
+        groups.setdefault((route.api, stage), []).append(route)
+    stages = []
+    for (api, stage), members in groups.items():
+        literal = {r.path: r for r in members if not r.templated}
+        templated = sorted(
+            ((_segments(r.path), r) for r in members if r.templated),
+            key=lambda item: tuple(kind for kind, _ in item[0]),
+        )
+        stages.append(_Stage(api, stage_prefix(stage), literal, tuple(templated)))
+    # the longest prefix first; `$default` (no prefix) last, as AWS picks a named stage first
+    return tuple(sorted(stages, key=lambda st: (-len(st.prefix), st.api)))
 
 
 @dataclass(frozen=True)
@@ -122,18 +255,72 @@ class Gateway:
         self.account_id = account_id
         self.integration_timeout_s = integration_timeout_s
         self.api_id = uuid.uuid5(uuid.NAMESPACE_DNS, f"{account_id}-{stage}").hex[:10]
-        self._prefix = f"/{stage}"
         self._resource_ids: dict[str, str] = {}
+        self._compiled: tuple[int, int, tuple[_Stage, ...]] | None = None
+
+    def _stages(self) -> tuple[_Stage, ...]:
+        # recompiled when the table changed (RouteTable.version), else reused: a request's
+        # cost does not grow with the number of routes
+        key = (id(self.routes), getattr(self.routes, "version", -1))
+        if self._compiled is None or self._compiled[:2] != key or key[1] == -1:
+            self._compiled = (*key, _compile(self.routes.values(), self.stage))
+        return self._compiled[2]
+
+    def stage_of(self, route: Route) -> str:
+        return route.stage or (self.stage if route.api == "REST" else DEFAULT_STAGE)
+
+    def url_path(self, route: Route) -> str:
+        """Where the twin serves `route` (its stage's prefix + its path)."""
+        prefix = stage_prefix(self.stage_of(route))
+        return prefix + route.path if route.path != "/" or not prefix else prefix
+
+    def match(self, method: str, raw_path: str) -> _Match:
+        """The route for a request, or the refusal of the API the path reached."""
+        stages = self._stages()
+        path = raw_path.rstrip("/") or "/"
+        reached: _Stage | None = None
+        for st in stages:
+            if st.prefix and not (path == st.prefix or path.startswith(st.prefix + "/")):
+                continue
+            inner = path[len(st.prefix) :] or "/"
+            reached = reached or st
+            route = st.literal.get(inner)
+            params: dict[str, str] | None = None
+            if route is None or (st.api == "HTTP" and method not in route.methods):
+                # HTTP APIs match route *and* method, so another route may take it;
+                # a REST API finds the resource by path, then needs the method on it
+                route = None
+                parts = inner.strip("/").split("/") if inner != "/" else []
+                for pattern, candidate in st.templated:
+                    got = _match(pattern, parts)
+                    if got is None or (st.api == "HTTP" and method not in candidate.methods):
+                        continue
+                    route, params = candidate, got
+                    break
+            if route is None:
+                continue
+            stage = st.prefix[1:] or DEFAULT_STAGE
+            if method not in route.methods:
+                return _Match(None, st.api, stage, inner, None)
+            return _Match(route, st.api, stage, inner, params)
+        if reached is None:
+            # no stage reached: an HTTP API without a `$default` stage answers Not Found;
+            # with no HTTP API at all the host is the REST API's
+            api: ApiKind = "HTTP" if any(st.api == "HTTP" for st in stages) else "REST"
+            return _Match(None, api, "", path, None)
+        return _Match(None, reached.api, reached.prefix[1:] or DEFAULT_STAGE, path, None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        path: str = scope["path"]
-        if path.startswith(self._prefix + "/") or path == self._prefix:
-            path = path[len(self._prefix) :] or "/"
-        route = self.routes.get(path.rstrip("/") or "/")
+        found = self.match(scope["method"], scope["path"])
+        route = found.route
         request_id = str(uuid.uuid4())
-        if route is None or scope["method"] not in route.methods:
+        if route is None:
+            if found.api == "HTTP":
+                json_type = (b"content-type", b"application/json")
+                await _send(send, 404, [json_type], _NOT_FOUND, request_id)
+                return
             await _send(
                 send,
                 403,
@@ -142,13 +329,14 @@ class Gateway:
                 request_id,
             )
             return
+        path = found.path
         body = b""
         more = True
         while more:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
-        event = self._event(scope, route, path, body, request_id)
+        event = self._event(scope, route, path, body, request_id, found.stage, found.params)
         task = asyncio.ensure_future(self.service.invoke(route.function, route.alias, event))
         try:
             inv = await asyncio.wait_for(asyncio.shield(task), self.integration_timeout_s)
@@ -182,7 +370,14 @@ class Gateway:
         await _send(send, response.status, [*response.headers, *extra], response.body, request_id)
 
     def _event(
-        self, scope: Scope, route: Route, path: str, body: bytes, request_id: str
+        self,
+        scope: Scope,
+        route: Route,
+        path: str,
+        body: bytes,
+        request_id: str,
+        stage: str,
+        params: dict[str, str] | None,
     ) -> dict[str, Any]:
         headers: dict[str, str] = {}
         multi_headers: dict[str, list[str]] = {}
@@ -213,7 +408,7 @@ class Gateway:
             "multiValueHeaders": multi_headers or None,
             "queryStringParameters": query or None,
             "multiValueQueryStringParameters": multi_query or None,
-            "pathParameters": None,
+            "pathParameters": params or None,
             "stageVariables": None,
             "requestContext": {
                 "resourceId": self._resource_id(route.path),
@@ -221,10 +416,10 @@ class Gateway:
                 "httpMethod": method,
                 "extendedRequestId": request_id[:16],
                 "requestTime": datetime.fromtimestamp(now, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
-                "path": f"/{self.stage}{path}",
+                "path": stage_prefix(stage) + path,
                 "accountId": self.account_id,
                 "protocol": "HTTP/" + scope.get("http_version", "1.1"),
-                "stage": self.stage,
+                "stage": stage,
                 "domainPrefix": self.api_id,
                 "requestTimeEpoch": int(now * 1000),
                 "requestId": request_id,

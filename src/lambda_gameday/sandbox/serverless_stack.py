@@ -86,9 +86,23 @@ class RouteDef:
     unqualified function, i.e. `$LATEST`)."""
 
     method: str  # GET, POST, ..., or ANY
-    path: str
+    path: str  # may hold `{var}` and a final greedy `{proxy+}`
     alias: str | None
     api: ApiKind = "REST"
+    # the API's stage; None: the stack's stage for a REST API, `$default` for an HTTP API
+    stage: str | None = None
+
+    def stage_name(self, stack_stage: str) -> str:
+        return self.stage or (stack_stage if self.api == "REST" else "$default")
+
+    def url_prefix(self, stack_stage: str) -> str:
+        """Where the route's API serves it: `/<stage>`, or nothing for `$default`."""
+        stage = self.stage_name(stack_stage)
+        return "" if stage == "$default" else f"/{stage}"
+
+    @property
+    def templated(self) -> bool:
+        return "{" in self.path
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,17 @@
 """Watches the state held in moto and reacts to changes, whoever made them (boto3, the aws
 CLI, chaostoolkit, the control loops writing moto in-process).
 
-Every `interval_s` (20 ms) — and synchronously whenever `poke()` is called — it diffs:
-alias versions and weights (truth kind "alias"), each function's `$LATEST` configuration
-(retires `$LATEST` environments so the next call is cold) and fault-like settings (truth
-kind "fault"), new published versions (pins their handlers), and the dependency
-parameters in SSM (applied to the dependency servers; truth kind "dependency").
+It diffs alias versions and weights (truth kind "alias"), each function's `$LATEST`
+configuration (retires `$LATEST` environments so the next call is cold) and fault-like
+settings (truth kind "fault"), new published versions (pins their handlers), and the
+dependency parameters in SSM (applied to the dependency servers; truth kind "dependency").
+
+When: synchronously whenever `poke()` is called (in-process writers), on the next
+`interval_s` tick (20 ms) after `mark_dirty()` (the data plane calls it when the AWS
+endpoint has answered a Lambda or SSM write), and in full every `full_interval_s` (1 s)
+as a safety net for a writer that reaches moto some other way. A diff costs time in the
+number of functions; an idle tick costs nothing, so a 50-function twin's gateway does not
+pay 50 diffs x 50 ticks a second (issue 14, scale).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ class StateWatcher:
         ssm_names: Callable[[str], list[str]],
         apply_dependency: Callable[[str, DependencyState], None],
         interval_s: float = 0.02,
+        full_interval_s: float = 1.0,
     ):
         self.state = state
         self.service = service
@@ -45,6 +52,9 @@ class StateWatcher:
         self._ssm_names = ssm_names
         self._apply_dependency = apply_dependency
         self.interval_s = interval_s
+        self.full_interval_s = full_interval_s
+        self._dirty = threading.Event()
+        self.diffs = 0  # full diffs made (the scale bench and tests read it)
         self._lock = threading.Lock()
         self._aliases: dict[AliasKey, AliasState] = {}
         self._configs: dict[str, object] = {}
@@ -66,11 +76,27 @@ class StateWatcher:
             self._thread.join(timeout=5)
             self._thread = None
 
+    @property
+    def dirty(self) -> bool:
+        """Whether a change is waiting for the next tick's diff."""
+        return self._dirty.is_set()
+
+    def mark_dirty(self) -> None:
+        """Something may have changed: diff on the next tick (any thread, cheap)."""
+        self._dirty.set()
+
     def _run(self) -> None:
+        last_full = time.monotonic()
         while not self._stop.wait(self.interval_s):
+            now = time.monotonic()
+            if not self._dirty.is_set() and now - last_full < self.full_interval_s:
+                continue
+            self._dirty.clear()  # before the diff: a change during it marks the next tick
+            last_full = now
             try:
                 self.poke()
             except Exception:  # moto mid-update or being reset: try again next tick
+                self._dirty.set()
                 continue
 
     @property
@@ -82,6 +108,7 @@ class StateWatcher:
     def poke(self, record: bool = True) -> None:
         """Diff now; call after changing moto state in-process for an exact timestamp."""
         with self._lock:
+            self.diffs += 1
             at = time.time()
             for name in self.state.names():
                 self._function(name, at, record)

@@ -105,6 +105,7 @@ class _Reader:
         self.t = template
         self.physical_names = physical_names
         self.stage = stage
+        self._stages: dict[str, str] = {}  # API Ref token -> its stage name
         self.source = source
         self.stack_name = stack_name
         self.region = region
@@ -319,6 +320,7 @@ class _Reader:
         alarms = [self._alarm(lg, topic_names) for lg in by_type.get("AWS::CloudWatch::Alarm", [])]
 
         kinds: list[ApiKind] = []
+        self._stages = self._api_stages(by_type)
         self._rest_routes(by_type, by_name, kinds)
         self._http_routes(by_type, by_name, kinds)
 
@@ -607,8 +609,36 @@ class _Reader:
         qualifier = found.group(2)
         return by_name[found.group(1)], None if qualifier in (None, "$LATEST") else qualifier
 
+    def _api_stages(self, by_type: Mapping[str, list[str]]) -> dict[str, str]:
+        """API (its Ref token) -> the stage it is deployed to: a REST API's
+        AWS::ApiGateway::Stage (or its Deployment's StageName), an HTTP API's
+        AWS::ApiGatewayV2::Stage (`$default` serves at the root). The first one listed
+        when an API has several: the twin serves one stage per API."""
+        stages: dict[str, str] = {}
+        for kind, api_key in (
+            ("AWS::ApiGateway::Stage", "RestApiId"),
+            ("AWS::ApiGateway::Deployment", "RestApiId"),
+            ("AWS::ApiGatewayV2::Stage", "ApiId"),
+        ):
+            for logical in by_type.get(kind, []):
+                props = self.props(logical)
+                if "StageName" not in props or api_key not in props:
+                    continue
+                api = self.r.string(props[api_key], self.where(logical, api_key))
+                name = self.r.string(props["StageName"], self.where(logical, "StageName"))
+                stages.setdefault(api, name)
+        return stages
+
+    def _stage(self, api_token: str) -> str | None:
+        return self._stages.get(api_token)
+
     def _body_routes(
-        self, body: Mapping[str, Any], where: str, kind: ApiKind, by_name: Mapping[str, _Fn]
+        self,
+        body: Mapping[str, Any],
+        where: str,
+        kind: ApiKind,
+        by_name: Mapping[str, _Fn],
+        stage: str | None,
     ) -> None:
         for path, ops in (body.get("paths") or {}).items():
             if not isinstance(ops, Mapping):
@@ -626,7 +656,7 @@ class _Reader:
                 fn, alias = self._target(
                     str(integ.get("uri", "")), f"{where}.paths.{path}", by_name
                 )
-                fn.routes.append(RouteDef(verb, str(path), alias, kind))
+                fn.routes.append(RouteDef(verb, str(path), alias, kind, stage))
 
     def _rest_routes(
         self, by_type: Mapping[str, list[str]], by_name: Mapping[str, _Fn], kinds: list[ApiKind]
@@ -636,7 +666,13 @@ class _Reader:
             body = self.props(logical).get("Body")
             if isinstance(body, Mapping):
                 resolved = self.r.value(body, self.where(logical, "Body"))
-                self._body_routes(resolved, self.where(logical, "Body"), "REST", by_name)
+                self._body_routes(
+                    resolved,
+                    self.where(logical, "Body"),
+                    "REST",
+                    by_name,
+                    self._stage(f"restapi:{logical}"),
+                )
         for logical in by_type.get("AWS::ApiGateway::Method", []):
             props = self.props(logical)
             method = self.r.string(
@@ -652,7 +688,9 @@ class _Reader:
             fn, alias = self._target(
                 str(integ.get("Uri", "")), self.where(logical, "Integration.Uri"), by_name
             )
-            fn.routes.append(RouteDef(method if method in _METHODS else "ANY", path, alias, "REST"))
+            api = self.r.string(props.get("RestApiId", ""), self.where(logical, "RestApiId"))
+            verb = method if method in _METHODS else "ANY"
+            fn.routes.append(RouteDef(verb, path, alias, "REST", self._stage(api)))
 
     def _rest_path(self, token: str, where: str, depth: int = 0) -> str:
         if token.startswith("root:"):
@@ -676,7 +714,13 @@ class _Reader:
             body = props.get("Body")
             if isinstance(body, Mapping):
                 resolved = self.r.value(body, self.where(logical, "Body"))
-                self._body_routes(resolved, self.where(logical, "Body"), "HTTP", by_name)
+                self._body_routes(
+                    resolved,
+                    self.where(logical, "Body"),
+                    "HTTP",
+                    by_name,
+                    self._stage(f"httpapi:{logical}"),
+                )
         integrations: dict[str, str] = {}
         for logical in by_type.get("AWS::ApiGatewayV2::Integration", []):
             props = self.props(logical)
@@ -693,7 +737,8 @@ class _Reader:
                 continue  # $default or a non-Lambda route
             method, path = key.split(" ", 1)
             fn, alias = self._target(integrations[target], self.where(logical, "Target"), by_name)
-            fn.routes.append(RouteDef(method.upper(), path, alias, "HTTP"))
+            api = self.r.string(self.props(logical).get("ApiId", ""), self.where(logical, "ApiId"))
+            fn.routes.append(RouteDef(method.upper(), path, alias, "HTTP", self._stage(api)))
 
 
 HANDLED_TYPES = frozenset(
@@ -710,7 +755,10 @@ HANDLED_TYPES = frozenset(
         "AWS::ApiGateway::RestApi",
         "AWS::ApiGateway::Resource",
         "AWS::ApiGateway::Method",
+        "AWS::ApiGateway::Stage",
+        "AWS::ApiGateway::Deployment",
         "AWS::ApiGatewayV2::Api",
+        "AWS::ApiGatewayV2::Stage",
         "AWS::ApiGatewayV2::Integration",
         "AWS::ApiGatewayV2::Route",
     }

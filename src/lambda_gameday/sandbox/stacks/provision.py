@@ -57,7 +57,9 @@ def provision_functions(
                 else stand_in
             )
             _create(sandbox, lam, fdef, role, code, handler)
-        _routes(sandbox, fdef, warnings, Route)
+        _routes(sandbox, stack, fdef, warnings, Route)
+    if sandbox.dataplane is not None:  # the stages may differ from the seed's one
+        sandbox.dataplane.refresh_api_url()
     return warnings
 
 
@@ -97,7 +99,9 @@ def _create(
             )
 
 
-def _routes(sandbox: Sandbox, fdef: FunctionDef, warnings: list[str], route_type: Any) -> None:
+def _routes(
+    sandbox: Sandbox, stack: StackSpec, fdef: FunctionDef, warnings: list[str], route_type: Any
+) -> None:
     for route in fdef.routes:
         path = route.path.rstrip("/") or "/"
         methods = _ALL_METHODS if route.method == "ANY" else (route.method,)
@@ -110,4 +114,6 @@ def _routes(sandbox: Sandbox, fdef: FunctionDef, warnings: list[str], route_type
             continue
         if current is not None:
             methods = tuple(dict.fromkeys((*current.methods, *methods)))
-        sandbox.routes[path] = route_type(path, fdef.name, route.alias, methods)
+        sandbox.routes[path] = route_type(
+            path, fdef.name, route.alias, methods, route.api, route.stage_name(stack.stage)
+        )
