@@ -633,14 +633,16 @@ class _Reader:
         return self._stages.get(api_token)
 
     def _body_routes(
-        self,
-        body: Mapping[str, Any],
-        where: str,
-        kind: ApiKind,
-        by_name: Mapping[str, _Fn],
-        stage: str | None,
+        self, logical: str, kind: ApiKind, by_name: Mapping[str, _Fn], api_token: str
     ) -> None:
-        for path, ops in (body.get("paths") or {}).items():
+        """The routes of an API's inline OpenAPI `Body` (none without one)."""
+        body = self.props(logical).get("Body")
+        if not isinstance(body, Mapping):
+            return
+        where = self.where(logical, "Body")
+        resolved = self.r.value(body, where)
+        stage = self._stage(api_token)
+        for path, ops in (resolved.get("paths") or {}).items():
             if not isinstance(ops, Mapping):
                 continue
             for method, op in ops.items():
@@ -663,16 +665,7 @@ class _Reader:
     ) -> None:
         for logical in by_type.get("AWS::ApiGateway::RestApi", []):
             kinds.append("REST")
-            body = self.props(logical).get("Body")
-            if isinstance(body, Mapping):
-                resolved = self.r.value(body, self.where(logical, "Body"))
-                self._body_routes(
-                    resolved,
-                    self.where(logical, "Body"),
-                    "REST",
-                    by_name,
-                    self._stage(f"restapi:{logical}"),
-                )
+            self._body_routes(logical, "REST", by_name, f"restapi:{logical}")
         for logical in by_type.get("AWS::ApiGateway::Method", []):
             props = self.props(logical)
             method = self.r.string(
@@ -711,16 +704,7 @@ class _Reader:
             if str(props.get("ProtocolType", "HTTP")) != "HTTP":
                 continue
             kinds.append("HTTP")
-            body = props.get("Body")
-            if isinstance(body, Mapping):
-                resolved = self.r.value(body, self.where(logical, "Body"))
-                self._body_routes(
-                    resolved,
-                    self.where(logical, "Body"),
-                    "HTTP",
-                    by_name,
-                    self._stage(f"httpapi:{logical}"),
-                )
+            self._body_routes(logical, "HTTP", by_name, f"httpapi:{logical}")
         integrations: dict[str, str] = {}
         for logical in by_type.get("AWS::ApiGatewayV2::Integration", []):
             props = self.props(logical)
