@@ -73,20 +73,18 @@ def parse_stack(
                 "takes ${opt:...}/${env:...} variables"
             )
         return parse_serverless(text, source=source, stage=stage)
-    name = stack_name or _stack_name(Path(source))
-    from .cloudformation import read_cloudformation
+    from .cloudformation import ReadOptions, read_cloudformation
     from .sam import read_sam
 
-    read = read_sam if fmt == "sam" else read_cloudformation
-    return read(
-        doc,
-        source=source,
-        stack_name=name,
-        region=region,
-        account_id=account_id,
-        parameters=parameters,
-        stage=stage or "dev",
+    options = ReadOptions(
+        source,
+        stack_name or _stack_name(Path(source)),
+        region,
+        account_id,
+        dict(parameters or {}),
+        stage or "dev",
     )
+    return read_sam(doc, options) if fmt == "sam" else read_cloudformation(doc, options)
 
 
 def _stack_name(path: Path) -> str:

@@ -39,7 +39,7 @@ from ..serverless_stack import (
 from .errors import StackFileError
 from .intrinsics import Resolver, ResourceValue
 
-__all__ = ["HANDLED_TYPES", "QUIET_TYPES", "read_cloudformation"]
+__all__ = ["HANDLED_TYPES", "QUIET_TYPES", "ReadOptions", "read_cloudformation"]
 
 QUIET_TYPES = frozenset(
     {
@@ -60,6 +60,20 @@ QUIET_TYPES = frozenset(
 _LAMBDA_ARN = re.compile(r"arn:[^:]+:lambda:[^:]*:[^:]*:function:([^:/]+)(?::([^:/]+))?")
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
 _CODEDEPLOY_DEFAULT = "CodeDeployDefault.LambdaAllAtOnce"
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What a template is read with: `source` names it in messages; the stack name, Region
+    and account fill the pseudo parameters and ARNs; `parameters` override its Parameters'
+    defaults; `stage` is the stack's stage (SAM's transform and the model read them too)."""
+
+    source: str
+    stack_name: str
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    stage: str = "dev"
 
 
 @dataclass
@@ -92,24 +106,18 @@ class _Reader:
     def __init__(
         self,
         template: Mapping[str, Any],
-        *,
-        source: str,
-        stack_name: str,
-        region: str,
-        account_id: str,
-        parameters: Mapping[str, str],
+        options: ReadOptions,
         code_paths: Mapping[str, str],
-        stage: str,
         physical_names: Mapping[str, str],
     ):
         self.t = template
         self.physical_names = physical_names
-        self.stage = stage
+        self.stage = options.stage
         self._stages: dict[str, str] = {}  # API Ref token -> its stage name
-        self.source = source
-        self.stack_name = stack_name
-        self.region = region
-        self.account = account_id
+        self.source = source = options.source
+        self.stack_name = stack_name = options.stack_name
+        self.region = region = options.region
+        self.account = account_id = options.account_id
         self.code_paths = code_paths
         resources = template.get("Resources")
         if not isinstance(resources, Mapping) or not resources:
@@ -127,7 +135,7 @@ class _Reader:
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NotificationARNs": "",
         }
-        self.params = self._parameters(parameters)
+        self.params = self._parameters(options.parameters)
         self.r = Resolver(source, template, self.params, pseudo, self._resource_value)
         self._values: dict[str, ResourceValue] = {}
         self._naming: set[str] = set()
@@ -751,25 +759,10 @@ HANDLED_TYPES = frozenset(
 
 def read_cloudformation(
     template: Mapping[str, Any],
+    options: ReadOptions,
     *,
-    source: str,
-    stack_name: str,
-    region: str = "us-east-1",
-    account_id: str = "123456789012",
-    parameters: Mapping[str, str] | None = None,
     code_paths: Mapping[str, str] | None = None,
     fmt: StackFormat = "cloudformation",
-    stage: str = "dev",
     physical_names: Mapping[str, str] | None = None,
 ) -> StackSpec:
-    return _Reader(
-        template,
-        source=source,
-        stack_name=stack_name,
-        region=region,
-        account_id=account_id,
-        parameters=parameters or {},
-        code_paths=code_paths or {},
-        stage=stage,
-        physical_names=physical_names or {},
-    ).read(fmt)
+    return _Reader(template, options, code_paths or {}, physical_names or {}).read(fmt)
