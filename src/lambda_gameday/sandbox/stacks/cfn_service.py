@@ -31,6 +31,7 @@ from ..awsapi import ApiCall, aws_error
 from ..serverless_stack import StackSpec
 from .cloudformation import HANDLED_TYPES, QUIET_TYPES, ReadOptions, read_cloudformation
 from .errors import StackFileError
+from .provision import function_names
 from .sam import is_sam, transform_sam
 from .yamlfile import load_yaml
 
@@ -134,12 +135,7 @@ class CloudFormationTwin:
                 return _invalid(
                     call, f"the sandbox cannot create resources of type {', '.join(cannot)}"
                 )
-            lam = self._clients()["lambda"]
-            existing = {
-                f["FunctionName"]
-                for page in lam.get_paginator("list_functions").paginate()
-                for f in page["Functions"]
-            }
+            existing = function_names(self._clients()["lambda"])
             for fn in spec.functions:
                 if fn.name in existing:
                     return _invalid(
