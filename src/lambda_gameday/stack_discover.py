@@ -48,7 +48,7 @@ def discover_stack(
     stage: str = "dev",
 ) -> StackSpec:
     from .sandbox.stacks import StackFileError
-    from .sandbox.stacks.cloudformation import read_cloudformation
+    from .sandbox.stacks.cloudformation import ReadOptions, read_cloudformation
 
     probe = Target(
         name=stack_name,
@@ -95,15 +95,14 @@ def discover_stack(
             names[r["LogicalResourceId"]] = r["PhysicalResourceId"].rsplit(":", 1)[-1]
     declared = set(template.get("Parameters") or {})
     try:
-        spec = read_cloudformation(
-            template,
-            source=where,
-            stack_name=stack_name,
+        options = ReadOptions(
+            where,
+            stack_name,
             region=region,
             parameters={k: v for k, v in params.items() if k in declared},
-            physical_names=names,
             stage=stage,
         )
+        spec = read_cloudformation(template, options, physical_names=names)
     except StackFileError as exc:
         raise ConfigError(" ".join(str(exc).split())) from None
     return _live(spec, clients, where)

@@ -8,7 +8,8 @@ run with a one-line reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..aws import aws_errors
@@ -21,11 +22,46 @@ from .milestones import extension_of
 __all__ = ["check_experiment", "named_resources"]
 
 
-def _activities(experiment: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    yield from experiment.get("steady-state-hypothesis", {}).get("probes", []) or []
-    yield from experiment.get("method", []) or []
-    yield from experiment.get("rollbacks", []) or []
-    yield from experiment.get("controls", []) or []
+Wanted = Callable[[Mapping[str, Any]], bool]  # picks activities by their provider
+
+
+@dataclass(frozen=True)
+class _Experiment:
+    """An experiment and what its `${...}` arguments are substituted from."""
+
+    doc: Mapping[str, Any]
+    configuration: Mapping[str, object] | None
+    secrets: Mapping[str, Any] | None
+
+    def activities(self) -> Iterator[Mapping[str, Any]]:
+        yield from self.doc.get("steady-state-hypothesis", {}).get("probes", []) or []
+        yield from self.method()
+        yield from self.doc.get("rollbacks", []) or []
+        yield from self.doc.get("controls", []) or []
+
+    def method(self) -> list[Mapping[str, Any]]:
+        return list(self.doc.get("method", []) or [])
+
+    def calls(
+        self, wanted: Wanted, activities: Iterable[Any] | None = None
+    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(activity name, func, substituted arguments) of each activity (all of them
+        unless given) whose provider is `wanted`, in the experiment's order."""
+        from chaoslib import substitute
+
+        for act in self.activities() if activities is None else activities:
+            provider = act.get("provider", {}) if isinstance(act, Mapping) else {}
+            if not wanted(provider):
+                continue
+            func = str(provider.get("func", "?"))
+            arguments = dict(provider.get("arguments", {}) or {})
+            args = substitute(arguments, self.configuration, self.secrets)
+            yield str(act.get("name", func)), func, dict(args)
+
+
+def _ours(provider: Mapping[str, Any]) -> bool:
+    module = str(provider.get("module", ""))
+    return provider.get("type") == "python" and module.startswith("lambda_gameday.chaos")
 
 
 def named_resources(
@@ -34,18 +70,8 @@ def named_resources(
     secrets: Mapping[str, Any] | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
     """(activity name, substituted arguments) for every activity of this extension."""
-    from chaoslib import substitute
-
-    found = []
-    for act in _activities(experiment):
-        provider = act.get("provider", {})
-        if provider.get("type") != "python":
-            continue
-        if not str(provider.get("module", "")).startswith("lambda_gameday.chaos"):
-            continue
-        args = substitute(dict(provider.get("arguments", {}) or {}), configuration, secrets)
-        found.append((str(act.get("name", provider.get("func", "?"))), dict(args)))
-    return found
+    calls = _Experiment(experiment, configuration, secrets).calls(_ours)
+    return [(name, args) for name, _, args in calls]
 
 
 def _check(sc: Scope, name: str, args: Mapping[str, Any], seen: set[str]) -> None:
@@ -118,32 +144,24 @@ def check_experiment(
         refuse_unless_allowed(
             sc.target, sc.run, f"destructive experiment {experiment.get('title', '')!r}"
         )
+    exp = _Experiment(experiment, configuration, secrets)
     seen: set[str] = set()
-    for name, args in named_resources(experiment, configuration, secrets):
+    for name, _, args in exp.calls(_ours):
         _check(sc, name, args, seen)
-    _check_failure_lambda(sc, experiment, configuration, secrets)
-    _check_fis(sc, experiment, configuration, secrets)
+    _check_failure_lambda(sc, exp)
+    _check_fis(sc, exp)
 
 
-def _check_fis(
-    sc: Scope,
-    experiment: Mapping[str, Any],
-    configuration: Mapping[str, object] | None,
-    secrets: Mapping[str, Any] | None,
-) -> None:
+def _check_fis(sc: Scope, exp: _Experiment) -> None:
     """Faults that go through AWS FIS: each function ready for it (chaos/fis/setup.py),
     before the steady state is even probed."""
-    from chaoslib import substitute
-
     from .fis.actions import check_ready
     from .fis.backend import resolve_backend
 
-    for act in experiment.get("method", []) or []:
-        provider = act.get("provider", {}) if isinstance(act, Mapping) else {}
-        func = provider.get("func")
-        if func not in ("deploy_canary", "inject_fis_fault"):
-            continue
-        args = substitute(dict(provider.get("arguments", {}) or {}), configuration, secrets)
+    def fis_capable(provider: Mapping[str, Any]) -> bool:
+        return provider.get("func") in ("deploy_canary", "inject_fis_fault")
+
+    for _, func, args in exp.calls(fis_capable, exp.method()):
         fn = args.get("function_name")
         if not isinstance(fn, str) or args.get("fault") == "none":
             continue
@@ -152,47 +170,41 @@ def _check_fis(
             continue
         default: Backend = "extension" if args.get("fault") == "error_body" else "failure-lambda"
         backend = args.get("backend") if isinstance(args.get("backend"), str) else None
-        if resolve_backend(configuration, sc.target, default, backend) == "fis":
+        if resolve_backend(exp.configuration, sc.target, default, backend) == "fis":
             check_ready(sc, fn, None)  # $LATEST: the canary is published from it
 
 
-def _check_failure_lambda(
-    sc: Scope,
-    experiment: Mapping[str, Any],
-    configuration: Mapping[str, object] | None,
-    secrets: Mapping[str, Any] | None,
-) -> None:
+def _check_failure_lambda(sc: Scope, exp: _Experiment) -> None:
     """A failure-lambda canary needs a wrapped function whose role may read the parameter;
     otherwise the run would wait for an alarm that cannot fire and blame detection. The
     denylist (deny_hosts) is failure-lambda's too. A function with no wrapper at all raises
     HookMissing: the plan skips the experiment, naming the function."""
-    from chaoslib import substitute
-
     from .failure_lambda import FAILURE_LAMBDA_FAULTS, check_failure_lambda
     from .fis.backend import resolve_backend
 
+    def failure_lambda_writer(provider: Mapping[str, Any]) -> bool:
+        return (provider.get("module"), provider.get("func")) in (
+            ("lambda_gameday.chaos.awslambda.denylist", "deny_hosts"),
+            ("lambda_gameday.chaos.awslambda.actions", "deploy_canary"),
+        )
+
     checked: set[str] = set()
-    for act in _activities(experiment):
-        provider = act.get("provider", {})
-        module, func = provider.get("module"), provider.get("func")
-        args = substitute(dict(provider.get("arguments", {}) or {}), configuration, secrets)
-        if (module, func) == ("lambda_gameday.chaos.awslambda.denylist", "deny_hosts"):
+    for name, func, args in exp.calls(failure_lambda_writer):
+        if func == "deny_hosts":
             for fn in args.get("function_names") or []:
                 if isinstance(fn, str):
-                    _check_denylist_hook(sc, str(act.get("name", func)), fn)
-            continue
-        if (module, func) != ("lambda_gameday.chaos.awslambda.actions", "deploy_canary"):
+                    _check_denylist_hook(sc, name, fn)
             continue
         fn = args.get("function_name")
         fault = args.get("fault", "exception")
         backend = args.get("backend") if isinstance(args.get("backend"), str) else None
-        if resolve_backend(configuration, sc.target, "failure-lambda", backend) != (
+        if resolve_backend(exp.configuration, sc.target, "failure-lambda", backend) != (
             "failure-lambda"
         ):
             continue  # FIS or the extension delivers it: their own preflight applies
         if fault in FAILURE_LAMBDA_FAULTS and isinstance(fn, str) and fn not in checked:
             checked.add(fn)
-            check_failure_lambda(sc, str(act.get("name", "deploy_canary")), fn)
+            check_failure_lambda(sc, name, fn)
 
 
 def _check_denylist_hook(sc: Scope, activity: str, function: str) -> None:

@@ -96,10 +96,15 @@ def _now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def _tcp_check(host: str, port: int, request: bytes, expect: bytes) -> _Check:
+def _tcp_check(env: Mapping[str, str], prefix: str, request: bytes, expect: bytes) -> _Check:
+    """Send `request` to `<prefix>_HOST`:`<prefix>_PORT` (from the function's environment)
+    and expect a reply that starts with `expect`."""
+    host, port = env.get(f"{prefix}_HOST"), env.get(f"{prefix}_PORT")
+    if not host or not port:
+        return _Check("fail", 0.0, f"{prefix}_HOST / {prefix}_PORT not configured")
     start = time.perf_counter()
     try:
-        with socket.create_connection((host, port), timeout=CHECK_TIMEOUT_S) as sock:
+        with socket.create_connection((host, int(port)), timeout=CHECK_TIMEOUT_S) as sock:
             sock.settimeout(CHECK_TIMEOUT_S)
             sock.sendall(request)
             got = b""
@@ -114,20 +119,6 @@ def _tcp_check(host: str, port: int, request: bytes, expect: bytes) -> _Check:
     if not got.startswith(expect):
         return _Check("fail", ms, f"unexpected reply {got[:40]!r}")
     return _Check("warn" if ms > WARN_MS else "pass", ms)
-
-
-def _database(env: Mapping[str, str]) -> _Check:
-    host, port = env.get("DATABASE_HOST"), env.get("DATABASE_PORT")
-    if not host or not port:
-        return _Check("fail", 0.0, "DATABASE_HOST / DATABASE_PORT not configured")
-    return _tcp_check(host, int(port), b"SELECT 1\n", b"1\n")
-
-
-def _redis(env: Mapping[str, str]) -> _Check:
-    host, port = env.get("REDIS_HOST"), env.get("REDIS_PORT")
-    if not host or not port:
-        return _Check("fail", 0.0, "REDIS_HOST / REDIS_PORT not configured")
-    return _tcp_check(host, int(port), b"*1\r\n$4\r\nPING\r\n", b"+PONG\r\n")
 
 
 _s3_clients: dict[tuple[str, str], Any] = {}
@@ -231,9 +222,11 @@ def _response(
 
 
 def _dependency_checks(env: Mapping[str, str]) -> dict[str, list[dict[str, object]]]:
+    database = _tcp_check(env, "DATABASE", b"SELECT 1\n", b"1\n")
+    redis = _tcp_check(env, "REDIS", b"*1\r\n$4\r\nPING\r\n", b"+PONG\r\n")  # RESP PING
     return {
-        "database:responseTime": [_entry("database", "datastore", _database(env), "ms")],
-        "redis:responseTime": [_entry("redis", "datastore", _redis(env), "ms")],
+        "database:responseTime": [_entry("database", "datastore", database, "ms")],
+        "redis:responseTime": [_entry("redis", "datastore", redis, "ms")],
         "s3:responseTime": [_entry("s3", "datastore", _s3(env), "ms")],
     }
 

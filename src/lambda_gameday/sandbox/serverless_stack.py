@@ -296,17 +296,8 @@ def provision(stack: StackSpec, clients: dict[str, Any], existing_functions: set
             AlarmActions=actions,
         )
     for config in stack.configs:
-        routing: dict[str, Any] = {"type": config.type}
-        if config.type == "TimeBasedLinear":
-            routing["timeBasedLinear"] = {
-                "linearPercentage": config.percentage,
-                "linearInterval": config.interval_minutes,
-            }
-        elif config.type == "TimeBasedCanary":
-            routing["timeBasedCanary"] = {
-                "canaryPercentage": config.percentage,
-                "canaryInterval": config.interval_minutes,
-            }
+        # the config's own trafficRoutingConfig, as the twin's GetDeploymentConfig answers it
+        routing = config.to_api()["trafficRoutingConfig"]
         cd.create_deployment_config(
             deploymentConfigName=config.name, computePlatform="Lambda", trafficRoutingConfig=routing
         )

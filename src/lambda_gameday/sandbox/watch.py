@@ -23,6 +23,7 @@ from collections.abc import Callable
 from .dependencies import DEPENDENCY_PARAM_PREFIX, DependencyState, parse_dependency_state
 from .faults import fault_summary, parse_failure_config
 from .runtime import LATEST, HandlerRegistry, LambdaService, LambdaState
+from .ticker import Ticker
 from .truth import GroundTruth
 
 __all__ = ["StateWatcher"]
@@ -61,20 +62,16 @@ class StateWatcher:
         self._faults: dict[str, dict[str, object]] = {}
         self._versions: dict[str, int] = {}
         self._deps: dict[str, str | None] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._last_full = time.monotonic()
+        self._ticker = Ticker("sandbox-watch", self._tick, lambda: self.interval_s)
 
     def start(self) -> None:
         self.poke(record=False)  # the baseline: what exists at start is not a change
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="sandbox-watch", daemon=True)
-        self._thread.start()
+        self._last_full = time.monotonic()
+        self._ticker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._ticker.stop()
 
     @property
     def dirty(self) -> bool:
@@ -85,19 +82,16 @@ class StateWatcher:
         """Something may have changed: diff on the next tick (any thread, cheap)."""
         self._dirty.set()
 
-    def _run(self) -> None:
-        last_full = time.monotonic()
-        while not self._stop.wait(self.interval_s):
-            now = time.monotonic()
-            if not self._dirty.is_set() and now - last_full < self.full_interval_s:
-                continue
-            self._dirty.clear()  # before the diff: a change during it marks the next tick
-            last_full = now
-            try:
-                self.poke()
-            except Exception:  # moto mid-update or being reset: try again next tick
-                self._dirty.set()
-                continue
+    def _tick(self) -> None:
+        now = time.monotonic()
+        if not self._dirty.is_set() and now - self._last_full < self.full_interval_s:
+            return
+        self._dirty.clear()  # before the diff: a change during it marks the next tick
+        self._last_full = now
+        try:
+            self.poke()
+        except Exception:  # moto mid-update or being reset: try again next tick
+            self._dirty.set()
 
     @property
     def lock(self) -> threading.Lock:

@@ -16,7 +16,7 @@ import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from ..serverless_stack import StackFormat, StackSpec
 from .errors import StackFileError
@@ -73,20 +73,18 @@ def parse_stack(
                 "takes ${opt:...}/${env:...} variables"
             )
         return parse_serverless(text, source=source, stage=stage)
-    name = stack_name or _stack_name(Path(source))
-    from .cloudformation import read_cloudformation
+    from .cloudformation import ReadOptions, read_cloudformation
     from .sam import read_sam
 
-    read = read_sam if fmt == "sam" else read_cloudformation
-    return read(
-        doc,
-        source=source,
-        stack_name=name,
-        region=region,
-        account_id=account_id,
-        parameters=parameters,
-        stage=stage or "dev",
+    options = ReadOptions(
+        source,
+        stack_name or _stack_name(Path(source)),
+        region,
+        account_id,
+        dict(parameters or {}),
+        stage or "dev",
     )
+    return read_sam(doc, options) if fmt == "sam" else read_cloudformation(doc, options)
 
 
 def _stack_name(path: Path) -> str:
@@ -98,15 +96,18 @@ def _stack_name(path: Path) -> str:
     return "".join(c if c.isalnum() or c == "-" else "-" for c in stem) or "stack"
 
 
-def load_stack(
-    path: str | os.PathLike[str],
-    *,
-    stage: str | None = None,
-    parameters: Mapping[str, str] | None = None,
-    stack_name: str | None = None,
-    region: str = "us-east-1",
-    account_id: str = "123456789012",
-) -> StackSpec:
+class StackOptions(TypedDict, total=False):
+    """What `load_stack` passes on to `parse_stack` (its defaults apply)."""
+
+    stage: str | None
+    parameters: Mapping[str, str] | None
+    stack_name: str | None
+    region: str
+    account_id: str
+
+
+def load_stack(path: str | os.PathLike[str], **options: Unpack[StackOptions]) -> StackSpec:
+    """`parse_stack` of the file at `path`; messages name the file by its path."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -114,15 +115,7 @@ def load_stack(
         raise StackFileError(f"{p}: cannot read ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise StackFileError(f"{p}: not a text file") from None
-    return parse_stack(
-        text,
-        source=str(p),
-        stage=stage,
-        parameters=parameters,
-        stack_name=stack_name,
-        region=region,
-        account_id=account_id,
-    )
+    return parse_stack(text, source=str(p), **options)
 
 
 @functools.lru_cache(maxsize=8)

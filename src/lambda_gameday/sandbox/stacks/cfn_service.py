@@ -29,8 +29,9 @@ from werkzeug.wrappers import Response
 
 from ..awsapi import ApiCall, aws_error
 from ..serverless_stack import StackSpec
-from .cloudformation import HANDLED_TYPES, QUIET_TYPES, read_cloudformation
+from .cloudformation import HANDLED_TYPES, QUIET_TYPES, ReadOptions, read_cloudformation
 from .errors import StackFileError
+from .provision import function_names
 from .sam import is_sam, transform_sam
 from .yamlfile import load_yaml
 
@@ -115,24 +116,11 @@ class CloudFormationTwin:
                 doc = load_yaml(str(body), name)
                 if not isinstance(doc, dict):
                     raise StackFileError(f"{name}: the template must be a mapping")
+                options = ReadOptions(name, name, cfg.region, cfg.account_id, params, cfg.stage)
                 template = doc
                 if is_sam(doc):
-                    template, _ = transform_sam(
-                        doc,
-                        source=name,
-                        region=cfg.region,
-                        account_id=cfg.account_id,
-                        parameters=params,
-                    )
-                spec = read_cloudformation(
-                    template,
-                    source=name,
-                    stack_name=name,
-                    region=cfg.region,
-                    account_id=cfg.account_id,
-                    parameters=params,
-                    stage=cfg.stage,
-                )
+                    template, _ = transform_sam(doc, options)
+                spec = read_cloudformation(template, options)
             except StackFileError as exc:
                 return _invalid(call, f"Template format error: {exc}")
             cannot = sorted(
@@ -147,12 +135,7 @@ class CloudFormationTwin:
                 return _invalid(
                     call, f"the sandbox cannot create resources of type {', '.join(cannot)}"
                 )
-            lam = self._clients()["lambda"]
-            existing = {
-                f["FunctionName"]
-                for page in lam.get_paginator("list_functions").paginate()
-                for f in page["Functions"]
-            }
+            existing = function_names(self._clients()["lambda"])
             for fn in spec.functions:
                 if fn.name in existing:
                     return _invalid(

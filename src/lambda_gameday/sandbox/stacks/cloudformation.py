@@ -39,7 +39,7 @@ from ..serverless_stack import (
 from .errors import StackFileError
 from .intrinsics import Resolver, ResourceValue
 
-__all__ = ["HANDLED_TYPES", "QUIET_TYPES", "read_cloudformation"]
+__all__ = ["HANDLED_TYPES", "QUIET_TYPES", "ReadOptions", "read_cloudformation"]
 
 QUIET_TYPES = frozenset(
     {
@@ -60,6 +60,20 @@ QUIET_TYPES = frozenset(
 _LAMBDA_ARN = re.compile(r"arn:[^:]+:lambda:[^:]*:[^:]*:function:([^:/]+)(?::([^:/]+))?")
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
 _CODEDEPLOY_DEFAULT = "CodeDeployDefault.LambdaAllAtOnce"
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What a template is read with: `source` names it in messages; the stack name, Region
+    and account fill the pseudo parameters and ARNs; `parameters` override its Parameters'
+    defaults; `stage` is the stack's stage (SAM's transform and the model read them too)."""
+
+    source: str
+    stack_name: str
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    stage: str = "dev"
 
 
 @dataclass
@@ -92,24 +106,18 @@ class _Reader:
     def __init__(
         self,
         template: Mapping[str, Any],
-        *,
-        source: str,
-        stack_name: str,
-        region: str,
-        account_id: str,
-        parameters: Mapping[str, str],
+        options: ReadOptions,
         code_paths: Mapping[str, str],
-        stage: str,
         physical_names: Mapping[str, str],
     ):
         self.t = template
         self.physical_names = physical_names
-        self.stage = stage
+        self.stage = options.stage
         self._stages: dict[str, str] = {}  # API Ref token -> its stage name
-        self.source = source
-        self.stack_name = stack_name
-        self.region = region
-        self.account = account_id
+        self.source = source = options.source
+        self.stack_name = stack_name = options.stack_name
+        self.region = region = options.region
+        self.account = account_id = options.account_id
         self.code_paths = code_paths
         resources = template.get("Resources")
         if not isinstance(resources, Mapping) or not resources:
@@ -127,7 +135,7 @@ class _Reader:
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NotificationARNs": "",
         }
-        self.params = self._parameters(parameters)
+        self.params = self._parameters(options.parameters)
         self.r = Resolver(source, template, self.params, pseudo, self._resource_value)
         self._values: dict[str, ResourceValue] = {}
         self._naming: set[str] = set()
@@ -633,14 +641,16 @@ class _Reader:
         return self._stages.get(api_token)
 
     def _body_routes(
-        self,
-        body: Mapping[str, Any],
-        where: str,
-        kind: ApiKind,
-        by_name: Mapping[str, _Fn],
-        stage: str | None,
+        self, logical: str, kind: ApiKind, by_name: Mapping[str, _Fn], api_token: str
     ) -> None:
-        for path, ops in (body.get("paths") or {}).items():
+        """The routes of an API's inline OpenAPI `Body` (none without one)."""
+        body = self.props(logical).get("Body")
+        if not isinstance(body, Mapping):
+            return
+        where = self.where(logical, "Body")
+        resolved = self.r.value(body, where)
+        stage = self._stage(api_token)
+        for path, ops in (resolved.get("paths") or {}).items():
             if not isinstance(ops, Mapping):
                 continue
             for method, op in ops.items():
@@ -663,16 +673,7 @@ class _Reader:
     ) -> None:
         for logical in by_type.get("AWS::ApiGateway::RestApi", []):
             kinds.append("REST")
-            body = self.props(logical).get("Body")
-            if isinstance(body, Mapping):
-                resolved = self.r.value(body, self.where(logical, "Body"))
-                self._body_routes(
-                    resolved,
-                    self.where(logical, "Body"),
-                    "REST",
-                    by_name,
-                    self._stage(f"restapi:{logical}"),
-                )
+            self._body_routes(logical, "REST", by_name, f"restapi:{logical}")
         for logical in by_type.get("AWS::ApiGateway::Method", []):
             props = self.props(logical)
             method = self.r.string(
@@ -711,16 +712,7 @@ class _Reader:
             if str(props.get("ProtocolType", "HTTP")) != "HTTP":
                 continue
             kinds.append("HTTP")
-            body = props.get("Body")
-            if isinstance(body, Mapping):
-                resolved = self.r.value(body, self.where(logical, "Body"))
-                self._body_routes(
-                    resolved,
-                    self.where(logical, "Body"),
-                    "HTTP",
-                    by_name,
-                    self._stage(f"httpapi:{logical}"),
-                )
+            self._body_routes(logical, "HTTP", by_name, f"httpapi:{logical}")
         integrations: dict[str, str] = {}
         for logical in by_type.get("AWS::ApiGatewayV2::Integration", []):
             props = self.props(logical)
@@ -767,25 +759,10 @@ HANDLED_TYPES = frozenset(
 
 def read_cloudformation(
     template: Mapping[str, Any],
+    options: ReadOptions,
     *,
-    source: str,
-    stack_name: str,
-    region: str = "us-east-1",
-    account_id: str = "123456789012",
-    parameters: Mapping[str, str] | None = None,
     code_paths: Mapping[str, str] | None = None,
     fmt: StackFormat = "cloudformation",
-    stage: str = "dev",
     physical_names: Mapping[str, str] | None = None,
 ) -> StackSpec:
-    return _Reader(
-        template,
-        source=source,
-        stack_name=stack_name,
-        region=region,
-        account_id=account_id,
-        parameters=parameters or {},
-        code_paths=code_paths or {},
-        stage=stage,
-        physical_names=physical_names or {},
-    ).read(fmt)
+    return _Reader(template, options, code_paths or {}, physical_names or {}).read(fmt)

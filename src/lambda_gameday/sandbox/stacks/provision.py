@@ -18,9 +18,18 @@ from ..stack import code_zip, lambda_role
 if TYPE_CHECKING:
     from ..core import Sandbox
 
-__all__ = ["provision_functions"]
+__all__ = ["function_names", "provision_functions"]
 
 _ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+def function_names(lam: Any) -> set[str]:
+    """The names of every function the Lambda client's account has (all pages)."""
+    return {
+        f["FunctionName"]
+        for page in lam.get_paginator("list_functions").paginate()
+        for f in page["Functions"]
+    }
 
 
 def provision_functions(
@@ -33,11 +42,7 @@ def provision_functions(
     lam, iam = clients["lambda"], clients["iam"]
     warnings: list[str] = []
     wanted = {f.name for f in stack.functions}
-    existing = {
-        f["FunctionName"]
-        for page in lam.get_paginator("list_functions").paginate()
-        for f in page["Functions"]
-    }
+    existing = function_names(lam)
     if only:  # the seed's functions the stack does not name (others' are not ours to drop)
         cfg = sandbox.config
         seed = {f"{cfg.service}-{cfg.stage}-{short}" for short in HEALTH_HANDLERS}

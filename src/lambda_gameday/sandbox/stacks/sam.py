@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..serverless_stack import StackSpec
-from .cloudformation import read_cloudformation
+from .cloudformation import ReadOptions, read_cloudformation
 from .errors import StackFileError
 
 __all__ = ["is_sam", "read_sam", "transform_sam"]
@@ -54,15 +54,11 @@ def _local_code(doc: dict[str, Any]) -> dict[str, str]:
 
 
 def transform_sam(
-    doc: Mapping[str, Any],
-    *,
-    source: str,
-    region: str,
-    account_id: str,
-    parameters: Mapping[str, str],
+    doc: Mapping[str, Any], options: ReadOptions
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The CloudFormation template SAM's transform makes of `doc`, and each function's
     local code folder."""
+    source, region = options.source, options.region
     try:
         from samtranslator.model.exceptions import InvalidDocumentException
         from samtranslator.parser.parser import Parser
@@ -78,7 +74,7 @@ def transform_sam(
     try:
         out = translator.translate(
             template,
-            parameter_values={**parameters, "AWS::AccountId": account_id},
+            parameter_values={**options.parameters, "AWS::AccountId": options.account_id},
             get_managed_policy_map=lambda: {},
         )
     except InvalidDocumentException as exc:
@@ -93,31 +89,9 @@ def transform_sam(
     return dict(out), code_paths
 
 
-def read_sam(
-    doc: Mapping[str, Any],
-    *,
-    source: str,
-    stack_name: str,
-    region: str = "us-east-1",
-    account_id: str = "123456789012",
-    parameters: Mapping[str, str] | None = None,
-    stage: str = "dev",
-) -> StackSpec:
-    params = dict(parameters or {})
-    out, code_paths = transform_sam(
-        doc, source=source, region=region, account_id=account_id, parameters=params
-    )
-    spec = read_cloudformation(
-        out,
-        source=source,
-        stack_name=stack_name,
-        region=region,
-        account_id=account_id,
-        parameters=params,
-        code_paths=code_paths,
-        fmt="sam",
-        stage=stage,
-    )
+def read_sam(doc: Mapping[str, Any], options: ReadOptions) -> StackSpec:
+    out, code_paths = transform_sam(doc, options)
+    spec = read_cloudformation(out, options, code_paths=code_paths, fmt="sam")
     # Name the SAM source of each generated group (`<Function>DeploymentGroup`).
     sam_functions = {
         str(k)
