@@ -17,6 +17,7 @@ from collections.abc import Callable
 from .dependencies import DEPENDENCY_PARAM_PREFIX, DependencyState, parse_dependency_state
 from .faults import fault_summary, parse_failure_config
 from .runtime import LATEST, HandlerRegistry, LambdaService, LambdaState
+from .ticker import Ticker
 from .truth import GroundTruth
 
 __all__ = ["StateWatcher"]
@@ -51,27 +52,20 @@ class StateWatcher:
         self._faults: dict[str, dict[str, object]] = {}
         self._versions: dict[str, int] = {}
         self._deps: dict[str, str | None] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker("sandbox-watch", self._tick, lambda: self.interval_s)
 
     def start(self) -> None:
         self.poke(record=False)  # the baseline: what exists at start is not a change
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="sandbox-watch", daemon=True)
-        self._thread.start()
+        self._ticker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._ticker.stop()
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.poke()
-            except Exception:  # moto mid-update or being reset: try again next tick
-                continue
+    def _tick(self) -> None:
+        try:
+            self.poke()
+        except Exception:  # moto mid-update or being reset: try again next tick
+            return
 
     @property
     def lock(self) -> threading.Lock:
