@@ -11,36 +11,27 @@ extension first applies the configuration in traffic.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from ...aws import aws_errors
 from ...exceptions import ConfigError
+from ..awslambda.release import (
+    alias_state,
+    await_routing,
+    config_before,
+    config_step,
+    latest_published,
+    restore_alias_step,
+    route_canary,
+    update_latest,
+)
 from ..faults import Scope, inject
 from ..ledger import UndoStep
 from .actions import check_ready, cleanup_step, start_fis
 from .experiment import FisFault
 from .setup import settings_of
 
-__all__ = ["CanaryHelpers", "FisCanary", "deploy_fis_canary", "fis_fault_for"]
-
-
-@dataclass(frozen=True)
-class CanaryHelpers:
-    """deploy_canary's own steps, handed in (this module does not import awslambda)."""
-
-    alias_state: Callable[[Scope, str, str], tuple[str, dict[str, float]]]
-    config_before: Callable[[Scope, str], tuple[dict[str, str], list[str], int]]
-    config_step: Callable[
-        [str, tuple[dict[str, str], list[str], int], dict[str, str], list[str], int | None],
-        UndoStep,
-    ]
-    latest_published: Callable[[Scope, str], str]
-    update_latest: Callable[[Scope, str, dict[str, str], list[str], int | None], None]
-    wait_routes: Callable[[Scope, str, str, str, float, str | None], float]
-    route_canary: Callable[
-        [Scope, str, str, str, str, float, str, str | None, str | None, str | None], str | None
-    ]
+__all__ = ["FisCanary", "deploy_fis_canary", "fis_fault_for"]
 
 
 @dataclass(frozen=True)
@@ -87,17 +78,13 @@ def deploy_fis_canary(
     application: str | None,
     deployment_group: str | None,
     deployment_config: str | None,
-    helpers: CanaryHelpers,
 ) -> FisCanary:
-    _alias_state = helpers.alias_state
-    _update_latest, _wait_alias_routes = helpers.update_latest, helpers.wait_routes
-
     check_ready(sc, function_name, None)  # $LATEST: the version about to be published
     lam = sc.clients.lambda_()
-    stable, weights = _alias_state(sc, function_name, alias)
-    before = helpers.config_before(sc, function_name)
+    stable, weights = alias_state(sc, function_name, alias)
+    before = config_before(sc, function_name)[0]
     env, layers, current_timeout = before
-    published = helpers.latest_published(sc, function_name)
+    published = latest_published(sc, function_name)
     # PublishVersion returns the latest version when $LATEST has not changed since (Lambda
     # API reference): a marker makes the canary a version of its own, as a release would be
     marked = env | {"GAMEDAY_CANARY": sc.ledger.run_id}
@@ -105,35 +92,28 @@ def deploy_fis_canary(
     token = uuid.uuid4().hex
     undo: list[UndoStep] = [
         cleanup_step(sc, token),
-        {
-            "op": "restore_alias",
-            "function": function_name,
-            "alias": alias,
-            "version": stable,
-            "weights": weights,
-            "published_above": published,  # the canary is the first version after these
-        },
+        restore_alias_step(function_name, alias, stable, weights, published),
         # $LATEST changes only for a moment: a marker (and the timeout of a regression)
-        helpers.config_step(function_name, before, marked, layers, timeout_s),
+        config_step(function_name, before, marked, layers, timeout_s),
     ]
     resource = f"{function_name}:{alias}"
     state: dict[str, str | float | None] = {"version": None, "deployment": None}
 
     def ship() -> None:
-        _update_latest(sc, function_name, marked, layers, timeout_s)
+        update_latest(sc, function_name, marked, layers, timeout_s)
         with aws_errors(f"publishing a version of {function_name}"):
             version = lam.publish_version(
                 FunctionName=function_name, Description=f"gameday canary ({fault}, FIS)"
             )["Version"]
         state["version"] = version
-        _update_latest(
+        update_latest(
             sc, function_name, env, layers, current_timeout if timeout_s is not None else None
         )
         template_id, exp_id, requested = start_fis(
             sc, function_name, version, spec, token, dry_run=False
         )
         state.update(template=template_id, experiment=exp_id, requested=requested)
-        state["deployment"] = helpers.route_canary(
+        state["deployment"] = route_canary(
             sc, function_name, alias, stable, version, weight, via,
             application, deployment_group, deployment_config,
         )  # fmt: skip
@@ -149,25 +129,14 @@ def deploy_fis_canary(
         fis_token=token,
     )
     version = str(state["version"] or "")
-    deployment = state["deployment"]
-    if isinstance(deployment, str) and deployment:
-        sc.ledger.record(
-            "deployment",
-            resource,
-            f"deployment {deployment} of {resource}",
-            entry.target,
-            [{"op": "stop_deployment", "deployment_id": deployment}],
-        )
-    at = _wait_alias_routes(
-        sc, function_name, alias, version, 60.0, deployment if isinstance(deployment, str) else None
-    )
-    sc.ledger.mark_injected(entry.id, at)
+    deployment = state["deployment"] if isinstance(state["deployment"], str) else None
+    at = await_routing(sc, entry, function_name, alias, version, deployment)
     requested = state.get("requested")
     return FisCanary(
         ledger_id=entry.id,
         stable_version=stable,
         canary_version=version,
-        deployment_id=deployment if isinstance(deployment, str) else None,
+        deployment_id=deployment,
         injected_at=at,
         fis_experiment_id=str(state.get("experiment") or ""),
         fault_requested_at=requested if isinstance(requested, float) else at,

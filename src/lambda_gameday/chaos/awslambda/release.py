@@ -1,0 +1,223 @@
+"""The steps of shipping a Lambda release, shared by every canary: read the alias and the
+`$LATEST` configuration, change `$LATEST` (and its undo), route the alias to the new version
+(weight or CodeDeploy), and wait until it does. `deploy_canary` (awslambda/actions.py) and
+the FIS canary (fis/canary.py) both ship through these.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from ...aws import Throttled, aws_errors
+from ...exceptions import GamedayError
+from ..faults import Scope
+from ..ledger import LedgerEntry, UndoStep
+from ..undo import config_change, wait_function_updated
+
+__all__ = [
+    "Arch",
+    "alias_state",
+    "await_routing",
+    "config_before",
+    "config_step",
+    "latest_published",
+    "restore_alias_step",
+    "route_canary",
+    "update_latest",
+    "wait_alias_routes",
+]
+
+
+Arch = Literal["x86_64", "arm64"]
+
+
+def config_before(sc: Scope, function: str) -> tuple[tuple[dict[str, str], list[str], int], Arch]:
+    """The configuration a fault is about to change (environment, layers, timeout), and the
+    function's architecture (which extension layer fits it)."""
+    with aws_errors(f"reading {function}'s configuration"):
+        # GetFunction: its own 100/s quota, not the 15/s control plane (same configuration)
+        cfg = sc.clients.lambda_().get_function(FunctionName=function)["Configuration"]
+    env = dict(cfg.get("Environment", {}).get("Variables", {}))
+    layers = [layer["Arn"] for layer in cfg.get("Layers", [])]
+    arch: Arch = "arm64" if "arm64" in (cfg.get("Architectures") or []) else "x86_64"
+    return (env, layers, int(cfg.get("Timeout", 3))), arch
+
+
+def config_step(
+    function: str,
+    before: tuple[dict[str, str], list[str], int],
+    env: dict[str, str],
+    layers: list[str],
+    timeout: int | None,
+) -> UndoStep:
+    """The undo of a $LATEST change: only the keys it changes (see undo.config_change)."""
+    env0, layers0, timeout0 = before
+    return config_change(function, env0, env, layers0, layers, timeout0, timeout)
+
+
+def latest_published(sc: Scope, function: str) -> str:
+    """The highest version number published so far ("0": none)."""
+    highest = 0
+    with aws_errors(f"listing versions of {function}"):
+        for page in (
+            sc.clients.lambda_()
+            .get_paginator("list_versions_by_function")
+            .paginate(FunctionName=function)
+        ):
+            highest = max(
+                [highest, *(int(v["Version"]) for v in page["Versions"] if v["Version"].isdigit())]
+            )
+    return str(highest)
+
+
+def route_canary(
+    sc: Scope,
+    function_name: str,
+    alias: str,
+    stable: str,
+    version: str,
+    weight: float,
+    via: str,
+    application: str | None,
+    deployment_group: str | None,
+    deployment_config: str | None,
+) -> str | None:
+    """Send `weight` of the alias's traffic to `version`: by shifting the alias itself
+    (`via="alias"`), or through a CodeDeploy deployment (its id is returned)."""
+    if via != "alias":
+        from ..codedeploy.actions import create_lambda_deployment
+
+        return create_lambda_deployment(
+            sc,
+            application or "",
+            deployment_group or "",
+            function_name,
+            alias,
+            stable,
+            version,
+            deployment_config,
+        )
+    resource = f"{function_name}:{alias}"
+    lam = sc.clients.lambda_()
+    with aws_errors(f"shifting alias {resource}"):
+        if weight < 1.0:
+            lam.update_alias(
+                FunctionName=function_name,
+                Name=alias,
+                FunctionVersion=stable,
+                RoutingConfig={"AdditionalVersionWeights": {version: weight}},
+            )
+        else:
+            lam.update_alias(
+                FunctionName=function_name,
+                Name=alias,
+                FunctionVersion=version,
+                RoutingConfig={"AdditionalVersionWeights": {}},
+            )
+    return None
+
+
+def alias_state(sc: Scope, function: str, alias: str) -> tuple[str, dict[str, float]]:
+    with aws_errors(f"reading alias {function}:{alias}"):
+        got = sc.clients.lambda_().get_alias(FunctionName=function, Name=alias)
+    weights = dict(got.get("RoutingConfig", {}).get("AdditionalVersionWeights", {}))
+    return got["FunctionVersion"], {k: float(v) for k, v in weights.items()}
+
+
+def update_latest(
+    sc: Scope, function: str, env: dict[str, str], layers: list[str], timeout: int | None
+) -> None:
+    lam = sc.clients.lambda_()
+    with aws_errors(f"changing {function}'s $LATEST configuration"):
+        wait_function_updated(sc.clients, function)
+        if timeout is not None:
+            lam.update_function_configuration(
+                FunctionName=function,
+                Environment={"Variables": env},
+                Layers=layers,
+                Timeout=timeout,
+            )
+        else:
+            lam.update_function_configuration(
+                FunctionName=function, Environment={"Variables": env}, Layers=layers
+            )
+        wait_function_updated(sc.clients, function)
+
+
+def wait_alias_routes(
+    sc: Scope,
+    function: str,
+    alias: str,
+    version: str,
+    timeout_s: float,
+    deployment: str | None = None,
+) -> float:
+    """The instant (to within one poll: 50 ms on the sandbox, paced inside the Lambda
+    control-plane quota) the alias first routes to `version`. Fails at once when the
+    deployment meant to shift it ends without doing so. A throttled read is "not yet"."""
+    deadline = time.monotonic() + timeout_s
+    pause = sc.clients.poll_interval(0.05)
+    while True:
+        sc.run.check_abort()
+        try:
+            current, weights = alias_state(sc, function, alias)
+            if current == version or weights.get(version, 0.0) > 0:
+                return time.time()
+            info: dict[str, Any] = {}
+            if deployment is not None:
+                with aws_errors(f"reading deployment {deployment}"):
+                    info = dict(
+                        sc.clients.codedeploy().get_deployment(deploymentId=deployment)[
+                            "deploymentInfo"
+                        ]
+                    )
+        except Throttled:
+            info = {}
+        if info and info.get("status") in ("Failed", "Stopped", "Succeeded"):
+            err = info.get("errorInformation", {})
+            raise GamedayError(
+                f"deployment {deployment} ended {info.get('status')} before routing any"
+                f" traffic to version {version}"
+                + (f" ({err.get('code')}: {err.get('message')})" if err else "")
+            )
+        if time.monotonic() > deadline:
+            raise GamedayError(
+                f"alias {function}:{alias} did not route to version {version} within {timeout_s:g}s"
+            )
+        time.sleep(pause)
+
+
+def restore_alias_step(
+    function: str, alias: str, stable: str, weights: dict[str, float], published: str
+) -> UndoStep:
+    """The undo of a canary's routing: the alias back to its version and weights. The
+    canary is the first version published after `published`."""
+    return {
+        "op": "restore_alias",
+        "function": function,
+        "alias": alias,
+        "version": stable,
+        "weights": weights,
+        "published_above": published,
+    }
+
+
+def await_routing(
+    sc: Scope, entry: LedgerEntry, function: str, alias: str, version: str, deployment: str | None
+) -> float:
+    """After a canary shipped: its CodeDeploy deployment (if any) gets a ledger entry of
+    its own (stopped on undo); then the user-visible injection, the first instant the alias
+    routes to `version`, is marked on `entry` and returned."""
+    resource = f"{function}:{alias}"
+    if deployment:
+        sc.ledger.record(
+            "deployment",
+            resource,
+            f"deployment {deployment} of {resource}",
+            entry.target,
+            [{"op": "stop_deployment", "deployment_id": deployment}],
+        )
+    at = wait_alias_routes(sc, function, alias, version, 60.0, deployment)
+    sc.ledger.mark_injected(entry.id, at)
+    return at
