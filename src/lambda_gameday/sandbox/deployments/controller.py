@@ -639,18 +639,14 @@ class DeploymentController:
                 and ("end" not in rng or d.create_time <= float(rng["end"]))
             ]
         # AWS answers 100 deployments a page with an opaque nextToken (moto: all at once)
-        from ..pagination import decode_token, page
+        from ..pagination import page, token_offset
 
         scope = f"ListDeployments:{app}:{group}:{sorted(statuses)}:{sorted(rng.items())}"
-        offset = 0
-        if p.get("nextToken"):
-            got = decode_token(str(p["nextToken"]), scope)
-            if got is None:
-                raise _Failure(
-                    "InvalidNextTokenException",
-                    "The next token was specified in an invalid format.",
-                )
-            offset = got
+        offset = token_offset(p.get("nextToken"), scope)
+        if offset is None:
+            raise _Failure(
+                "InvalidNextTokenException", "The next token was specified in an invalid format."
+            )
         chunk, token = page(ids, offset, 100, scope)
         return {"deployments": chunk, **({"nextToken": token} if token else {})}
 
