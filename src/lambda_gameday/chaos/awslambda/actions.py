@@ -26,6 +26,7 @@ from .release import (
     config_before,
     config_step,
     latest_published,
+    publish_changed,
     restore_alias_step,
     route_canary,
     update_latest,
@@ -246,7 +247,6 @@ def deploy_canary(
             fault_requested_at=done.fault_requested_at,
             ramp_up_bound_s=done.ramp_up_bound_s,
         )
-    lam = sc.clients.lambda_()
     stable, weights = alias_state(sc, function_name, alias)
     before, arch = config_before(sc, function_name)
     env, layers, timeout0 = before
@@ -300,15 +300,10 @@ def deploy_canary(
                     Type="String",
                     Overwrite=True,
                 )
-        update_latest(sc, function_name, new_env, new_layers, timeout_s)
-        with aws_errors(f"publishing a version of {function_name}"):
-            version = lam.publish_version(
-                FunctionName=function_name, Description=f"gameday canary ({fault})"
-            )["Version"]
+        version = publish_changed(
+            sc, function_name, before, new_env, new_layers, timeout_s, f"gameday canary ({fault})"
+        )
         state["version"] = version
-        # $LATEST goes back at once: the fault lives on in the published version only,
-        # so a later deploy from $LATEST does not ship it.
-        update_latest(sc, function_name, env, layers, timeout0 if timeout_s else None)
         state["deployment"] = route_canary(
             sc, function_name, alias, stable, version, weight, via,
             application, deployment_group, deployment_config,

@@ -22,6 +22,7 @@ __all__ = [
     "config_before",
     "config_step",
     "latest_published",
+    "publish_changed",
     "restore_alias_step",
     "route_canary",
     "update_latest",
@@ -143,6 +144,30 @@ def update_latest(
                 FunctionName=function, Environment={"Variables": env}, Layers=layers
             )
         wait_function_updated(sc.clients, function)
+
+
+def publish_changed(
+    sc: Scope,
+    function: str,
+    before: tuple[dict[str, str], list[str], int],
+    env: dict[str, str],
+    layers: list[str],
+    timeout: int | None,
+    description: str,
+) -> str:
+    """Publish a version of `function` with this environment, layers (and timeout), then
+    put `$LATEST` back as it was (`before`): the change lives on in the published version
+    only, so a later deploy from `$LATEST` does not ship it. Returns the version."""
+    env0, layers0, timeout0 = before
+    update_latest(sc, function, env, layers, timeout)
+    with aws_errors(f"publishing a version of {function}"):
+        version = str(
+            sc.clients.lambda_().publish_version(FunctionName=function, Description=description)[
+                "Version"
+            ]
+        )
+    update_latest(sc, function, env0, layers0, timeout0 if timeout is not None else None)
+    return version
 
 
 def wait_alias_routes(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from ...aws import aws_errors
 from ...exceptions import ConfigError
 from ..awslambda.release import (
     alias_state,
@@ -21,9 +20,9 @@ from ..awslambda.release import (
     config_before,
     config_step,
     latest_published,
+    publish_changed,
     restore_alias_step,
     route_canary,
-    update_latest,
 )
 from ..faults import Scope, inject
 from ..ledger import UndoStep
@@ -80,7 +79,6 @@ def deploy_fis_canary(
     deployment_config: str | None,
 ) -> FisCanary:
     check_ready(sc, function_name, None)  # $LATEST: the version about to be published
-    lam = sc.clients.lambda_()
     stable, weights = alias_state(sc, function_name, alias)
     before = config_before(sc, function_name)[0]
     env, layers, current_timeout = before
@@ -100,15 +98,10 @@ def deploy_fis_canary(
     state: dict[str, str | float | None] = {"version": None, "deployment": None}
 
     def ship() -> None:
-        update_latest(sc, function_name, marked, layers, timeout_s)
-        with aws_errors(f"publishing a version of {function_name}"):
-            version = lam.publish_version(
-                FunctionName=function_name, Description=f"gameday canary ({fault}, FIS)"
-            )["Version"]
-        state["version"] = version
-        update_latest(
-            sc, function_name, env, layers, current_timeout if timeout_s is not None else None
+        version = publish_changed(
+            sc, function_name, before, marked, layers, timeout_s, f"gameday canary ({fault}, FIS)"
         )
+        state["version"] = version
         template_id, exp_id, requested = start_fis(
             sc, function_name, version, spec, token, dry_run=False
         )
