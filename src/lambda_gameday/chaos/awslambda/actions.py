@@ -21,6 +21,7 @@ from ..ledger import UndoStep
 from .layers import chaos_layer_for, with_layer
 from .release import (
     Arch,
+    CanaryRoute,
     alias_state,
     await_routing,
     config_before,
@@ -221,6 +222,9 @@ def deploy_canary(
     if via == "codedeploy" and not (application and deployment_group):
         raise ConfigError("via codedeploy needs application and deployment_group")
     sc = scope(configuration)
+    route = CanaryRoute(
+        function_name, alias, weight, via, application, deployment_group, deployment_config
+    )
     from ..fis.backend import resolve_backend
 
     default: Backend = "extension" if fault == "error_body" else "failure-lambda"
@@ -228,10 +232,7 @@ def deploy_canary(
     if fault != "none" and resolved == "fis":
         from ..fis.canary import deploy_fis_canary
 
-        done = deploy_fis_canary(
-            sc, function_name, alias, fault, weight, percentage, latency_ms, status_code,
-            timeout_s, via, application, deployment_group, deployment_config,
-        )  # fmt: skip
+        done = deploy_fis_canary(sc, route, fault, percentage, latency_ms, status_code, timeout_s)
         return CanaryResult(
             ledger_id=done.ledger_id,
             function=function_name,
@@ -285,9 +286,8 @@ def deploy_canary(
             fault, percentage, latency_ms, status_code, timeout_s or timeout0
         )
         new_layers = _extension_layers(sc, function_name, layers, arch, None)
-    undo.append(restore_alias_step(function_name, alias, stable, weights, published))
+    undo.append(restore_alias_step(route, stable, weights, published))
     undo.append(config_step(function_name, before, new_env, new_layers, timeout_s))
-    resource = f"{function_name}:{alias}"
 
     state: dict[str, str | None] = {"version": None, "deployment": None}
 
@@ -304,21 +304,18 @@ def deploy_canary(
             sc, function_name, before, new_env, new_layers, timeout_s, f"gameday canary ({fault})"
         )
         state["version"] = version
-        state["deployment"] = route_canary(
-            sc, function_name, alias, stable, version, weight, via,
-            application, deployment_group, deployment_config,
-        )  # fmt: skip
+        state["deployment"] = route_canary(sc, route, stable, version)
 
     entry, _, _ = inject(
         sc,
         "canary",
-        resource,
-        f"{fault} canary of {function_name} at {weight:.0%} of {alias} via {via}",
+        route.resource,
+        route.describe(fault),
         undo,
         ship,
     )
     version = state["version"] or ""
-    at = await_routing(sc, entry, function_name, alias, version, state["deployment"])
+    at = await_routing(sc, entry, route, version, state["deployment"])
     return CanaryResult(
         ledger_id=entry.id,
         function=function_name,

@@ -7,6 +7,7 @@ the FIS canary (fis/canary.py) both ship through these.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from ...aws import Throttled, aws_errors
@@ -17,6 +18,7 @@ from ..undo import config_change, wait_function_updated
 
 __all__ = [
     "Arch",
+    "CanaryRoute",
     "alias_state",
     "await_routing",
     "config_before",
@@ -31,6 +33,30 @@ __all__ = [
 
 
 Arch = Literal["x86_64", "arm64"]
+
+
+@dataclass(frozen=True)
+class CanaryRoute:
+    """How a canary reaches users: `weight` of `function:alias`'s traffic, by the alias's
+    own weights (`via="alias"`) or by a CodeDeploy deployment of the group (`"codedeploy"`)."""
+
+    function: str
+    alias: str
+    weight: float
+    via: str
+    application: str | None
+    deployment_group: str | None
+    deployment_config: str | None
+
+    @property
+    def resource(self) -> str:
+        return f"{self.function}:{self.alias}"
+
+    def describe(self, fault: str) -> str:
+        """The ledger's description of a canary shipping `fault` this way."""
+        return (
+            f"{fault} canary of {self.function} at {self.weight:.0%} of {self.alias} via {self.via}"
+        )
 
 
 def config_before(sc: Scope, function: str) -> tuple[tuple[dict[str, str], list[str], int], Arch]:
@@ -72,47 +98,35 @@ def latest_published(sc: Scope, function: str) -> str:
     return str(highest)
 
 
-def route_canary(
-    sc: Scope,
-    function_name: str,
-    alias: str,
-    stable: str,
-    version: str,
-    weight: float,
-    via: str,
-    application: str | None,
-    deployment_group: str | None,
-    deployment_config: str | None,
-) -> str | None:
-    """Send `weight` of the alias's traffic to `version`: by shifting the alias itself
-    (`via="alias"`), or through a CodeDeploy deployment (its id is returned)."""
-    if via != "alias":
+def route_canary(sc: Scope, route: CanaryRoute, stable: str, version: str) -> str | None:
+    """Send the route's weight of the alias's traffic from `stable` to `version`: by
+    shifting the alias itself, or through a CodeDeploy deployment (its id is returned)."""
+    if route.via != "alias":
         from ..codedeploy.actions import create_lambda_deployment
 
         return create_lambda_deployment(
             sc,
-            application or "",
-            deployment_group or "",
-            function_name,
-            alias,
+            route.application or "",
+            route.deployment_group or "",
+            route.function,
+            route.alias,
             stable,
             version,
-            deployment_config,
+            route.deployment_config,
         )
-    resource = f"{function_name}:{alias}"
     lam = sc.clients.lambda_()
-    with aws_errors(f"shifting alias {resource}"):
-        if weight < 1.0:
+    with aws_errors(f"shifting alias {route.resource}"):
+        if route.weight < 1.0:
             lam.update_alias(
-                FunctionName=function_name,
-                Name=alias,
+                FunctionName=route.function,
+                Name=route.alias,
                 FunctionVersion=stable,
-                RoutingConfig={"AdditionalVersionWeights": {version: weight}},
+                RoutingConfig={"AdditionalVersionWeights": {version: route.weight}},
             )
         else:
             lam.update_alias(
-                FunctionName=function_name,
-                Name=alias,
+                FunctionName=route.function,
+                Name=route.alias,
                 FunctionVersion=version,
                 RoutingConfig={"AdditionalVersionWeights": {}},
             )
@@ -214,14 +228,14 @@ def wait_alias_routes(
 
 
 def restore_alias_step(
-    function: str, alias: str, stable: str, weights: dict[str, float], published: str
+    route: CanaryRoute, stable: str, weights: dict[str, float], published: str
 ) -> UndoStep:
     """The undo of a canary's routing: the alias back to its version and weights. The
     canary is the first version published after `published`."""
     return {
         "op": "restore_alias",
-        "function": function,
-        "alias": alias,
+        "function": route.function,
+        "alias": route.alias,
         "version": stable,
         "weights": weights,
         "published_above": published,
@@ -229,20 +243,19 @@ def restore_alias_step(
 
 
 def await_routing(
-    sc: Scope, entry: LedgerEntry, function: str, alias: str, version: str, deployment: str | None
+    sc: Scope, entry: LedgerEntry, route: CanaryRoute, version: str, deployment: str | None
 ) -> float:
     """After a canary shipped: its CodeDeploy deployment (if any) gets a ledger entry of
     its own (stopped on undo); then the user-visible injection, the first instant the alias
     routes to `version`, is marked on `entry` and returned."""
-    resource = f"{function}:{alias}"
     if deployment:
         sc.ledger.record(
             "deployment",
-            resource,
-            f"deployment {deployment} of {resource}",
+            route.resource,
+            f"deployment {deployment} of {route.resource}",
             entry.target,
             [{"op": "stop_deployment", "deployment_id": deployment}],
         )
-    at = wait_alias_routes(sc, function, alias, version, 60.0, deployment)
+    at = wait_alias_routes(sc, route.function, route.alias, version, 60.0, deployment)
     sc.ledger.mark_injected(entry.id, at)
     return at

@@ -14,16 +14,8 @@ import uuid
 from dataclasses import dataclass
 
 from ...exceptions import ConfigError
-from ..awslambda.release import (
-    alias_state,
-    await_routing,
-    config_before,
-    config_step,
-    latest_published,
-    publish_changed,
-    restore_alias_step,
-    route_canary,
-)
+from ..awslambda import release
+from ..awslambda.release import CanaryRoute
 from ..faults import Scope, inject
 from ..ledger import UndoStep
 from .actions import check_ready, cleanup_step, start_fis
@@ -65,24 +57,19 @@ def fis_fault_for(
 
 def deploy_fis_canary(
     sc: Scope,
-    function_name: str,
-    alias: str,
+    route: CanaryRoute,
     fault: str,
-    weight: float,
     percentage: int,
     latency_ms: int,
     status_code: int,
     timeout_s: int | None,
-    via: str,
-    application: str | None,
-    deployment_group: str | None,
-    deployment_config: str | None,
 ) -> FisCanary:
+    function_name = route.function
     check_ready(sc, function_name, None)  # $LATEST: the version about to be published
-    stable, weights = alias_state(sc, function_name, alias)
-    before = config_before(sc, function_name)[0]
+    stable, weights = release.alias_state(sc, function_name, route.alias)
+    before = release.config_before(sc, function_name)[0]
     env, layers, current_timeout = before
-    published = latest_published(sc, function_name)
+    published = release.latest_published(sc, function_name)
     # PublishVersion returns the latest version when $LATEST has not changed since (Lambda
     # API reference): a marker makes the canary a version of its own, as a release would be
     marked = env | {"GAMEDAY_CANARY": sc.ledger.run_id}
@@ -90,15 +77,14 @@ def deploy_fis_canary(
     token = uuid.uuid4().hex
     undo: list[UndoStep] = [
         cleanup_step(sc, token),
-        restore_alias_step(function_name, alias, stable, weights, published),
+        release.restore_alias_step(route, stable, weights, published),
         # $LATEST changes only for a moment: a marker (and the timeout of a regression)
-        config_step(function_name, before, marked, layers, timeout_s),
+        release.config_step(function_name, before, marked, layers, timeout_s),
     ]
-    resource = f"{function_name}:{alias}"
     state: dict[str, str | float | None] = {"version": None, "deployment": None}
 
     def ship() -> None:
-        version = publish_changed(
+        version = release.publish_changed(
             sc, function_name, before, marked, layers, timeout_s, f"gameday canary ({fault}, FIS)"
         )
         state["version"] = version
@@ -106,24 +92,20 @@ def deploy_fis_canary(
             sc, function_name, version, spec, token, dry_run=False
         )
         state.update(template=template_id, experiment=exp_id, requested=requested)
-        state["deployment"] = route_canary(
-            sc, function_name, alias, stable, version, weight, via,
-            application, deployment_group, deployment_config,
-        )  # fmt: skip
+        state["deployment"] = release.route_canary(sc, route, stable, version)
 
     entry, _, _ = inject(
         sc,
         "canary",
-        resource,
-        f"{fault} canary of {function_name} at {weight:.0%} of {alias} via {via}"
-        f" (FIS {spec.describe()})",
+        route.resource,
+        f"{route.describe(fault)} (FIS {spec.describe()})",
         undo,
         ship,
         fis_token=token,
     )
     version = str(state["version"] or "")
     deployment = state["deployment"] if isinstance(state["deployment"], str) else None
-    at = await_routing(sc, entry, function_name, alias, version, deployment)
+    at = release.await_routing(sc, entry, route, version, deployment)
     requested = state.get("requested")
     return FisCanary(
         ledger_id=entry.id,
