@@ -23,13 +23,12 @@ from .release import (
     Arch,
     CanaryRoute,
     alias_state,
-    await_routing,
     config_before,
     config_step,
     latest_published,
     publish_changed,
     restore_alias_step,
-    route_canary,
+    ship_canary,
     update_latest,
 )
 
@@ -289,9 +288,7 @@ def deploy_canary(
     undo.append(restore_alias_step(route, stable, weights, published))
     undo.append(config_step(function_name, before, new_env, new_layers, timeout_s))
 
-    state: dict[str, str | None] = {"version": None, "deployment": None}
-
-    def ship() -> None:
+    def publish() -> str:
         if via_param:
             with aws_errors(f"writing parameter {param}"):
                 sc.clients.ssm().put_parameter(
@@ -300,32 +297,21 @@ def deploy_canary(
                     Type="String",
                     Overwrite=True,
                 )
-        version = publish_changed(
+        return publish_changed(
             sc, function_name, before, new_env, new_layers, timeout_s, f"gameday canary ({fault})"
         )
-        state["version"] = version
-        state["deployment"] = route_canary(sc, route, stable, version)
 
-    entry, _, _ = inject(
-        sc,
-        "canary",
-        route.resource,
-        route.describe(fault),
-        undo,
-        ship,
-    )
-    version = state["version"] or ""
-    at = await_routing(sc, entry, route, version, state["deployment"])
+    shipped = ship_canary(sc, route, stable, route.describe(fault), undo, publish)
     return CanaryResult(
-        ledger_id=entry.id,
+        ledger_id=shipped.ledger_id,
         function=function_name,
         alias=alias,
         stable_version=stable,
-        canary_version=version,
+        canary_version=shipped.version,
         weight=weight,
         fault=fault,
-        deployment_id=state["deployment"],
-        injected_at=at,
+        deployment_id=shipped.deployment,
+        injected_at=shipped.injected_at,
         backend=resolved if fault != "none" else "none",
     )
 

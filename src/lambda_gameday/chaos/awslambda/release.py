@@ -7,26 +7,28 @@ the FIS canary (fis/canary.py) both ship through these.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from ...aws import Throttled, aws_errors
 from ...exceptions import GamedayError
-from ..faults import Scope
-from ..ledger import LedgerEntry, UndoStep
+from ..faults import Scope, inject
+from ..ledger import UndoStep
 from ..undo import config_change, wait_function_updated
 
 __all__ = [
     "Arch",
     "CanaryRoute",
+    "ShippedCanary",
     "alias_state",
-    "await_routing",
     "config_before",
     "config_step",
     "latest_published",
     "publish_changed",
     "restore_alias_step",
     "route_canary",
+    "ship_canary",
     "update_latest",
     "wait_alias_routes",
 ]
@@ -242,12 +244,37 @@ def restore_alias_step(
     }
 
 
-def await_routing(
-    sc: Scope, entry: LedgerEntry, route: CanaryRoute, version: str, deployment: str | None
-) -> float:
-    """After a canary shipped: its CodeDeploy deployment (if any) gets a ledger entry of
-    its own (stopped on undo); then the user-visible injection, the first instant the alias
-    routes to `version`, is marked on `entry` and returned."""
+@dataclass(frozen=True)
+class ShippedCanary:
+    ledger_id: str
+    version: str
+    deployment: str | None  # the CodeDeploy deployment that shifts the traffic, if any
+    injected_at: float  # the first instant the alias routed to `version`
+
+
+def ship_canary(
+    sc: Scope,
+    route: CanaryRoute,
+    stable: str,
+    description: str,
+    undo: list[UndoStep],
+    publish: Callable[[], str],
+    **extra: str,
+) -> ShippedCanary:
+    """Ship a canary: its ledger entry first (with `undo`), then `publish()`, which makes
+    the new version and returns it, and the route from `stable` to it; a CodeDeploy
+    deployment gets a ledger entry of its own (stopped on undo). Returns once the alias
+    routes to the version: that instant, the user-visible injection, is marked on the entry."""
+    shipped: dict[str, str | None] = {}
+
+    def ship() -> None:
+        version = publish()
+        shipped["version"] = version
+        shipped["deployment"] = route_canary(sc, route, stable, version)
+
+    entry, _, _ = inject(sc, "canary", route.resource, description, undo, ship, **extra)
+    version = shipped.get("version") or ""
+    deployment = shipped.get("deployment")
     if deployment:
         sc.ledger.record(
             "deployment",
@@ -258,4 +285,4 @@ def await_routing(
         )
     at = wait_alias_routes(sc, route.function, route.alias, version, 60.0, deployment)
     sc.ledger.mark_injected(entry.id, at)
-    return at
+    return ShippedCanary(entry.id, version, deployment, at)

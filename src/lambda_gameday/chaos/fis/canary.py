@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ...exceptions import ConfigError
 from ..awslambda import release
 from ..awslambda.release import CanaryRoute
-from ..faults import Scope, inject
+from ..faults import Scope
 from ..ledger import UndoStep
 from .actions import check_ready, cleanup_step, start_fis
 from .experiment import FisFault
@@ -81,39 +81,29 @@ def deploy_fis_canary(
         # $LATEST changes only for a moment: a marker (and the timeout of a regression)
         release.config_step(function_name, before, marked, layers, timeout_s),
     ]
-    state: dict[str, str | float | None] = {"version": None, "deployment": None}
+    started: dict[str, str | float] = {}
 
-    def ship() -> None:
+    def publish() -> str:
+        # the experiment targets the new version before any traffic is routed to it
         version = release.publish_changed(
             sc, function_name, before, marked, layers, timeout_s, f"gameday canary ({fault}, FIS)"
         )
-        state["version"] = version
         template_id, exp_id, requested = start_fis(
             sc, function_name, version, spec, token, dry_run=False
         )
-        state.update(template=template_id, experiment=exp_id, requested=requested)
-        state["deployment"] = release.route_canary(sc, route, stable, version)
+        started.update(template=template_id, experiment=exp_id, requested=requested)
+        return version
 
-    entry, _, _ = inject(
-        sc,
-        "canary",
-        route.resource,
-        f"{route.describe(fault)} (FIS {spec.describe()})",
-        undo,
-        ship,
-        fis_token=token,
-    )
-    version = str(state["version"] or "")
-    deployment = state["deployment"] if isinstance(state["deployment"], str) else None
-    at = release.await_routing(sc, entry, route, version, deployment)
-    requested = state.get("requested")
+    description = f"{route.describe(fault)} (FIS {spec.describe()})"
+    shipped = release.ship_canary(sc, route, stable, description, undo, publish, fis_token=token)
+    requested = started.get("requested")
     return FisCanary(
-        ledger_id=entry.id,
+        ledger_id=shipped.ledger_id,
         stable_version=stable,
-        canary_version=version,
-        deployment_id=deployment,
-        injected_at=at,
-        fis_experiment_id=str(state.get("experiment") or ""),
-        fault_requested_at=requested if isinstance(requested, float) else at,
+        canary_version=shipped.version,
+        deployment_id=shipped.deployment,
+        injected_at=shipped.injected_at,
+        fis_experiment_id=str(started.get("experiment") or ""),
+        fault_requested_at=requested if isinstance(requested, float) else shipped.injected_at,
         ramp_up_bound_s=settings_of(sc.target).ramp_up_bound_s,
     )
