@@ -22,6 +22,7 @@ from .layers import chaos_layer_for, with_layer
 from .release import (
     Arch,
     CanaryRoute,
+    ShippedCanary,
     alias_state,
     config_before,
     config_step,
@@ -232,21 +233,11 @@ def deploy_canary(
         from ..fis.canary import deploy_fis_canary
 
         done = deploy_fis_canary(sc, route, fault, percentage, latency_ms, status_code, timeout_s)
-        return CanaryResult(
-            ledger_id=done.ledger_id,
-            function=function_name,
-            alias=alias,
-            stable_version=done.stable_version,
-            canary_version=done.canary_version,
-            weight=weight,
-            fault=fault,
-            deployment_id=done.deployment_id,
-            injected_at=done.injected_at,
-            backend="fis",
-            fis_experiment_id=done.fis_experiment_id,
-            fault_requested_at=done.fault_requested_at,
-            ramp_up_bound_s=done.ramp_up_bound_s,
-        )
+        result = _canary_result(route, fault, done.stable_version, done.shipped, "fis")
+        result["fis_experiment_id"] = done.fis_experiment_id
+        result["fault_requested_at"] = done.fault_requested_at
+        result["ramp_up_bound_s"] = done.ramp_up_bound_s
+        return result
     stable, weights = alias_state(sc, function_name, alias)
     before, arch = config_before(sc, function_name)
     env, layers, timeout0 = before
@@ -302,17 +293,23 @@ def deploy_canary(
         )
 
     shipped = ship_canary(sc, route, stable, route.describe(fault), undo, publish)
+    return _canary_result(route, fault, stable, shipped, resolved if fault != "none" else "none")
+
+
+def _canary_result(
+    route: CanaryRoute, fault: str, stable: str, shipped: ShippedCanary, backend: str
+) -> CanaryResult:
     return CanaryResult(
         ledger_id=shipped.ledger_id,
-        function=function_name,
-        alias=alias,
+        function=route.function,
+        alias=route.alias,
         stable_version=stable,
         canary_version=shipped.version,
-        weight=weight,
+        weight=route.weight,
         fault=fault,
         deployment_id=shipped.deployment,
         injected_at=shipped.injected_at,
-        backend=resolved if fault != "none" else "none",
+        backend=backend,
     )
 
 

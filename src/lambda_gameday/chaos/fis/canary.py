@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ...exceptions import ConfigError
 from ..awslambda import release
-from ..awslambda.release import CanaryRoute
+from ..awslambda.release import CanaryRoute, ShippedCanary
 from ..faults import Scope
 from ..ledger import UndoStep
 from .actions import check_ready, cleanup_step, start_fis
@@ -27,14 +27,11 @@ __all__ = ["FisCanary", "deploy_fis_canary", "fis_fault_for"]
 
 @dataclass(frozen=True)
 class FisCanary:
-    ledger_id: str
+    shipped: ShippedCanary
     stable_version: str
-    canary_version: str
-    deployment_id: str | None
-    injected_at: float
     fis_experiment_id: str
-    fault_requested_at: float
-    ramp_up_bound_s: float
+    fault_requested_at: float  # the FIS action started (AWS's clock)
+    ramp_up_bound_s: float  # how long the fault may take to show in traffic
 
 
 def fis_fault_for(
@@ -98,11 +95,8 @@ def deploy_fis_canary(
     shipped = release.ship_canary(sc, route, stable, description, undo, publish, fis_token=token)
     requested = started.get("requested")
     return FisCanary(
-        ledger_id=shipped.ledger_id,
+        shipped=shipped,
         stable_version=stable,
-        canary_version=shipped.version,
-        deployment_id=shipped.deployment,
-        injected_at=shipped.injected_at,
         fis_experiment_id=str(started.get("experiment") or ""),
         fault_requested_at=requested if isinstance(requested, float) else shipped.injected_at,
         ramp_up_bound_s=settings_of(sc.target).ramp_up_bound_s,
