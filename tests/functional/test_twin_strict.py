@@ -229,6 +229,27 @@ def test_concurrency_is_a_whole_number_of_at_least_its_minimum(
     )
 
 
+@pytest.mark.parametrize(
+    ("call", "kwargs"),
+    [
+        ("put_function_concurrency", {"ReservedConcurrentExecutions": 1}),
+        ("delete_function_concurrency", {}),
+    ],
+)
+def test_reserved_concurrency_is_set_on_the_function_not_a_version_or_alias(
+    sandbox_client: Callable[[str], Any], counts_function: str, call: str, kwargs: dict[str, Any]
+) -> None:
+    lam = sandbox_client("lambda")
+    with pytest.raises(ClientError) as err:
+        getattr(lam, call)(FunctionName=f"{counts_function}:live", **kwargs)
+    code, message, status = _error(err)
+    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert "published versions are immutable" in message
+    with pytest.raises(ClientError) as err:
+        getattr(lam, call)(FunctionName="st-no-such-function", **kwargs)
+    assert _error(err)[::2] == ("ResourceNotFoundException", 404)
+
+
 # -- CodeDeploy deployment configurations -------------------------------------------------
 
 

@@ -298,12 +298,20 @@ class LambdaRules:
             return self._published(call, name, qualifier)
         return None  # moto applies it; the watcher retires $LATEST environments
 
-    def _put_concurrency(self, call: ApiCall, fn: str) -> Response:
+    def _unqualified(self, call: ApiCall, fn: str) -> str | Response:
+        """The function a per-function setting names, or AWS's refusal: a version or alias
+        (published versions are immutable), or no such function."""
         name, qualifier = split_function_name(fn)
         if qualifier:
             return self._published(call, name, qualifier)
         if self.state.latest(name) is None:
             return self._not_found(call, name)
+        return name
+
+    def _put_concurrency(self, call: ApiCall, fn: str) -> Response:
+        name = self._unqualified(call, fn)
+        if isinstance(name, Response):
+            return name
         value = _whole_number(call, "ReservedConcurrentExecutions", 0)
         if isinstance(value, Response):
             return value
@@ -313,11 +321,9 @@ class LambdaRules:
         return _json(200, {"ReservedConcurrentExecutions": value})
 
     def _delete_concurrency(self, call: ApiCall, fn: str) -> Response:
-        name, qualifier = split_function_name(fn)
-        if qualifier:
-            return self._published(call, name, qualifier)
-        if self.state.latest(name) is None:
-            return self._not_found(call, name)
+        name = self._unqualified(call, fn)
+        if isinstance(name, Response):
+            return name
         self.on_change(name)  # baseline first: the diff after is exact
         self.state.backend.delete_function_concurrency(name)
         self.on_change(name)
