@@ -1,7 +1,9 @@
 """The steps of shipping a Lambda release, shared by every canary: read the alias and the
-`$LATEST` configuration, change `$LATEST` (and its undo), route the alias to the new version
-(weight or CodeDeploy), and wait until it does. `deploy_canary` (awslambda/actions.py) and
-the FIS canary (fis/canary.py) both ship through these.
+`$LATEST` configuration, change `$LATEST` (and its undo), publish a version, route the alias
+to it (weight or CodeDeploy), and wait until it does; `ship_canary` runs the last three in
+order behind the canary's ledger entry. `deploy_canary` (awslambda/actions.py) and the FIS
+canary (fis/canary.py) both ship through these. Not an activity module: nothing here is
+discovered by `chaos discover`.
 """
 
 from __future__ import annotations
