@@ -176,6 +176,118 @@ def test_create_function_is_held_to_the_same_limits(
         lam.get_function(FunctionName="st-too-long")
 
 
+def _unvalidated_client(sandbox: Sandbox, service: str) -> Any:
+    """boto3 with its own parameter checks off: it sends what a raw request could."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session(
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name=sandbox.config.region,
+    ).client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=sandbox.endpoint_url,
+        config=Config(parameter_validation=False),
+    )
+
+
+@pytest.fixture(scope="module")
+def counts_function(sandbox: Sandbox, sandbox_client: Callable[[str], Any]) -> str:
+    make_function(sandbox, sandbox_client("lambda"), "st-counts", _ok)
+    return "st-counts"
+
+
+@pytest.mark.parametrize(
+    ("call", "member", "value", "minimum"),
+    [
+        ("put_function_concurrency", "ReservedConcurrentExecutions", -1, 0),
+        ("put_function_concurrency", "ReservedConcurrentExecutions", True, 0),
+        ("put_provisioned_concurrency_config", "ProvisionedConcurrentExecutions", 0, 1),
+        ("put_provisioned_concurrency_config", "ProvisionedConcurrentExecutions", 1.5, 1),
+    ],
+)
+def test_concurrency_is_a_whole_number_of_at_least_its_minimum(
+    sandbox: Sandbox,
+    counts_function: str,
+    call: str,
+    member: str,
+    value: object,
+    minimum: int,
+) -> None:
+    qualifier = {"Qualifier": "live"} if "provisioned" in call else {}
+    with pytest.raises(ClientError) as err:
+        getattr(_unvalidated_client(sandbox, "lambda"), call)(
+            FunctionName=counts_function, **qualifier, **{member: value}
+        )
+    assert _error(err) == (
+        "ValidationException",
+        f"1 validation error detected: Value '{value}' at"
+        f" '{member[0].lower() + member[1:]}' failed to satisfy constraint: Member must have"
+        f" value greater than or equal to {minimum}",
+        400,
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "kwargs"),
+    [
+        ("put_function_concurrency", {"ReservedConcurrentExecutions": 1}),
+        ("delete_function_concurrency", {}),
+    ],
+)
+def test_reserved_concurrency_is_set_on_the_function_not_a_version_or_alias(
+    sandbox_client: Callable[[str], Any], counts_function: str, call: str, kwargs: dict[str, Any]
+) -> None:
+    lam = sandbox_client("lambda")
+    with pytest.raises(ClientError) as err:
+        getattr(lam, call)(FunctionName=f"{counts_function}:live", **kwargs)
+    code, message, status = _error(err)
+    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert "published versions are immutable" in message
+    with pytest.raises(ClientError) as err:
+        getattr(lam, call)(FunctionName="st-no-such-function", **kwargs)
+    assert _error(err)[::2] == ("ResourceNotFoundException", 404)
+
+
+# -- CodeDeploy deployment configurations -------------------------------------------------
+
+
+def test_a_deployment_config_reads_back_as_created_and_an_unknown_routing_type_is_refused(
+    sandbox: Sandbox, sandbox_client: Callable[[str], Any]
+) -> None:
+    cd = sandbox_client("codedeploy")
+    routings: dict[str, dict[str, Any]] = {
+        "st-linear": {
+            "type": "TimeBasedLinear",
+            "timeBasedLinear": {"linearPercentage": 20, "linearInterval": 2},
+        },
+        "st-canary": {
+            "type": "TimeBasedCanary",
+            "timeBasedCanary": {"canaryPercentage": 15, "canaryInterval": 3},
+        },
+        "st-all": {"type": "AllAtOnce"},
+    }
+    for name, routing in routings.items():
+        cd.create_deployment_config(
+            deploymentConfigName=name, computePlatform="Lambda", trafficRoutingConfig=routing
+        )
+        info = cd.get_deployment_config(deploymentConfigName=name)["deploymentConfigInfo"]
+        assert info["trafficRoutingConfig"] == routing
+    with pytest.raises(ClientError) as err:
+        _unvalidated_client(sandbox, "codedeploy").create_deployment_config(
+            deploymentConfigName="st-sometimes",
+            computePlatform="Lambda",
+            trafficRoutingConfig={"type": "TimeBasedSometimes"},
+        )
+    code, message, _ = _error(err)
+    assert (code, message) == (
+        "InvalidTrafficRoutingConfigurationException",
+        "Unknown traffic routing type 'TimeBasedSometimes'.",
+    )
+    assert "st-sometimes" not in cd.list_deployment_configs()["deploymentConfigsList"]
+
+
 # -- SNS -> SQS ---------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..aws import Clients, aws_errors
@@ -188,25 +189,29 @@ def _restore_parameter(clients: Clients, step: UndoStep) -> list[str]:
     return []
 
 
+@contextlib.contextmanager
+def _unless_gone(what: str) -> Iterator[None]:
+    """aws_errors for a removal: a resource already gone has nothing left to undo."""
+    with contextlib.suppress(ResourceNotFound), aws_errors(what):
+        yield
+
+
 def _stop_deployment(clients: Clients, step: UndoStep) -> list[str]:
     dep = step["deployment_id"]
     cd = clients.codedeploy()
-    try:
-        with aws_errors(f"stopping deployment {dep}"):
-            info = cd.get_deployment(deploymentId=dep)["deploymentInfo"]
-            active = ("Created", "Queued", "InProgress", "Baking", "Ready")
-            if info.get("status") in active:
-                cd.stop_deployment(deploymentId=dep, autoRollbackEnabled=False)
-                # StopDeployment answers "Pending": the stop is asynchronous, and a traffic
-                # shift in flight could land after the alias is restored. Wait (bounded).
-                deadline = time.monotonic() + 60
-                while time.monotonic() < deadline:
-                    status = cd.get_deployment(deploymentId=dep)["deploymentInfo"].get("status")
-                    if status not in active:
-                        break
-                    time.sleep(0.5)
-    except ResourceNotFound:
-        pass
+    with _unless_gone(f"stopping deployment {dep}"):
+        info = cd.get_deployment(deploymentId=dep)["deploymentInfo"]
+        active = ("Created", "Queued", "InProgress", "Baking", "Ready")
+        if info.get("status") in active:
+            cd.stop_deployment(deploymentId=dep, autoRollbackEnabled=False)
+            # StopDeployment answers "Pending": the stop is asynchronous, and a traffic
+            # shift in flight could land after the alias is restored. Wait (bounded).
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                status = cd.get_deployment(deploymentId=dep)["deploymentInfo"].get("status")
+                if status not in active:
+                    break
+                time.sleep(0.5)
     return []
 
 
@@ -214,50 +219,38 @@ def _unsubscribe(clients: Clients, step: UndoStep) -> list[str]:
     sns = clients.sns()
     arns = [step["subscription_arn"]] if "subscription_arn" in step else []
     if not arns and "topic_arn" in step and "queue_name" in step:
-        try:
-            with aws_errors(f"listing subscriptions of {step['topic_arn']}"):
-                for page in sns.get_paginator("list_subscriptions_by_topic").paginate(
-                    TopicArn=step["topic_arn"]
-                ):
-                    arns += [
-                        s["SubscriptionArn"]
-                        for s in page["Subscriptions"]
-                        if s.get("Endpoint", "").endswith(":" + step["queue_name"])
-                    ]
-        except ResourceNotFound:
-            pass
+        with _unless_gone(f"listing subscriptions of {step['topic_arn']}"):
+            for page in sns.get_paginator("list_subscriptions_by_topic").paginate(
+                TopicArn=step["topic_arn"]
+            ):
+                arns += [
+                    s["SubscriptionArn"]
+                    for s in page["Subscriptions"]
+                    if s.get("Endpoint", "").endswith(":" + step["queue_name"])
+                ]
     for arn in arns:
-        try:
-            with aws_errors(f"removing subscription {arn}"):
-                sns.unsubscribe(SubscriptionArn=arn)
-        except ResourceNotFound:
-            pass
+        with _unless_gone(f"removing subscription {arn}"):
+            sns.unsubscribe(SubscriptionArn=arn)
     return []
 
 
 def _restore_queue_policy(clients: Clients, step: UndoStep) -> list[str]:
     sqs = clients.sqs()
-    try:
-        with aws_errors(f"restoring the policy of queue {step['queue_name']}"):
-            url = sqs.get_queue_url(QueueName=step["queue_name"])["QueueUrl"]
-            # an empty Policy removes it (SQS SetQueueAttributes)
-            sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": step.get("policy") or ""})
-    except ResourceNotFound:
-        pass
+    with _unless_gone(f"restoring the policy of queue {step['queue_name']}"):
+        url = sqs.get_queue_url(QueueName=step["queue_name"])["QueueUrl"]
+        # an empty Policy removes it (SQS SetQueueAttributes)
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": step.get("policy") or ""})
     return []
 
 
 def _delete_queue(clients: Clients, step: UndoStep) -> list[str]:
     sqs = clients.sqs()
-    try:
-        with aws_errors(f"deleting queue {step.get('queue_url') or step.get('queue_name')}"):
-            url = (
-                step.get("queue_url")
-                or sqs.get_queue_url(QueueName=step.get("queue_name", ""))["QueueUrl"]
-            )
-            sqs.delete_queue(QueueUrl=url)
-    except ResourceNotFound:
-        pass
+    with _unless_gone(f"deleting queue {step.get('queue_url') or step.get('queue_name')}"):
+        url = (
+            step.get("queue_url")
+            or sqs.get_queue_url(QueueName=step.get("queue_name", ""))["QueueUrl"]
+        )
+        sqs.delete_queue(QueueUrl=url)
     return []
 
 

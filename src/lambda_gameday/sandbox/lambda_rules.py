@@ -93,6 +93,20 @@ def _validation(call: ApiCall, value: str, where: str, constraint: str) -> Respo
     )
 
 
+def _whole_number(call: ApiCall, member: str, minimum: int) -> int | Response:
+    """The request's `member` if it is a whole number of at least `minimum` (a JSON
+    boolean is not one), else AWS's refusal, which names the member in lowerCamelCase."""
+    value = call.params().get(member)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
+        return value
+    return _validation(
+        call,
+        str(value),
+        member[0].lower() + member[1:],
+        f"Member must have value greater than or equal to {minimum}",
+    )
+
+
 def _refuse(call: ApiCall, refusal: Refusal) -> Response:
     return aws_error(call, refusal.status, refusal.code, refusal.message)
 
@@ -175,21 +189,15 @@ class LambdaRules:
         name, qualifier = split_function_name(fn)
         qualifier = call.request.args.get("Qualifier") or qualifier
         kind = call.request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
-        if kind not in _INVOCATION_TYPES:
-            return _validation(
-                call,
-                kind,
-                "invocationType",
-                f"Member must satisfy enum value set: {_enum(_INVOCATION_TYPES)}",
-            )
         log_type = call.request.headers.get("X-Amz-Log-Type", "None")
-        if log_type not in _LOG_TYPES:
-            return _validation(
-                call,
-                log_type,
-                "logType",
-                f"Member must satisfy enum value set: {_enum(_LOG_TYPES)}",
-            )
+        for value, member, allowed in (
+            (kind, "invocationType", _INVOCATION_TYPES),
+            (log_type, "logType", _LOG_TYPES),
+        ):
+            if value not in allowed:
+                return _validation(
+                    call, value, member, f"Member must satisfy enum value set: {_enum(allowed)}"
+                )
         if self.state.latest(name) is None:
             return self._not_found(call, name)
         try:
@@ -290,31 +298,32 @@ class LambdaRules:
             return self._published(call, name, qualifier)
         return None  # moto applies it; the watcher retires $LATEST environments
 
-    def _put_concurrency(self, call: ApiCall, fn: str) -> Response:
+    def _unqualified(self, call: ApiCall, fn: str) -> str | Response:
+        """The function a per-function setting names, or AWS's refusal: a version or alias
+        (published versions are immutable), or no such function."""
         name, qualifier = split_function_name(fn)
         if qualifier:
             return self._published(call, name, qualifier)
         if self.state.latest(name) is None:
             return self._not_found(call, name)
-        value = call.params().get("ReservedConcurrentExecutions")
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            return _validation(
-                call,
-                str(value),
-                "reservedConcurrentExecutions",
-                "Member must have value greater than or equal to 0",
-            )
+        return name
+
+    def _put_concurrency(self, call: ApiCall, fn: str) -> Response:
+        name = self._unqualified(call, fn)
+        if isinstance(name, Response):
+            return name
+        value = _whole_number(call, "ReservedConcurrentExecutions", 0)
+        if isinstance(value, Response):
+            return value
         self.on_change(name)  # baseline first: the diff after is exact
         self.state.backend.put_function_concurrency(name, value)
         self.on_change(name)
         return _json(200, {"ReservedConcurrentExecutions": value})
 
     def _delete_concurrency(self, call: ApiCall, fn: str) -> Response:
-        name, qualifier = split_function_name(fn)
-        if qualifier:
-            return self._published(call, name, qualifier)
-        if self.state.latest(name) is None:
-            return self._not_found(call, name)
+        name = self._unqualified(call, fn)
+        if isinstance(name, Response):
+            return name
         self.on_change(name)  # baseline first: the diff after is exact
         self.state.backend.delete_function_concurrency(name)
         self.on_change(name)
@@ -467,14 +476,9 @@ class LambdaRules:
         target = self._pc_target(call, fn)
         if isinstance(target, Response):
             return target
-        requested = call.params().get("ProvisionedConcurrentExecutions")
-        if not isinstance(requested, int) or isinstance(requested, bool) or requested < 1:
-            return _validation(
-                call,
-                str(requested),
-                "provisionedConcurrentExecutions",
-                "Member must have value greater than or equal to 1",
-            )
+        requested = _whole_number(call, "ProvisionedConcurrentExecutions", 1)
+        if isinstance(requested, Response):
+            return requested
         config = self.service.put_provisioned(target[0], target[1], requested)
         body = self._pc_json(config)
         body.pop("AvailableProvisionedConcurrentExecutions")

@@ -31,7 +31,7 @@ from werkzeug.wrappers import Response
 
 from .awsapi import ApiCall, AwsApi, aws_error
 
-__all__ = ["CODEDEPLOY_PAGE", "Paginator", "decode_token", "encode_token", "page"]
+__all__ = ["CODEDEPLOY_PAGE", "Paginator", "encode_token", "page", "token_offset"]
 
 T = TypeVar("T")
 CODEDEPLOY_PAGE = 100
@@ -44,9 +44,13 @@ def encode_token(offset: int, scope: str) -> str:
     return base64.urlsafe_b64encode(raw).decode()
 
 
-def decode_token(token: str, scope: str) -> int | None:
+def token_offset(token: object, scope: str) -> int | None:
+    """Where a page request starts: 0 without a token, the token's offset if this query
+    (`scope`) issued it, None for any other token (the caller answers AWS's refusal)."""
+    if not token:
+        return 0
     try:
-        doc = json.loads(base64.urlsafe_b64decode(token.encode()))
+        doc = json.loads(base64.urlsafe_b64decode(str(token).encode()))
     except (ValueError, binascii.Error):
         return None
     if not isinstance(doc, dict) or doc.get("s") != scope or not isinstance(doc.get("o"), int):
@@ -79,14 +83,9 @@ def cloudwatch_page_request(
         {k: v for k, v in params.items() if k not in ("NextToken", "MaxRecords")},
         sort_keys=True,
     )
-    offset = 0
-    if params.get("NextToken"):
-        got = decode_token(str(params["NextToken"]), scope)
-        if got is None:
-            return aws_error(
-                call, 400, "InvalidNextToken", "The service returned an invalid token."
-            )
-        offset = got
+    offset = token_offset(params.get("NextToken"), scope)
+    if offset is None:
+        return aws_error(call, 400, "InvalidNextToken", "The service returned an invalid token.")
     return offset, size, scope
 
 
@@ -140,14 +139,11 @@ class Paginator:
                 call, 400, "InvalidParameterValueException", "MaxItems must be at least 1."
             )
         scope = f"{operation}:" + args.get("FunctionVersion", "")
-        offset = 0
-        if args.get("Marker"):
-            got = decode_token(args["Marker"], scope)
-            if got is None:
-                return aws_error(
-                    call, 400, "InvalidParameterValueException", "Invalid pagination token."
-                )
-            offset = got
+        offset = token_offset(args.get("Marker"), scope)
+        if offset is None:
+            return aws_error(
+                call, 400, "InvalidParameterValueException", "Invalid pagination token."
+            )
         status, _, body = self.api.call_moto(call)
         if status != 200:
             return None
@@ -171,17 +167,14 @@ class Paginator:
             if refusal is not None:
                 return refusal
         scope = f"{call.operation}:{app or ''}"
-        offset = 0
-        if params.get("nextToken"):
-            got = decode_token(str(params["nextToken"]), scope)
-            if got is None:
-                return aws_error(
-                    call,
-                    400,
-                    "InvalidNextTokenException",
-                    "The next token was specified in an invalid format.",
-                )
-            offset = got
+        offset = token_offset(params.get("nextToken"), scope)
+        if offset is None:
+            return aws_error(
+                call,
+                400,
+                "InvalidNextTokenException",
+                "The next token was specified in an invalid format.",
+            )
         status, headers, body = self.api.call_moto(call)
         if status != 200:
             return None

@@ -16,7 +16,7 @@ have nothing to do with the game day. A harness must read the target's resources
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .stack import boto3_client
 
@@ -65,58 +65,27 @@ class SharedAccount:
                 Code={"ZipFile": code_zip()},
             )
         for i in range(ALARMS - 1):
-            cw.put_metric_alarm(
-                AlarmName=f"{TEAM}-queue-{i:03d}-depth",
-                Namespace="AWS/SQS",
-                MetricName="ApproximateNumberOfMessagesVisible",
-                Dimensions=[{"Name": "QueueName", "Value": f"{TEAM}-queue-{i:03d}"}],
-                Statistic="Maximum",
-                Period=60,
-                EvaluationPeriods=5,
-                Threshold=1000.0,
-                ComparisonOperator="GreaterThanThreshold",
-                TreatMissingData="ignore",
+            queue = f"{TEAM}-queue-{i:03d}"
+            _queue_alarm(
+                cw, f"{queue}-depth", queue, "ApproximateNumberOfMessagesVisible", 5, 1000.0
             )
-        cw.put_metric_alarm(
-            AlarmName=FOREIGN_ALARM_IN_ALARM,
-            Namespace="AWS/SQS",
-            MetricName="ApproximateAgeOfOldestMessage",
-            Dimensions=[{"Name": "QueueName", "Value": f"{TEAM}-dlq"}],
-            Statistic="Maximum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=300.0,
-            ComparisonOperator="GreaterThanThreshold",
-            TreatMissingData="ignore",  # no data: it stays in ALARM, as the team left it
+        # no data: it stays in ALARM, as the team left it
+        _queue_alarm(
+            cw, FOREIGN_ALARM_IN_ALARM, f"{TEAM}-dlq", "ApproximateAgeOfOldestMessage", 1, 300.0
         )
         cw.set_alarm_state(
             AlarmName=FOREIGN_ALARM_IN_ALARM,
             StateValue="ALARM",
             StateReason="Threshold Crossed: the orders DLQ has held a message for hours.",
         )
-        cd.create_application(applicationName=TEAM, computePlatform="Lambda")
         groups = [f"{TEAM}-worker-{i:02d}" for i in range(GROUPS)]
-        for group in groups:
-            cd.create_deployment_group(
-                applicationName=TEAM,
-                deploymentGroupName=group,
-                serviceRoleArn=role,
-                deploymentStyle={
-                    "deploymentType": "BLUE_GREEN",
-                    "deploymentOption": "WITH_TRAFFIC_CONTROL",
-                },
-            )
-        cd.create_application(applicationName=BIG_APPLICATION, computePlatform="Lambda")
-        for i in range(BIG_APPLICATION_GROUPS):
-            cd.create_deployment_group(
-                applicationName=BIG_APPLICATION,
-                deploymentGroupName=f"{BIG_APPLICATION}-fn-{i:03d}",
-                serviceRoleArn=role,
-                deploymentStyle={
-                    "deploymentType": "BLUE_GREEN",
-                    "deploymentOption": "WITH_TRAFFIC_CONTROL",
-                },
-            )
+        _lambda_application(cd, TEAM, groups, role)
+        _lambda_application(
+            cd,
+            BIG_APPLICATION,
+            [f"{BIG_APPLICATION}-fn-{i:03d}" for i in range(BIG_APPLICATION_GROUPS)],
+            role,
+        )
         for i in range(ARCHIVED_APPLICATIONS):
             cd.create_application(applicationName=f"archived-{i:03d}", computePlatform="Lambda")
         deployments = control_loops(sandbox).deployments
@@ -128,3 +97,37 @@ class SharedAccount:
 
     def stop(self) -> None:
         pass  # moto's reset removes everything with the sandbox
+
+
+def _queue_alarm(
+    cw: Any, name: str, queue: str, metric: str, evaluation_periods: int, threshold: float
+) -> None:
+    """An alarm of the other team's kind: the queue's metric's Maximum over 60 s periods;
+    missing data is ignored (the alarm keeps its state)."""
+    cw.put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/SQS",
+        MetricName=metric,
+        Dimensions=[{"Name": "QueueName", "Value": queue}],
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=evaluation_periods,
+        Threshold=threshold,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="ignore",
+    )
+
+
+def _lambda_application(cd: Any, application: str, groups: list[str], role: str) -> None:
+    """A CodeDeploy Lambda application with one blue/green deployment group per name."""
+    cd.create_application(applicationName=application, computePlatform="Lambda")
+    for group in groups:
+        cd.create_deployment_group(
+            applicationName=application,
+            deploymentGroupName=group,
+            serviceRoleArn=role,
+            deploymentStyle={
+                "deploymentType": "BLUE_GREEN",
+                "deploymentOption": "WITH_TRAFFIC_CONTROL",
+            },
+        )

@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from .ticker import Ticker
+
 __all__ = [
     "Dimensions",
     "Telemetry",
@@ -77,8 +79,7 @@ class Telemetry:
         self._flush_lock = threading.Lock()
         self._streams: set[tuple[str, str]] = set()
         self._dimension_lists: dict[Dimensions, list[Any]] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker("sandbox-telemetry", self.flush, lambda: self.flush_interval_s)
 
     # -- hot path ----------------------------------------------------------------------
 
@@ -167,19 +168,10 @@ class Telemetry:
         return datum
 
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="sandbox-telemetry", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.flush_interval_s):
-            self.flush()
+        self._ticker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._ticker.stop()
         self.flush()
 
 

@@ -10,16 +10,28 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
-from ...aws import Throttled, aws_errors
+from ...aws import aws_errors
 from ...config import Backend
 from ...exceptions import ConfigError, GamedayError
 from ..failure_lambda import canary_parameter
 from ..faults import FaultResult, Scope, fault_result, inject, scope, undo_faults
 from ..ledger import UndoStep
-from ..undo import config_change, wait_function_updated
 from .layers import chaos_layer_for, with_layer
+from .release import (
+    Arch,
+    CanaryRoute,
+    ShippedCanary,
+    alias_state,
+    config_before,
+    config_step,
+    latest_published,
+    publish_changed,
+    restore_alias_step,
+    ship_canary,
+    update_latest,
+)
 
 __all__ = [
     "CanaryResult",
@@ -66,128 +78,12 @@ class RollbackResult(TypedDict):
     matches_previous: bool
 
 
-Arch = Literal["x86_64", "arm64"]
-
-
-def _config_undo(sc: Scope, function: str) -> tuple[tuple[dict[str, str], list[str], int], Arch]:
-    """The configuration a fault is about to change (environment, layers, timeout), and the
-    function's architecture (which extension layer fits it)."""
-    with aws_errors(f"reading {function}'s configuration"):
-        # GetFunction: its own 100/s quota, not the 15/s control plane (same configuration)
-        cfg = sc.clients.lambda_().get_function(FunctionName=function)["Configuration"]
-    env = dict(cfg.get("Environment", {}).get("Variables", {}))
-    layers = [layer["Arn"] for layer in cfg.get("Layers", [])]
-    arch: Arch = "arm64" if "arm64" in (cfg.get("Architectures") or []) else "x86_64"
-    return (env, layers, int(cfg.get("Timeout", 3))), arch
-
-
-def _config_step(
-    function: str,
-    before: tuple[dict[str, str], list[str], int],
-    env: dict[str, str],
-    layers: list[str],
-    timeout: int | None,
-) -> UndoStep:
-    """The undo of a $LATEST change: only the keys it changes (see undo.config_change)."""
-    env0, layers0, timeout0 = before
-    return config_change(function, env0, env, layers0, layers, timeout0, timeout)
-
-
-def _latest_published(sc: Scope, function: str) -> str:
-    """The highest version number published so far ("0": none)."""
-    highest = 0
-    with aws_errors(f"listing versions of {function}"):
-        for page in (
-            sc.clients.lambda_()
-            .get_paginator("list_versions_by_function")
-            .paginate(FunctionName=function)
-        ):
-            highest = max(
-                [highest, *(int(v["Version"]) for v in page["Versions"] if v["Version"].isdigit())]
-            )
-    return str(highest)
-
-
 def _extension_layers(
     sc: Scope, function: str, layers: list[str], arch: Arch, layer: str | None
 ) -> list[str]:
     """The function's layers plus the target Region's chaos-lambda-extension layer."""
     chosen = chaos_layer_for(sc.target.region, arch, layer or sc.target.chaos_layer)
     return with_layer(function, layers, chosen)
-
-
-def _route_canary(
-    sc: Scope,
-    function_name: str,
-    alias: str,
-    stable: str,
-    version: str,
-    weight: float,
-    via: str,
-    application: str | None,
-    deployment_group: str | None,
-    deployment_config: str | None,
-) -> str | None:
-    """Send `weight` of the alias's traffic to `version`: by shifting the alias itself
-    (`via="alias"`), or through a CodeDeploy deployment (its id is returned)."""
-    if via != "alias":
-        from ..codedeploy.actions import create_lambda_deployment
-
-        return create_lambda_deployment(
-            sc,
-            application or "",
-            deployment_group or "",
-            function_name,
-            alias,
-            stable,
-            version,
-            deployment_config,
-        )
-    resource = f"{function_name}:{alias}"
-    lam = sc.clients.lambda_()
-    with aws_errors(f"shifting alias {resource}"):
-        if weight < 1.0:
-            lam.update_alias(
-                FunctionName=function_name,
-                Name=alias,
-                FunctionVersion=stable,
-                RoutingConfig={"AdditionalVersionWeights": {version: weight}},
-            )
-        else:
-            lam.update_alias(
-                FunctionName=function_name,
-                Name=alias,
-                FunctionVersion=version,
-                RoutingConfig={"AdditionalVersionWeights": {}},
-            )
-    return None
-
-
-def _alias_state(sc: Scope, function: str, alias: str) -> tuple[str, dict[str, float]]:
-    with aws_errors(f"reading alias {function}:{alias}"):
-        got = sc.clients.lambda_().get_alias(FunctionName=function, Name=alias)
-    weights = dict(got.get("RoutingConfig", {}).get("AdditionalVersionWeights", {}))
-    return got["FunctionVersion"], {k: float(v) for k, v in weights.items()}
-
-
-def _update_latest(
-    sc: Scope, function: str, env: dict[str, str], layers: list[str], timeout: int | None
-) -> None:
-    lam = sc.clients.lambda_()
-    with aws_errors(f"changing {function}'s $LATEST configuration"):
-        wait_function_updated(sc.clients, function)
-        if timeout is not None:
-            lam.update_function_configuration(
-                FunctionName=function,
-                Environment={"Variables": env},
-                Layers=layers,
-                Timeout=timeout,
-            )
-        else:
-            lam.update_function_configuration(
-                FunctionName=function, Environment={"Variables": env}, Layers=layers
-            )
-        wait_function_updated(sc.clients, function)
 
 
 def _extension_env(
@@ -209,6 +105,26 @@ def _extension_env(
     }
 
 
+def _inject_extension_fault(
+    sc: Scope, function: str, extension_env: dict[str, str], layer: str | None, description: str
+) -> FaultResult:
+    """Add `extension_env` to `$LATEST`'s environment and the target Region's extension
+    layer to its layers, as one ledger entry whose undo restores only what it changed."""
+    before, arch = config_before(sc, function)
+    new_env = before[0] | extension_env
+    new_layers = _extension_layers(sc, function, before[1], arch, layer)
+    undo = config_step(function, before, new_env, new_layers, None)
+    entry, _, at = inject(
+        sc,
+        "env",
+        function,
+        description,
+        [undo],
+        lambda: update_latest(sc, function, new_env, new_layers, None),
+    )
+    return fault_result(entry, at)
+
+
 def inject_latency(
     function_name: str,
     latency_s: int = 1,
@@ -220,20 +136,13 @@ def inject_latency(
     Region's extension layer (appended to the function's own), as chaostoolkit-aws
     `add_latency` does — except that it keeps the function's layers. Reaches users only once
     published and routed (see `deploy_canary`). Undo: `remove_faults`."""
-    sc = scope(configuration)
-    before, arch = _config_undo(sc, function_name)
-    new_env = before[0] | _extension_env("latency", str(int(latency_s)), probability)
-    new_layers = _extension_layers(sc, function_name, before[1], arch, layer)
-    undo = _config_step(function_name, before, new_env, new_layers, None)
-    entry, _, at = inject(
-        sc,
-        "env",
+    return _inject_extension_fault(
+        scope(configuration),
         function_name,
+        _extension_env("latency", str(int(latency_s)), probability),
+        layer,
         f"latency {latency_s}s p={probability} on {function_name}:$LATEST",
-        [undo],
-        lambda: _update_latest(sc, function_name, new_env, new_layers, None),
     )
-    return fault_result(entry, at)
 
 
 def inject_error(
@@ -246,20 +155,13 @@ def inject_error(
     """Swap successful response bodies on `$LATEST` (chaos-lambda-extension, the target
     Region's layer appended to the function's own), as chaostoolkit-aws `add_error` does.
     Note: Lambda's Errors metric does not move; only API-level 5xx do. Undo: `remove_faults`."""
-    sc = scope(configuration)
-    before, arch = _config_undo(sc, function_name)
-    new_env = before[0] | _extension_env("error_body", body, probability)
-    new_layers = _extension_layers(sc, function_name, before[1], arch, layer)
-    undo = _config_step(function_name, before, new_env, new_layers, None)
-    entry, _, at = inject(
-        sc,
-        "env",
+    return _inject_extension_fault(
+        scope(configuration),
         function_name,
+        _extension_env("error_body", body, probability),
+        layer,
         f"response body swap p={probability} on {function_name}:$LATEST",
-        [undo],
-        lambda: _update_latest(sc, function_name, new_env, new_layers, None),
     )
-    return fault_result(entry, at)
 
 
 def _failure_param_value(fault: CanaryFault, percentage: int, latency_ms: int, status: int) -> str:
@@ -282,49 +184,6 @@ def _failure_param_value(fault: CanaryFault, percentage: int, latency_ms: int, s
     elif fault == "timeout":
         modes["timeout"] = {"enabled": True, "percentage": percentage, "timeout_buffer_ms": 0}
     return json.dumps(modes)
-
-
-def _wait_alias_routes(
-    sc: Scope,
-    function: str,
-    alias: str,
-    version: str,
-    timeout_s: float,
-    deployment: str | None = None,
-) -> float:
-    """The instant (to within one poll: 50 ms on the sandbox, paced inside the Lambda
-    control-plane quota) the alias first routes to `version`. Fails at once when the
-    deployment meant to shift it ends without doing so. A throttled read is "not yet"."""
-    deadline = time.monotonic() + timeout_s
-    pause = sc.clients.poll_interval(0.05)
-    while True:
-        sc.run.check_abort()
-        try:
-            current, weights = _alias_state(sc, function, alias)
-            if current == version or weights.get(version, 0.0) > 0:
-                return time.time()
-            info: dict[str, Any] = {}
-            if deployment is not None:
-                with aws_errors(f"reading deployment {deployment}"):
-                    info = dict(
-                        sc.clients.codedeploy().get_deployment(deploymentId=deployment)[
-                            "deploymentInfo"
-                        ]
-                    )
-        except Throttled:
-            info = {}
-        if info and info.get("status") in ("Failed", "Stopped", "Succeeded"):
-            err = info.get("errorInformation", {})
-            raise GamedayError(
-                f"deployment {deployment} ended {info.get('status')} before routing any"
-                f" traffic to version {version}"
-                + (f" ({err.get('code')}: {err.get('message')})" if err else "")
-            )
-        if time.monotonic() > deadline:
-            raise GamedayError(
-                f"alias {function}:{alias} did not route to version {version} within {timeout_s:g}s"
-            )
-        time.sleep(pause)
 
 
 def deploy_canary(
@@ -363,41 +222,26 @@ def deploy_canary(
     if via == "codedeploy" and not (application and deployment_group):
         raise ConfigError("via codedeploy needs application and deployment_group")
     sc = scope(configuration)
+    route = CanaryRoute(
+        function_name, alias, weight, via, application, deployment_group, deployment_config
+    )
     from ..fis.backend import resolve_backend
 
     default: Backend = "extension" if fault == "error_body" else "failure-lambda"
     resolved = resolve_backend(configuration, sc.target, default, backend)
     if fault != "none" and resolved == "fis":
-        from ..fis.canary import CanaryHelpers, deploy_fis_canary
+        from ..fis.canary import deploy_fis_canary
 
-        helpers = CanaryHelpers(
-            _alias_state, lambda sc, fn: _config_undo(sc, fn)[0], _config_step,
-            _latest_published, _update_latest, _wait_alias_routes, _route_canary,
-        )  # fmt: skip
-        done = deploy_fis_canary(
-            sc, function_name, alias, fault, weight, percentage, latency_ms, status_code,
-            timeout_s, via, application, deployment_group, deployment_config, helpers,
-        )  # fmt: skip
-        return CanaryResult(
-            ledger_id=done.ledger_id,
-            function=function_name,
-            alias=alias,
-            stable_version=done.stable_version,
-            canary_version=done.canary_version,
-            weight=weight,
-            fault=fault,
-            deployment_id=done.deployment_id,
-            injected_at=done.injected_at,
-            backend="fis",
-            fis_experiment_id=done.fis_experiment_id,
-            fault_requested_at=done.fault_requested_at,
-            ramp_up_bound_s=done.ramp_up_bound_s,
-        )
-    lam = sc.clients.lambda_()
-    stable, weights = _alias_state(sc, function_name, alias)
-    before, arch = _config_undo(sc, function_name)
+        done = deploy_fis_canary(sc, route, fault, percentage, latency_ms, status_code, timeout_s)
+        result = _canary_result(route, fault, done.stable_version, done.shipped, "fis")
+        result["fis_experiment_id"] = done.fis_experiment_id
+        result["fault_requested_at"] = done.fault_requested_at
+        result["ramp_up_bound_s"] = done.ramp_up_bound_s
+        return result
+    stable, weights = alias_state(sc, function_name, alias)
+    before, arch = config_before(sc, function_name)
     env, layers, timeout0 = before
-    published = _latest_published(sc, function_name)
+    published = latest_published(sc, function_name)
     param = canary_parameter(function_name)
     new_env = dict(env)
     new_layers = list(layers)
@@ -432,23 +276,10 @@ def deploy_canary(
             fault, percentage, latency_ms, status_code, timeout_s or timeout0
         )
         new_layers = _extension_layers(sc, function_name, layers, arch, None)
-    undo.append(
-        {
-            "op": "restore_alias",
-            "function": function_name,
-            "alias": alias,
-            "version": stable,
-            "weights": weights,
-            # the canary is the first version published after these
-            "published_above": published,
-        }
-    )
-    undo.append(_config_step(function_name, before, new_env, new_layers, timeout_s))
-    resource = f"{function_name}:{alias}"
+    undo.append(restore_alias_step(route, stable, weights, published))
+    undo.append(config_step(function_name, before, new_env, new_layers, timeout_s))
 
-    state: dict[str, str | None] = {"version": None, "deployment": None}
-
-    def ship() -> None:
+    def publish() -> str:
         if via_param:
             with aws_errors(f"writing parameter {param}"):
                 sc.clients.ssm().put_parameter(
@@ -457,51 +288,28 @@ def deploy_canary(
                     Type="String",
                     Overwrite=True,
                 )
-        _update_latest(sc, function_name, new_env, new_layers, timeout_s)
-        with aws_errors(f"publishing a version of {function_name}"):
-            version = lam.publish_version(
-                FunctionName=function_name, Description=f"gameday canary ({fault})"
-            )["Version"]
-        state["version"] = version
-        # $LATEST goes back at once: the fault lives on in the published version only,
-        # so a later deploy from $LATEST does not ship it.
-        _update_latest(sc, function_name, env, layers, timeout0 if timeout_s else None)
-        state["deployment"] = _route_canary(
-            sc, function_name, alias, stable, version, weight, via,
-            application, deployment_group, deployment_config,
-        )  # fmt: skip
-
-    entry, _, _ = inject(
-        sc,
-        "canary",
-        resource,
-        f"{fault} canary of {function_name} at {weight:.0%} of {alias} via {via}",
-        undo,
-        ship,
-    )
-    version = state["version"] or ""
-    if state["deployment"]:
-        sc.ledger.record(
-            "deployment",
-            resource,
-            f"deployment {state['deployment']} of {resource}",
-            entry.target,
-            [{"op": "stop_deployment", "deployment_id": state["deployment"]}],
+        return publish_changed(
+            sc, function_name, before, new_env, new_layers, timeout_s, f"gameday canary ({fault})"
         )
-    # The user-visible injection: the first instant the alias routes to the new version.
-    at = _wait_alias_routes(sc, function_name, alias, version, 60.0, state["deployment"])
-    sc.ledger.mark_injected(entry.id, at)
+
+    shipped = ship_canary(sc, route, stable, route.describe(fault), undo, publish)
+    return _canary_result(route, fault, stable, shipped, resolved if fault != "none" else "none")
+
+
+def _canary_result(
+    route: CanaryRoute, fault: str, stable: str, shipped: ShippedCanary, backend: str
+) -> CanaryResult:
     return CanaryResult(
-        ledger_id=entry.id,
-        function=function_name,
-        alias=alias,
+        ledger_id=shipped.ledger_id,
+        function=route.function,
+        alias=route.alias,
         stable_version=stable,
-        canary_version=version,
-        weight=weight,
+        canary_version=shipped.version,
+        weight=route.weight,
         fault=fault,
-        deployment_id=state["deployment"],
-        injected_at=at,
-        backend=resolved if fault != "none" else "none",
+        deployment_id=shipped.deployment,
+        injected_at=shipped.injected_at,
+        backend=backend,
     )
 
 
@@ -596,7 +404,7 @@ def manual_rollback(
     if len(versions) < 2:
         raise GamedayError(f"{function_name}: no previous version to roll back to")
     previous = versions[-2]
-    current, current_weights = _alias_state(sc, function_name, alias)
+    current, current_weights = alias_state(sc, function_name, alias)
     expected = None
     for entry in sc.ledger.open_entries(
         run_id=sc.ledger.run_id, resource=f"{function_name}:{alias}"

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -281,12 +282,10 @@ def cleanup_experiments(
                 wait_for_status(clients, exp_id, ENDED, timeout_s)
             if location:
                 done += _remove_leftovers(clients, location, exp_id)
-        try:
+        with contextlib.suppress(ResourceNotFound):  # gone already: nothing to delete
             with aws_errors(f"deleting FIS template {template_id}"):
                 fis.delete_experiment_template(id=template_id)
             done.append(f"deleted FIS template {template_id}")
-        except ResourceNotFound:
-            pass
     return done
 
 

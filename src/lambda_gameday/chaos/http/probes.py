@@ -9,7 +9,8 @@ import httpx
 
 from ...exceptions import GamedayError
 from ..context import api_url
-from ..run import run_of
+from ..run import RunContext, run_of
+from ..timeline import ProbeRecord
 
 __all__ = [
     "EndpointCheck",
@@ -124,6 +125,11 @@ def wait_for_failure(
     raise GamedayError(f"{path}: no failed request within {timeout_s:g}s")
 
 
+def _traffic_since(run: RunContext, started: float, path: str | None) -> list[ProbeRecord]:
+    """The background traffic a probe judges: sent since it started, on `path` if given."""
+    return [r for r in run.recorded() if r.sent_at >= started and (path is None or r.path == path)]
+
+
 def wait_for_user_impact(
     path: str | None = None,
     failures: int = 3,
@@ -141,11 +147,7 @@ def wait_for_user_impact(
     seen: list[float] = []
     while time.monotonic() < deadline:
         run.check_abort()
-        seen = [
-            r.sent_at
-            for r in run.recorded()
-            if r.sent_at >= started and not r.ok and (path is None or r.path == path)
-        ]
+        seen = [r.sent_at for r in _traffic_since(run, started, path) if not r.ok]
         if len(seen) >= failures:
             return min(seen)
         time.sleep(0.05)
@@ -173,9 +175,7 @@ def wait_for_user_recovery(
     while time.monotonic() < deadline:
         run.check_abort()
         streak = []
-        for r in run.recorded():
-            if r.sent_at < started or (path is not None and r.path != path):
-                continue
+        for r in _traffic_since(run, started, path):
             streak = [*streak, r.sent_at] if r.ok else []
         if len(streak) >= consecutive:
             return streak[0]

@@ -31,6 +31,7 @@ from werkzeug.wrappers import Response
 from ..awsapi import ApiCall, AwsApi, aws_error
 from ..moto_adapter import aws_time
 from ..pagination import cloudwatch_page_request, page
+from ..ticker import Ticker
 from ..truth import GroundTruth
 from .evaluate import EXTRA_RANGE_PERIODS, evaluate
 from .messages import HistoryItem, alarm_message, alarm_subject
@@ -96,9 +97,8 @@ class AlarmEngine:
         self._pending_warnings: dict[str, list[AlarmWarning]] = {}
         self.warnings: list[AlarmWarning] = []
         self._index = MetricIndex()
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        # evaluates first at start (alarms already in moto), then when the next one is due
+        self._ticker = Ticker("sandbox-alarms", self._tick_due, self._wait_s, tick_at_start=True)
         self.ticks = 0
 
     # -- moto access ---------------------------------------------------------------------
@@ -115,26 +115,19 @@ class AlarmEngine:
         api.intercept("monitoring", self._intercept)
 
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="sandbox-alarms", daemon=True)
-        self._thread.start()
+        self._ticker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._ticker.stop()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.evaluate_due(self.clock())
-            except Exception:  # keep evaluating the other alarms on the next tick
-                log.exception("alarm evaluation tick failed")
-            wait = self._next_due() - self.clock()
-            self._wake.wait(min(max(wait, 0.001), self.settings.max_wait_s))
-            self._wake.clear()
+    def _tick_due(self) -> None:
+        try:
+            self.evaluate_due(self.clock())
+        except Exception:  # keep evaluating the other alarms on the next tick
+            log.exception("alarm evaluation tick failed")
+
+    def _wait_s(self) -> float:
+        return min(max(self._next_due() - self.clock(), 0.001), self.settings.max_wait_s)
 
     def _next_due(self) -> float:
         with self._lock:
@@ -366,7 +359,7 @@ class AlarmEngine:
                     _snapshot(alarm),
                 )
                 if spec is not None:
-                    self._wake.set()
+                    self._ticker.wake()
 
     # -- history -------------------------------------------------------------------------
 
@@ -388,7 +381,7 @@ class AlarmEngine:
                 return aws_error(call, 400, exc.code, exc.message)
             with self._lock:
                 self._pending_warnings[str(params["AlarmName"])] = warnings
-            self._wake.set()
+            self._ticker.wake()
             return None
         if op in ("DescribeAlarms", "DescribeAlarmsForMetric"):
             self.reconcile(self.clock())

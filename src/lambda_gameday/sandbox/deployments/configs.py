@@ -8,12 +8,20 @@ configs' intervals read as seconds).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["PREDEFINED", "DeploymentConfig", "TrafficStep", "traffic_steps"]
+__all__ = ["PREDEFINED", "TIMED_ROUTING", "DeploymentConfig", "TrafficStep", "traffic_steps"]
 
 RoutingType = Literal["AllAtOnce", "TimeBasedCanary", "TimeBasedLinear"]
+
+# A timed type's trafficRoutingConfig member and its percentage and interval keys
+# (CodeDeploy API: TrafficRoutingConfig, TimeBasedCanary, TimeBasedLinear).
+TIMED_ROUTING: dict[RoutingType, tuple[str, str, str]] = {
+    "TimeBasedCanary": ("timeBasedCanary", "canaryPercentage", "canaryInterval"),
+    "TimeBasedLinear": ("timeBasedLinear", "linearPercentage", "linearInterval"),
+}
 
 
 @dataclass(frozen=True)
@@ -24,24 +32,38 @@ class DeploymentConfig:
     interval_minutes: int = 0
     create_time: float = 0.0
 
+    @classmethod
+    def from_routing(
+        cls, name: str, routing: Mapping[str, Any], create_time: float
+    ) -> DeploymentConfig | None:
+        """The config a CreateDeploymentConfig `trafficRoutingConfig` describes (no type:
+        AllAtOnce); None for a type CodeDeploy does not know. Values are not checked here."""
+        kind = routing.get("type", "AllAtOnce")
+        if kind == "AllAtOnce":
+            return cls(name, "AllAtOnce", create_time=create_time)
+        if kind not in TIMED_ROUTING:
+            return None
+        member, percentage, interval = TIMED_ROUTING[kind]
+        timed = routing.get(member) or {}
+        return cls(
+            name, kind, int(timed.get(percentage, 0)), int(timed.get(interval, 0)), create_time
+        )
+
+    def routing(self) -> dict[str, object]:
+        """Its `trafficRoutingConfig`, as the CodeDeploy API writes it."""
+        out: dict[str, object] = {"type": self.type}
+        if self.type in TIMED_ROUTING:
+            member, percentage, interval = TIMED_ROUTING[self.type]
+            out[member] = {percentage: self.percentage, interval: self.interval_minutes}
+        return out
+
     def to_api(self) -> dict[str, object]:
-        routing: dict[str, object] = {"type": self.type}
-        if self.type == "TimeBasedCanary":
-            routing["timeBasedCanary"] = {
-                "canaryPercentage": self.percentage,
-                "canaryInterval": self.interval_minutes,
-            }
-        elif self.type == "TimeBasedLinear":
-            routing["timeBasedLinear"] = {
-                "linearPercentage": self.percentage,
-                "linearInterval": self.interval_minutes,
-            }
         return {
             "deploymentConfigId": f"sandbox-{self.name}",
             "deploymentConfigName": self.name,
             "createTime": self.create_time,
             "computePlatform": "Lambda",
-            "trafficRoutingConfig": routing,
+            "trafficRoutingConfig": self.routing(),
         }
 
 

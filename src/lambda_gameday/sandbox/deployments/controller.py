@@ -639,18 +639,14 @@ class DeploymentController:
                 and ("end" not in rng or d.create_time <= float(rng["end"]))
             ]
         # AWS answers 100 deployments a page with an opaque nextToken (moto: all at once)
-        from ..pagination import decode_token, page
+        from ..pagination import page, token_offset
 
         scope = f"ListDeployments:{app}:{group}:{sorted(statuses)}:{sorted(rng.items())}"
-        offset = 0
-        if p.get("nextToken"):
-            got = decode_token(str(p["nextToken"]), scope)
-            if got is None:
-                raise _Failure(
-                    "InvalidNextTokenException",
-                    "The next token was specified in an invalid format.",
-                )
-            offset = got
+        offset = token_offset(p.get("nextToken"), scope)
+        if offset is None:
+            raise _Failure(
+                "InvalidNextTokenException", "The next token was specified in an invalid format."
+            )
         chunk, token = page(ids, offset, 100, scope)
         return {"deployments": chunk, **({"nextToken": token} if token else {})}
 
@@ -714,33 +710,13 @@ class DeploymentController:
                 f"The deployment configuration {name} already exists.",
             )
         routing = p.get("trafficRoutingConfig") or {}
-        kind = routing.get("type", "AllAtOnce")
-        if kind == "TimeBasedCanary":
-            c = routing.get("timeBasedCanary") or {}
-            config = DeploymentConfig(
-                name,
-                "TimeBasedCanary",
-                int(c.get("canaryPercentage", 0)),
-                int(c.get("canaryInterval", 0)),
-                time.time() + self.settings.clock_skew_s,
-            )
-        elif kind == "TimeBasedLinear":
-            c = routing.get("timeBasedLinear") or {}
-            config = DeploymentConfig(
-                name,
-                "TimeBasedLinear",
-                int(c.get("linearPercentage", 0)),
-                int(c.get("linearInterval", 0)),
-                time.time() + self.settings.clock_skew_s,
-            )
-        elif kind == "AllAtOnce":
-            config = DeploymentConfig(
-                name, "AllAtOnce", create_time=time.time() + self.settings.clock_skew_s
-            )
-        else:
+        config = DeploymentConfig.from_routing(
+            name, routing, time.time() + self.settings.clock_skew_s
+        )
+        if config is None:
             raise _Failure(
                 "InvalidTrafficRoutingConfigurationException",
-                f"Unknown traffic routing type {kind!r}.",
+                f"Unknown traffic routing type {routing.get('type')!r}.",
             )
         if config.type != "AllAtOnce" and not (
             0 < config.percentage < 100 and config.interval_minutes > 0

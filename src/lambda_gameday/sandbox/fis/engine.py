@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..runtime import LambdaState
+from ..ticker import Ticker
 from ..truth import GroundTruth
 from .access import role_allows, trusts_fis
 from .model import FisAction, LambdaFault, TemplateSpec, config_object, parse_function_arn
@@ -98,26 +99,16 @@ class FisEngine:
         self.s3 = S3Store(account_id)
         self.runs: dict[str, ExperimentRun] = {}
         self._lock = threading.RLock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker("sandbox-fis", self.tick, lambda: self.tick_s)
         self._on_config_change = on_config_change
 
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="sandbox-fis", daemon=True)
-        self._thread.start()
+        self._ticker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.tick_s):
-            self.tick()
+        self._ticker.stop()
 
     # -- API ------------------------------------------------------------------------------
 
