@@ -305,6 +305,7 @@ def test_sigkill_mid_experiment_then_cleanup_leaves_nothing(
 
     baseline = _state(sandbox_client)
     ledger = tmp_path / "ledger.jsonl"
+    started = time.time()
     proc = subprocess.Popen(
         [sys.executable, "-m", "lambda_gameday.cli", "chaos",
          str(ROOT / "experiments" / "faulty-canary.json"), "--target", str(target_path),
@@ -338,6 +339,13 @@ def test_sigkill_mid_experiment_then_cleanup_leaves_nothing(
     assert done.returncode == 0, done.stderr
     for exp_id in running_ids:
         assert fis.get_experiment(id=exp_id)["experiment"]["state"]["status"] == "stopped"
+    # no deployment of the canary (nor a rollback of it) is left to shift the alias later
+    shifted = [e for e in sandbox.truth.events("deployment") if e.at >= started]
+    assert shifted, "the canary went out through CodeDeploy"
+    cd = sandbox_client("codedeploy")
+    for dep_id in {e.subject for e in shifted}:
+        status = cd.get_deployment(deploymentId=dep_id)["deploymentInfo"]["status"]
+        assert status in ("Succeeded", "Failed", "Stopped"), (dep_id, status)
     assert _state(sandbox_client) == baseline
     assert Ledger(ledger).open_entries() == []
 

@@ -470,6 +470,16 @@ def deploy_canary(
             sc, function_name, alias, stable, version, weight, via,
             application, deployment_group, deployment_config,
         )  # fmt: skip
+        if state["deployment"]:
+            # before `inject` marks the canary injected: a kill after that mark finds the
+            # deployment in the ledger (else cleanup restores the alias while it shifts on)
+            sc.ledger.record(
+                "deployment",
+                resource,
+                f"deployment {state['deployment']} of {resource}",
+                sc.ref,
+                [{"op": "stop_deployment", "deployment_id": state["deployment"]}],
+            )
 
     entry, _, _ = inject(
         sc,
@@ -480,14 +490,6 @@ def deploy_canary(
         ship,
     )
     version = state["version"] or ""
-    if state["deployment"]:
-        sc.ledger.record(
-            "deployment",
-            resource,
-            f"deployment {state['deployment']} of {resource}",
-            entry.target,
-            [{"op": "stop_deployment", "deployment_id": state["deployment"]}],
-        )
     # The user-visible injection: the first instant the alias routes to the new version.
     at = _wait_alias_routes(sc, function_name, alias, version, 60.0, state["deployment"])
     sc.ledger.mark_injected(entry.id, at)

@@ -137,6 +137,18 @@ def deploy_fis_canary(
             sc, function_name, alias, stable, version, weight, via,
             application, deployment_group, deployment_config,
         )  # fmt: skip
+        deployment = state["deployment"]
+        if isinstance(deployment, str) and deployment:
+            # Recorded before `inject` marks the canary injected: a kill after that mark
+            # must find the deployment in the ledger, or cleanup restores the alias while
+            # the deployment goes on shifting weight onto the canary.
+            sc.ledger.record(
+                "deployment",
+                resource,
+                f"deployment {deployment} of {resource}",
+                sc.ref,
+                [{"op": "stop_deployment", "deployment_id": deployment}],
+            )
 
     entry, _, _ = inject(
         sc,
@@ -150,14 +162,6 @@ def deploy_fis_canary(
     )
     version = str(state["version"] or "")
     deployment = state["deployment"]
-    if isinstance(deployment, str) and deployment:
-        sc.ledger.record(
-            "deployment",
-            resource,
-            f"deployment {deployment} of {resource}",
-            entry.target,
-            [{"op": "stop_deployment", "deployment_id": deployment}],
-        )
     at = _wait_alias_routes(
         sc, function_name, alias, version, 60.0, deployment if isinstance(deployment, str) else None
     )
