@@ -332,6 +332,15 @@ def test_sigkill_mid_experiment_then_cleanup_leaves_nothing(
         e["id"] for e in fis.list_experiments()["experiments"] if e["state"]["status"] == "running"
     ]
     assert running_ids and _state(sandbox_client) != baseline  # the kill left it running
+    # the deployment is in the ledger before the canary is marked injected: a kill at any
+    # point after that mark leaves cleanup the deployment to stop before the alias goes back
+    records = [json.loads(line) for line in ledger.read_text().splitlines()]
+    canary = next(r["id"] for r in records if r["op"] == "fault" and r["kind"] == "canary")
+    first_injected = next(
+        i for i, r in enumerate(records) if r["op"] == "injected" and r["id"] == canary
+    )
+    kinds_before = [r.get("kind") for r in records[:first_injected] if r["op"] == "fault"]
+    assert "deployment" in kinds_before, records
     done = subprocess.run(
         [sys.executable, "-m", "lambda_gameday.cli", "cleanup", "--ledger", str(ledger)],
         env=_env(sandbox, ledger), capture_output=True, text=True, timeout=120,
