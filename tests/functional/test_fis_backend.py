@@ -305,6 +305,7 @@ def test_sigkill_mid_experiment_then_cleanup_leaves_nothing(
 
     baseline = _state(sandbox_client)
     ledger = tmp_path / "ledger.jsonl"
+    started = time.time()
     proc = subprocess.Popen(
         [sys.executable, "-m", "lambda_gameday.cli", "chaos",
          str(ROOT / "experiments" / "faulty-canary.json"), "--target", str(target_path),
@@ -331,6 +332,15 @@ def test_sigkill_mid_experiment_then_cleanup_leaves_nothing(
         e["id"] for e in fis.list_experiments()["experiments"] if e["state"]["status"] == "running"
     ]
     assert running_ids and _state(sandbox_client) != baseline  # the kill left it running
+    # the deployment is in the ledger before the canary is marked injected: a kill at any
+    # point after that mark leaves cleanup the deployment to stop before the alias goes back
+    records = [json.loads(line) for line in ledger.read_text().splitlines()]
+    canary = next(r["id"] for r in records if r["op"] == "fault" and r["kind"] == "canary")
+    first_injected = next(
+        i for i, r in enumerate(records) if r["op"] == "injected" and r["id"] == canary
+    )
+    kinds_before = [r.get("kind") for r in records[:first_injected] if r["op"] == "fault"]
+    assert "deployment" in kinds_before, records
     done = subprocess.run(
         [sys.executable, "-m", "lambda_gameday.cli", "cleanup", "--ledger", str(ledger)],
         env=_env(sandbox, ledger), capture_output=True, text=True, timeout=120,
@@ -338,6 +348,13 @@ def test_sigkill_mid_experiment_then_cleanup_leaves_nothing(
     assert done.returncode == 0, done.stderr
     for exp_id in running_ids:
         assert fis.get_experiment(id=exp_id)["experiment"]["state"]["status"] == "stopped"
+    # no deployment of the canary (nor a rollback of it) is left to shift the alias later
+    shifted = [e for e in sandbox.truth.events("deployment") if e.at >= started]
+    assert shifted, "the canary went out through CodeDeploy"
+    cd = sandbox_client("codedeploy")
+    for dep_id in {e.subject for e in shifted}:
+        status = cd.get_deployment(deploymentId=dep_id)["deploymentInfo"]["status"]
+        assert status in ("Succeeded", "Failed", "Stopped"), (dep_id, status)
     assert _state(sandbox_client) == baseline
     assert Ledger(ledger).open_entries() == []
 

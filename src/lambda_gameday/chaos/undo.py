@@ -17,6 +17,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..aws import Clients, aws_errors
 from ..config import Target
@@ -34,6 +35,9 @@ from .ledger import (
     describe_target,
     same_target,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_codedeploy import CodeDeployClient
 
 __all__ = [
     "CleanupReport",
@@ -196,22 +200,51 @@ def _unless_gone(what: str) -> Iterator[None]:
         yield
 
 
+_DEPLOYMENT_ACTIVE = ("Created", "Queued", "InProgress", "Baking", "Ready")
+STOP_WAIT_S = 60.0
+
+
+def _wait_deployment_ended(cd: CodeDeployClient, dep: str, deadline: float) -> dict[str, object]:
+    """Poll GetDeployment until `dep` is no longer active; raises at the deadline, so the
+    entry stays open and cleanup names it rather than restoring an alias under it."""
+    while True:
+        with aws_errors(f"reading deployment {dep}"):
+            info = dict(cd.get_deployment(deploymentId=dep)["deploymentInfo"])
+        if info.get("status") not in _DEPLOYMENT_ACTIVE:
+            return info
+        if time.monotonic() > deadline:
+            raise GamedayError(
+                f"deployment {dep} still {info.get('status')} {STOP_WAIT_S:g}s after "
+                "StopDeployment; it may shift the alias again"
+            )
+        time.sleep(0.2)
+
+
 def _stop_deployment(clients: Clients, step: UndoStep) -> list[str]:
+    """Stop the deployment and wait until neither it nor a rollback CodeDeploy started for
+    it is still moving the alias: StopDeployment answers "Pending" (the stop is
+    asynchronous) and an alarm-triggered rollback runs as a deployment of its own, so a
+    traffic shift could otherwise land after the alias is restored. Stopped without
+    CodeDeploy's rollback: the canary entry's restore_alias step puts the alias back,
+    only where it still routes as the fault made it."""
     dep = step["deployment_id"]
     cd = clients.codedeploy()
-    with _unless_gone(f"stopping deployment {dep}"):
-        info = cd.get_deployment(deploymentId=dep)["deploymentInfo"]
-        active = ("Created", "Queued", "InProgress", "Baking", "Ready")
-        if info.get("status") in active:
-            cd.stop_deployment(deploymentId=dep, autoRollbackEnabled=False)
-            # StopDeployment answers "Pending": the stop is asynchronous, and a traffic
-            # shift in flight could land after the alias is restored. Wait (bounded).
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                status = cd.get_deployment(deploymentId=dep)["deploymentInfo"].get("status")
-                if status not in active:
-                    break
-                time.sleep(0.5)
+    deadline = time.monotonic() + STOP_WAIT_S
+    try:
+        with aws_errors(f"stopping deployment {dep}"):
+            info = cd.get_deployment(deploymentId=dep)["deploymentInfo"]
+            if info.get("status") in _DEPLOYMENT_ACTIVE:
+                # (it may end between the read and the stop)
+                with contextlib.suppress(cd.exceptions.DeploymentAlreadyCompletedException):
+                    cd.stop_deployment(deploymentId=dep, autoRollbackEnabled=False)
+        ended = _wait_deployment_ended(cd, dep, deadline)
+    except ResourceNotFound:
+        return []
+    rollback = ended.get("rollbackInfo")
+    rollback_id = rollback.get("rollbackDeploymentId") if isinstance(rollback, dict) else None
+    if isinstance(rollback_id, str) and rollback_id:
+        with contextlib.suppress(ResourceNotFound):
+            _wait_deployment_ended(cd, rollback_id, deadline)
     return []
 
 

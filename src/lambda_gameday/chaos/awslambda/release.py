@@ -272,19 +272,22 @@ def ship_canary(
     def ship() -> None:
         version = publish()
         shipped["version"] = version
-        shipped["deployment"] = route_canary(sc, route, stable, version)
+        deployment = shipped["deployment"] = route_canary(sc, route, stable, version)
+        if deployment:
+            # Recorded before `inject` marks the canary injected: a kill after that mark
+            # must find the deployment in the ledger, or cleanup restores the alias while
+            # the deployment goes on shifting weight onto the canary.
+            sc.ledger.record(
+                "deployment",
+                route.resource,
+                f"deployment {deployment} of {route.resource}",
+                sc.ref,
+                [{"op": "stop_deployment", "deployment_id": deployment}],
+            )
 
     entry, _, _ = inject(sc, "canary", route.resource, description, undo, ship, **extra)
     version = shipped.get("version") or ""
     deployment = shipped.get("deployment")
-    if deployment:
-        sc.ledger.record(
-            "deployment",
-            route.resource,
-            f"deployment {deployment} of {route.resource}",
-            entry.target,
-            [{"op": "stop_deployment", "deployment_id": deployment}],
-        )
     at = wait_alias_routes(sc, route.function, route.alias, version, 60.0, deployment)
     sc.ledger.mark_injected(entry.id, at)
     return ShippedCanary(entry.id, version, deployment, at)
