@@ -24,6 +24,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from inherited_signals import sigint_ignored_in_children
 
 from lambda_gameday.config import Target, sandbox_target
 from lambda_gameday.synthetics.coldstart import COLDSTART_VARIABLE
@@ -455,24 +456,27 @@ def test_a_signal_ends_the_synthetic_monitor_with_130_after_its_report(
     tmp_path: Path, sig: signal.Signals
 ) -> None:
     out_file = tmp_path / "synth.jsonl"
-    proc = subprocess.Popen(
-        [
-            *GAMEDAY,
-            "synth",
-            "--watch",
-            "--interval",
-            "0.2",
-            "--duration",
-            "0",
-            "--out",
-            str(out_file),
-        ],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    # SIGINT arrives at a monitor that inherited it as ignored (started with `&` by a script):
+    # an interrupt sent to the process is still honoured, whatever launched the suite
+    with sigint_ignored_in_children():
+        proc = subprocess.Popen(
+            [
+                *GAMEDAY,
+                "synth",
+                "--watch",
+                "--interval",
+                "0.2",
+                "--duration",
+                "0",
+                "--out",
+                str(out_file),
+            ],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "COLUMNS": "200"},
+        )
     try:
         # WHEN the unbounded monitor has written results (it is ticking), it is signalled
         wait_for(_nonempty("synth.jsonl", tmp_path), proc, "the monitor ticked")
