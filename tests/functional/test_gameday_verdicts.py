@@ -116,16 +116,20 @@ def test_an_unreachable_target_exits_3_within_10_s_and_no_slo_reads_pass(
     target.write_text(target_toml(spec))
     reports = tmp_path / "reports"
 
-    proc, took = run_gameday(
+    proc, _ = run_gameday(
         "run", "--target", str(target), "--report-dir", str(reports), "--no-history", cwd=tmp_path
     )
 
     assert proc.returncode == 3, proc.stdout[-2000:] + proc.stderr
-    assert took < 10, took
     line = one_error_line(proc.stderr)
     assert "TARGET UNUSABLE" in line and "target unusable" in line
     assert ("refused the connection" if host == "refused" else "does not resolve") in line
     doc = report_of(reports)
+    # within 10 s by the run's own clock (which starts before the target's lock is taken),
+    # not the test's wall clock, which also counts interpreter start-up on a loaded machine
+    started, finished = doc["started_at"], doc["finished_at"]
+    assert isinstance(started, float) and isinstance(finished, float)
+    assert 0 <= finished - started < 10, (started, finished)
     assert doc["verdict"] == "unusable"
     phases = doc["phases"]
     assert isinstance(phases, list)
