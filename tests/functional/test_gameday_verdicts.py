@@ -343,11 +343,20 @@ def test_an_unreachable_slack_webhook_is_a_warning_and_exit_0(tmp_path: Path) ->
         webhook,
         cwd=tmp_path,
     )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    doc = report_of(reports)
+    # the run's own verdict decides the exit code, the notification never does: 0 on a pass
+    # (a CPU-starved machine can breach the 100 ms p95 budget: a latency-only fail, exit 1)
+    if doc["verdict"] != "pass":
+        phases = doc["phases"]
+        assert isinstance(phases, list)
+        breached = [s for p in phases for s in p["slos"] if not s["passed"]]
+        assert doc["verdict"] == "fail" and breached, doc["verdict"]
+        assert all(_machine_speed(s) for s in breached), breached
+    assert proc.returncode == (0 if doc["verdict"] == "pass" else 1), proc.stdout[-3000:] + (
+        proc.stderr
+    )
     assert "warning: notification not sent" in proc.stdout
     assert "secret" not in proc.stdout + proc.stderr  # the webhook is a secret
-    doc = report_of(reports)
-    assert doc["verdict"] == "pass"
     warnings = doc["warnings"]
     assert isinstance(warnings, list) and len(warnings) == 1
     assert "Slack webhook at 127.0.0.1" in warnings[0]
