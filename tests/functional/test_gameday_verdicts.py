@@ -434,7 +434,8 @@ def test_a_full_game_day_leaves_nothing_outside_dot_gameday(tmp_path: Path) -> N
         assert all(_machine_speed(s) for s in breached), (p["name"], breached)
         assert p["status"] == "passed" or breached, (p["name"], p["message"])
         assert [t for t in p["timelines"] if not t["passed"]] == [], p["name"]
-        assert [f for f in p["findings"] if f["severity"] == "error"] == [], p["name"]
+        if not breached:  # a breach's phase explains it in an error finding (cold start)
+            assert [f for f in p["findings"] if f["severity"] == "error"] == [], p["name"]
     # THEN everything it wrote is under .gameday/ (reports, history, ledger, journals,
     # chaostoolkit.log), which git ignores
     status = subprocess.run(
