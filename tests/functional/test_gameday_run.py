@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from headless import render
+from inherited_signals import sigint_ignored_in_children
 
 ROOT = Path(__file__).resolve().parents[2]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -147,24 +148,27 @@ def test_interrupt_stops_cleanly_and_still_writes_the_report(
     plan = tmp_path / "long.yml"
     plan.write_text(ENDLESS)
     reports, db = tmp_path / "reports", tmp_path / "h.sqlite3"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lambda_gameday.cli",
-            "run",
-            "--plan",
-            str(plan),
-            "--report-dir",
-            str(reports),
-            "--db",
-            str(db),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # the game day inherits SIGINT as ignored (a script started it with `&`): an interrupt
+    # sent to it is honoured all the same, whatever launched the suite
+    with sigint_ignored_in_children():
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lambda_gameday.cli",
+                "run",
+                "--plan",
+                str(plan),
+                "--report-dir",
+                str(reports),
+                "--db",
+                str(db),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     try:
         # wait until the probes are running (their results file has lines), then interrupt
         deadline = time.monotonic() + 60

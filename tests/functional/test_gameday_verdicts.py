@@ -24,6 +24,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from inherited_signals import sigint_ignored_in_children
 
 from lambda_gameday.config import Target, sandbox_target
 from lambda_gameday.synthetics.coldstart import COLDSTART_VARIABLE
@@ -115,16 +116,20 @@ def test_an_unreachable_target_exits_3_within_10_s_and_no_slo_reads_pass(
     target.write_text(target_toml(spec))
     reports = tmp_path / "reports"
 
-    proc, took = run_gameday(
+    proc, _ = run_gameday(
         "run", "--target", str(target), "--report-dir", str(reports), "--no-history", cwd=tmp_path
     )
 
     assert proc.returncode == 3, proc.stdout[-2000:] + proc.stderr
-    assert took < 10, took
     line = one_error_line(proc.stderr)
     assert "TARGET UNUSABLE" in line and "target unusable" in line
     assert ("refused the connection" if host == "refused" else "does not resolve") in line
     doc = report_of(reports)
+    # within 10 s by the run's own clock (which starts before the target's lock is taken),
+    # not the test's wall clock, which also counts interpreter start-up on a loaded machine
+    started, finished = doc["started_at"], doc["finished_at"]
+    assert isinstance(started, float) and isinstance(finished, float)
+    assert 0 <= finished - started < 10, (started, finished)
     assert doc["verdict"] == "unusable"
     phases = doc["phases"]
     assert isinstance(phases, list)
@@ -338,11 +343,13 @@ def test_an_unreachable_slack_webhook_is_a_warning_and_exit_0(tmp_path: Path) ->
         webhook,
         cwd=tmp_path,
     )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    doc = report_of(reports)
+    # the run's own verdict decides the exit code, the notification never does (0 on a pass;
+    # a CPU-starved machine can breach the 100 ms p95 budget: a fail, 1)
+    verdict_code = {"pass": 0, "fail": 1, "inconclusive": 6}
+    assert proc.returncode == verdict_code[str(doc["verdict"])], proc.stdout[-3000:] + proc.stderr
     assert "warning: notification not sent" in proc.stdout
     assert "secret" not in proc.stdout + proc.stderr  # the webhook is a secret
-    doc = report_of(reports)
-    assert doc["verdict"] == "pass"
     warnings = doc["warnings"]
     assert isinstance(warnings, list) and len(warnings) == 1
     assert "Slack webhook at 127.0.0.1" in warnings[0]
@@ -397,7 +404,17 @@ def test_a_full_game_day_leaves_nothing_outside_dot_gameday(tmp_path: Path) -> N
     )
     # WHEN the README's first command runs in a clean clone (the default plan, every phase)
     proc, _ = run_gameday("run", cwd=clone, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    # it ran to a verdict on the platform (pass 0, fail 1, inconclusive 6: every phase ran and
+    # judged, no fault left), not to an error, an interruption or an unusable target. Which
+    # verdict is not this test's subject: a CPU-starved machine breaches the latency budgets
+    # (cold start 500 ms, p95 100 ms) and can even time a twin function out (an HTTP 503)
+    assert proc.returncode in (0, 1, 6), proc.stdout[-3000:] + proc.stderr
+    (doc_path,) = (clone / ".gameday" / "reports").glob("*/report.json")
+    doc = json.loads(doc_path.read_text())
+    assert doc["verdict"] == {0: "pass", 1: "fail", 6: "inconclusive"}[proc.returncode]
+    assert doc["faults_not_removed"] == []
+    statuses = [p["status"] for p in doc["phases"]]
+    assert len(statuses) == 6 and set(statuses) <= {"passed", "failed", "inconclusive"}, statuses
     # THEN everything it wrote is under .gameday/ (reports, history, ledger, journals,
     # chaostoolkit.log), which git ignores
     status = subprocess.run(
@@ -455,24 +472,27 @@ def test_a_signal_ends_the_synthetic_monitor_with_130_after_its_report(
     tmp_path: Path, sig: signal.Signals
 ) -> None:
     out_file = tmp_path / "synth.jsonl"
-    proc = subprocess.Popen(
-        [
-            *GAMEDAY,
-            "synth",
-            "--watch",
-            "--interval",
-            "0.2",
-            "--duration",
-            "0",
-            "--out",
-            str(out_file),
-        ],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    # SIGINT arrives at a monitor that inherited it as ignored (started with `&` by a script):
+    # an interrupt sent to the process is still honoured, whatever launched the suite
+    with sigint_ignored_in_children():
+        proc = subprocess.Popen(
+            [
+                *GAMEDAY,
+                "synth",
+                "--watch",
+                "--interval",
+                "0.2",
+                "--duration",
+                "0",
+                "--out",
+                str(out_file),
+            ],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "COLUMNS": "200"},
+        )
     try:
         # WHEN the unbounded monitor has written results (it is ticking), it is signalled
         wait_for(_nonempty("synth.jsonl", tmp_path), proc, "the monitor ticked")

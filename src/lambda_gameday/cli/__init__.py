@@ -81,15 +81,20 @@ def main(argv: list[str] | None = None) -> Any:
 
     _tolerant_streams()
     # SIGTERM (a cancelled CI job) ends every command like Ctrl-C: cleanup runs, exit 130.
-    # Commands with their own handling (sandbox, load, run, chaos) replace it meanwhile.
+    # SIGINT too, even when inherited as ignored (a job a non-interactive shell started with
+    # `&` gets SIG_IGN, which Python keeps): faults may be in place, so an interrupt sent to
+    # this process is honoured in every command and phase, as chaos and sandbox already did.
+    # Commands with their own handling (sandbox, load, run, chaos) replace these meanwhile.
     import signal
     import threading
 
     def _sigterm(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    on_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _sigterm) if on_main else None
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _sigterm)
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return cli.main(args=argv, standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -118,8 +123,9 @@ def main(argv: list[str] | None = None) -> Any:
         click.echo(f"gameday: harness error: {what} ({where})", err=True)
         sys.exit(4)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            if handler is not None:  # None: set outside Python, cannot be restored
+                signal.signal(signum, handler)
 
 
 LOG_DIR = Path(".gameday") / "logs"

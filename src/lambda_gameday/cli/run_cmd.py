@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -119,12 +121,16 @@ def run(
     problems: list[str] = []  # side channels the user asked for that failed: exit 4
     warnings: list[str] = []  # side channels that never change the exit code
     deployments: list[DeploymentRecord] = []
+    from ..gameday.reachability import unreachable
     from ..lock import target_lock
 
-    with (
-        open_target(target_file) as target,
-        target_lock(target, f"gameday run {plan.name}", unreachable_ok=True),
-    ):
+    with open_target(target_file) as target, contextlib.ExitStack() as held:
+        started = time.time()  # the run's clock starts before the lock: taking it is run time
+        # An unreachable target is judged before the lock, whose AWS calls would first sleep
+        # through botocore's retry back-offs (seconds) against an endpoint that is not there;
+        # nothing can change such a target, so there is nothing to lock.
+        if unreachable(target) is None:
+            held.enter_context(target_lock(target, f"gameday run {plan.name}", unreachable_ok=True))
         console.print(
             f"[bold]game day[/] {escape(plan.name)} on {escape(target.name)} ({target.kind}, "
             f"{target.environment}) — {len(plan.phases)} phases"
@@ -136,7 +142,7 @@ def run(
             console=console,
             allow_production=allow_production,
         )
-        result, out_dir = gameday.run()
+        result, out_dir = gameday.run(started_at=started)
         if result.verdict not in ("interrupted", "unusable"):
             try:
                 from ..aws import Clients

@@ -198,10 +198,13 @@ class GameDay:
                     f"({spec.kind}) changes it; pass --allow-production to run it"
                 )
 
-    def run(self, run_id: str | None = None) -> tuple[RunResult, Path | None]:
-        """Run every phase; returns the result and the run's report directory (created)."""
+    def run(
+        self, run_id: str | None = None, *, started_at: float | None = None
+    ) -> tuple[RunResult, Path | None]:
+        """Run every phase; returns the result and the run's report directory (created).
+        `started_at`: when the caller began the run (before taking the target's lock)."""
         self.check_safety()
-        started = time.time()
+        started = started_at if started_at is not None else time.time()
         run_id = run_id or RunResult.new_id(started)
         report_dir = prepare_report_dir(self.report_parent, run_id) if self.report_parent else None
         artifacts = report_dir or Path(".")
