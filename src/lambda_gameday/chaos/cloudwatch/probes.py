@@ -110,13 +110,17 @@ def wait_for_alarm_state(
             alarm = _describe(sc.clients, alarm_name)
         except Throttled:
             alarm = {"StateValue": "unknown (throttled)"}
-        if alarm["StateValue"] == state:
-            found = _history_transition(sc.clients, alarm_name, state, since)
-            if found is not None:
-                sc.run.seen_alarms[alarm_name] = found[0]
-                return AlarmTransition(
-                    alarm=alarm_name, state=state, at=found[0], source="history", reason=found[1]
-                )
+        # The history first, whatever the state is now: a transition it records counts even
+        # if the alarm has left the state since (a set-alarm-state drill is set back at the
+        # alarm's next evaluation, one Period later; a poll that comes late, as on a starved
+        # machine, would otherwise only ever see the state it went back to).
+        found = _history_transition(sc.clients, alarm_name, state, since)
+        if found is not None:
+            sc.run.seen_alarms[alarm_name] = found[0]
+            return AlarmTransition(
+                alarm=alarm_name, state=state, at=found[0], source="history", reason=found[1]
+            )
+        if alarm["StateValue"] == state:  # no history item (a target without one): describe
             stamp = alarm.get("StateTransitionedTimestamp") or alarm.get("StateUpdatedTimestamp")
             at = (
                 sc.clients.clock.to_local(stamp.timestamp())
