@@ -47,6 +47,9 @@ def _history_transition(
     clients: Clients, alarm: str, state: str, after: float
 ) -> tuple[float, str] | None:
     clock = clients.clock
+    # AWS's stamp on the local clock is only as good as the offset estimate (Date headers
+    # have whole seconds): a transition just after `after` may convert to just before it
+    slack = min(clock.uncertainty, 1.0)
     try:
         with aws_errors(f"reading alarm history of {alarm}"):
             items = clients.cloudwatch().describe_alarm_history(
@@ -64,7 +67,7 @@ def _history_transition(
         except (json.JSONDecodeError, AttributeError):
             new = None
         at = clock.to_local(item["Timestamp"].timestamp())
-        if new == state and at >= after:
+        if new == state and at >= after - slack:
             return at, str(item.get("HistorySummary", ""))
     return None
 
