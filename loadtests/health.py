@@ -33,11 +33,13 @@ from typing import Any
 import gevent
 from capture import INTENDED  # installs the capture listeners
 from locust import FastHttpUser, events, task
+from locust.runners import STATE_CLEANUP, STATE_STOPPED, STATE_STOPPING
 from shapes import shape_from_env
 
 DEFAULT_MIX = "/health=4,/health/live=3,/health/ready=2,/health/startup=1"
 HEADERS = {"Cache-Control": "no-cache"}
 _user_ids = itertools.count()
+_STOPPING = (STATE_CLEANUP, STATE_STOPPING, STATE_STOPPED)  # a graceful stop (--stop-timeout)
 
 
 def parse_mix(text: str) -> tuple[list[str], list[float]]:
@@ -136,6 +138,8 @@ class PacedHealthUser(_HealthBase):
         ahead = intended - time.time()
         if ahead > 0:
             gevent.sleep(ahead)
+        if self.environment.runner is not None and self.environment.runner.state in _STOPPING:
+            return  # the run time ended while this user waited for its slot: send nothing
         path = self.pick()
         self.client.get(path, name=path, headers=HEADERS, context={INTENDED: intended})
 

@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 from chaoslib.experiment import run_experiment as ctk_run
 
+from lambda_gameday.chaos.cloudwatch.probes import alarm_state, wait_for_alarm_state
 from lambda_gameday.chaos.ledger import Ledger
 from lambda_gameday.chaos.run import current_run
 from lambda_gameday.chaos.runner import run_experiment, target_configuration
+from lambda_gameday.chaos.sns.actions import force_alarm_state
 from lambda_gameday.config import Target, sandbox_target
 from lambda_gameday.sandbox import Sandbox
 
@@ -179,3 +181,26 @@ def test_two_runs_in_one_process_share_nothing(
         assert not set(second["_probes"]) & set(first["_probes"])
     # AND once the runs are over this thread holds no run
     assert current_run() is None
+
+
+def test_a_forced_alarm_already_set_back_still_reads_as_entered(
+    target: Target, tmp_path: Path
+) -> None:
+    # GIVEN an alarm forced to ALARM and already set back by its own next evaluation (one
+    # Period later) before anyone polls it - what a starved machine's late poll sees
+    conf = {
+        **target_configuration(target),
+        "gameday_ledger": str(tmp_path / "ledger.jsonl"),
+        "gameday_run_id": "forced",
+    }
+    before = time.time()
+    force_alarm_state(ALARM, "ALARM", configuration=conf)
+    deadline = time.monotonic() + 60
+    while alarm_state(ALARM, configuration=conf) != "OK":
+        assert time.monotonic() < deadline, "the alarm's evaluation never set it back"
+        time.sleep(0.05)
+    # WHEN the harness waits for the alarm to have entered ALARM
+    got = wait_for_alarm_state(ALARM, "ALARM", timeout_s=0, after=before, configuration=conf)
+    # THEN the transition the target recorded counts, stamped when the target made it
+    assert got["source"] == "history" and got["state"] == "ALARM"
+    assert before - 1 <= got["at"] <= time.time()

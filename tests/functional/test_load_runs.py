@@ -138,6 +138,23 @@ def test_histogram_percentiles_agree_with_the_raw_samples(server_url, tmp_path):
             assert exact - 0.0005 <= got <= exact * 1.001 + 0.0015, (endpoint, p, exact, got)
 
 
+def test_a_request_in_flight_when_the_run_time_ends_is_recorded(tmp_path):
+    # GIVEN a target slower than the whole run: every answer takes 1.5 s, the run lasts 1 s
+    # (a starved machine's twin is this slow; Locust used to kill the in-flight request
+    # at the run time's end, and the run recorded nothing - or only the fast requests)
+    proc, url = start_fastserver("--delay-ms", "1500")
+    try:
+        options = LoadOptions(users=1, run_time_s=1, think="0.01,0.02", out=tmp_path / "r.json")
+        report = run_load(target_for(url), options)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    # THEN the one user's request sent within the run is recorded with the latency it had,
+    # and no request is sent after the run time
+    assert report.results.count == 1, report.results
+    assert report.results.latency().percentile_ms(0) >= 1500
+
+
 def test_abort_on_fail_stops_the_run_early_and_says_why(server_url, tmp_path):
     # GIVEN an impossible threshold and abort-on-fail after a 1 s grace period
     options = LoadOptions(

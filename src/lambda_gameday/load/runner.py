@@ -100,6 +100,7 @@ class LoadOptions:
     abort_after_s: float | None = None
     raw_samples: Path | None = None
     deadline_slack_s: float = 30.0
+    stop_timeout_s: float = 10.0  # local runs: requests in flight at the end may finish
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -288,7 +289,12 @@ def build_commands(
         "WARNING",
     ]
     if options.workers == 0:
-        return [main + classes]
+        # At the run time's end a user stops after its request in flight (which is then
+        # recorded) instead of being killed mid-request: otherwise the slowest requests of
+        # every run, and all of a run shorter than one answer, are silently dropped. Not
+        # with workers: the master quits 0.5 s after telling them to, and a worker still
+        # finishing its requests would send its last samples too late.
+        return [[*main, "--stop-timeout", f"{options.stop_timeout_s:g}", *classes]]
     assert port is not None
     main += [
         "--master",

@@ -47,6 +47,9 @@ def _history_transition(
     clients: Clients, alarm: str, state: str, after: float
 ) -> tuple[float, str] | None:
     clock = clients.clock
+    # AWS's stamp on the local clock is only as good as the offset estimate (Date headers
+    # have whole seconds): a transition just after `after` may convert to just before it
+    slack = min(clock.uncertainty, 1.0)
     try:
         with aws_errors(f"reading alarm history of {alarm}"):
             items = clients.cloudwatch().describe_alarm_history(
@@ -64,7 +67,7 @@ def _history_transition(
         except (json.JSONDecodeError, AttributeError):
             new = None
         at = clock.to_local(item["Timestamp"].timestamp())
-        if new == state and at >= after:
+        if new == state and at >= after - slack:
             return at, str(item.get("HistorySummary", ""))
     return None
 
@@ -110,13 +113,17 @@ def wait_for_alarm_state(
             alarm = _describe(sc.clients, alarm_name)
         except Throttled:
             alarm = {"StateValue": "unknown (throttled)"}
-        if alarm["StateValue"] == state:
-            found = _history_transition(sc.clients, alarm_name, state, since)
-            if found is not None:
-                sc.run.seen_alarms[alarm_name] = found[0]
-                return AlarmTransition(
-                    alarm=alarm_name, state=state, at=found[0], source="history", reason=found[1]
-                )
+        # The history first, whatever the state is now: a transition it records counts even
+        # if the alarm has left the state since (a set-alarm-state drill is set back at the
+        # alarm's next evaluation, one Period later; a poll that comes late, as on a starved
+        # machine, would otherwise only ever see the state it went back to).
+        found = _history_transition(sc.clients, alarm_name, state, since)
+        if found is not None:
+            sc.run.seen_alarms[alarm_name] = found[0]
+            return AlarmTransition(
+                alarm=alarm_name, state=state, at=found[0], source="history", reason=found[1]
+            )
+        if alarm["StateValue"] == state:  # no history item (a target without one): describe
             stamp = alarm.get("StateTransitionedTimestamp") or alarm.get("StateUpdatedTimestamp")
             at = (
                 sc.clients.clock.to_local(stamp.timestamp())
