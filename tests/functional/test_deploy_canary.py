@@ -288,6 +288,13 @@ def test_configs_and_stop(sb: Sandbox, aws: Any) -> None:
     assert (
         sb.truth.wait_for("alias", f"{FN}:production", timeout=5, weights={target: 0.1}) is not None
     )
+    # one active deployment per group, as AWS: a second one is refused, naming the first
+    with pytest.raises(ClientError) as busy:
+        cd.create_deployment(
+            applicationName=APP, deploymentGroupName=GROUP, revision=_appspec(current, target)
+        )
+    assert busy.value.response["Error"]["Code"] == "DeploymentLimitExceededException"
+    assert dep_id in busy.value.response["Error"]["Message"]
     assert cd.stop_deployment(deploymentId=dep_id, autoRollbackEnabled=True)["status"] == (
         "Pending"
     )

@@ -322,6 +322,23 @@ class DeploymentController:
             appspec=appspec,
         )
         with self._lock:
+            # One active deployment per group, as AWS: CreateDeployment answers
+            # DeploymentLimitExceededException "The Deployment Group 'G' already has an
+            # active Deployment 'd-…'" (seen in the wild, e.g. CircleCI-Public/aws-ecs-orb
+            # #181). The group's own automatic rollback is started while the deployment it
+            # rolls back is still active, and is exempt.
+            for other in self._deployments.values():
+                if (
+                    other.application == application
+                    and other.group == group
+                    and other.status in _ACTIVE
+                    and other is not rollback_of
+                ):
+                    raise _Failure(
+                        "DeploymentLimitExceededException",
+                        f"The Deployment Group '{group}' already has an active Deployment "
+                        f"'{other.id}'",
+                    )
             self._deployments[dep.id] = dep
             self.truth.record(
                 "deployment",
