@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -120,6 +121,21 @@ def gameday(*args: str, cwd: Path, timeout: float = 180) -> subprocess.Completed
     )
 
 
+def run_plan(
+    plan: Path, target_file: Path, tmp_path: Path
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """`gameday run` of the plan on the target, which must exit 0, and its report.json."""
+    run = gameday(
+        "run", "--plan", str(plan), "--target", str(target_file),
+        "--report-dir", str(tmp_path / "reports"), "--no-history",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr
+    (report,) = (tmp_path / "reports").glob("*/report.json")
+    doc: dict[str, Any] = json.loads(report.read_text())
+    return run, doc
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_target_init_then_run_passes(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -196,14 +212,7 @@ def test_target_init_then_run_passes(
             PLAN.format(guarded=guarded)
             + (UNGUARDED.format(unguarded=unguarded[0]) if unguarded else "")
         )
-        run = gameday(
-            "run", "--plan", str(plan), "--target", str(target_file),
-            "--report-dir", str(tmp_path / "reports"), "--no-history",
-            cwd=tmp_path,
-        )  # fmt: skip
-        assert run.returncode == 0, run.stdout[-3000:] + run.stderr
-        (report,) = (tmp_path / "reports").glob("*/report.json")
-        result = json.loads(report.read_text())
+        run, result = run_plan(plan, target_file, tmp_path)
         phases = {p["name"]: p for p in result["phases"]}
         for phase in ("synthetics", "coldstart", "load", "drill"):
             assert phases[phase]["status"] == "passed", phases[phase]
@@ -386,14 +395,8 @@ def test_unwrapped_function_skips_hook_drills_and_runs_the_rest(tmp_path: Path) 
 
         plan = tmp_path / "plan.yml"
         plan.write_text(HOOKLESS_PLAN)
-        run = gameday(
-            "run", "--plan", str(plan), "--target", str(target_file),
-            "--report-dir", str(tmp_path / "reports"), "--no-history",
-            cwd=tmp_path,
-        )  # fmt: skip
-        assert run.returncode == 0, run.stdout[-3000:] + run.stderr
-        (report,) = (tmp_path / "reports").glob("*/report.json")
-        phases = {p["name"]: p for p in json.loads(report.read_text())["phases"]}
+        run, result = run_plan(plan, target_file, tmp_path)
+        phases = {p["name"]: p for p in result["phases"]}
         assert phases["coldstart"]["status"] == "passed", phases["coldstart"]
         drills = phases["drills"]
         # the skip is not a pass: only the experiment that ran has a timeline

@@ -176,10 +176,8 @@ def test_create_function_is_held_to_the_same_limits(
         lam.get_function(FunctionName="st-too-long")
 
 
-def _unvalidated_client(sandbox: Sandbox, service: str) -> Any:
-    """boto3 with its own parameter checks off: it sends what a raw request could."""
+def _client(sandbox: Sandbox, service: str, config: Any) -> Any:
     import boto3
-    from botocore.config import Config
 
     return boto3.session.Session(
         aws_access_key_id="testing",
@@ -188,8 +186,15 @@ def _unvalidated_client(sandbox: Sandbox, service: str) -> Any:
     ).client(
         service,  # type: ignore[call-overload]
         endpoint_url=sandbox.endpoint_url,
-        config=Config(parameter_validation=False),
+        config=config,
     )
+
+
+def _unvalidated_client(sandbox: Sandbox, service: str) -> Any:
+    """boto3 with its own parameter checks off: it sends what a raw request could."""
+    from botocore.config import Config
+
+    return _client(sandbox, service, Config(parameter_validation=False))
 
 
 @pytest.fixture(scope="module")
@@ -377,18 +382,9 @@ def test_api_gateway_returns_no_executed_version_header_but_invoke_does(
 
 
 def _no_retry_client(sandbox: Sandbox, service: str) -> Any:
-    import boto3
     from botocore.config import Config
 
-    return boto3.session.Session(
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name=sandbox.config.region,
-    ).client(
-        service,  # type: ignore[call-overload]
-        endpoint_url=sandbox.endpoint_url,
-        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
-    )
+    return _client(sandbox, service, Config(retries={"mode": "standard", "total_max_attempts": 1}))
 
 
 @pytest.fixture
