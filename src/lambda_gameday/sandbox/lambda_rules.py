@@ -93,17 +93,27 @@ def _validation(call: ApiCall, value: str, where: str, constraint: str) -> Respo
     )
 
 
-def _whole_number(call: ApiCall, member: str, minimum: int) -> int | Response:
+class _Refused(Exception):
+    """A check deep in a handler answers the call with AWS's refusal; `LambdaRules` sends it."""
+
+    def __init__(self, response: Response):
+        super().__init__(response.status)
+        self.response = response
+
+
+def _whole_number(call: ApiCall, member: str, minimum: int) -> int:
     """The request's `member` if it is a whole number of at least `minimum` (a JSON
     boolean is not one), else AWS's refusal, which names the member in lowerCamelCase."""
     value = call.params().get(member)
     if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
         return value
-    return _validation(
-        call,
-        str(value),
-        member[0].lower() + member[1:],
-        f"Member must have value greater than or equal to {minimum}",
+    raise _Refused(
+        _validation(
+            call,
+            str(value),
+            member[0].lower() + member[1:],
+            f"Member must have value greater than or equal to {minimum}",
+        )
     )
 
 
@@ -146,6 +156,8 @@ class LambdaRules:
             handler: Callable[..., Response | None] = getattr(self, "_" + op)
             try:
                 return handler(call, **m.groupdict())
+            except _Refused as refused:
+                return refused.response
             except Exception as exc:
                 if hasattr(exc, "error_type"):  # a moto service error: answer it as AWS would
                     return _moto_error(call, exc)
@@ -242,16 +254,18 @@ class LambdaRules:
 
     # -- configuration ----------------------------------------------------------------------
 
-    def _layers(self, call: ApiCall, arns: list[str]) -> list[dict[str, Any]] | Response:
+    def _layers(self, call: ApiCall, arns: list[str]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for arn in arns:
             if not isinstance(arn, str) or not _LAYER_ARN.match(arn):
-                return _validation(
-                    call,
-                    json.dumps(arns),
-                    "layers",
-                    "Member must satisfy constraint: [Member must satisfy regular expression "
-                    f"pattern: {_LAYER_ARN.pattern[1:-1]}]",
+                raise _Refused(
+                    _validation(
+                        call,
+                        json.dumps(arns),
+                        "layers",
+                        "Member must satisfy constraint: [Member must satisfy regular expression "
+                        f"pattern: {_LAYER_ARN.pattern[1:-1]}]",
+                    )
                 )
         refusal = check_layers(
             arns,
@@ -261,7 +275,7 @@ class LambdaRules:
             allow_other_regions=self.allow_other_region_layers,
         )
         if refusal is not None:
-            return _refuse(call, refusal)
+            raise _Refused(_refuse(call, refusal))
         for arn in arns:
             known = self.state.backend.layers_versions_by_arn(arn)
             out.append({"Arn": arn, "CodeSize": known.code_size if known else 0})
@@ -280,8 +294,6 @@ class LambdaRules:
             return _refuse(call, refusal)
         layers = body.pop("Layers", None)
         resolved = None if layers is None else self._layers(call, list(layers))
-        if isinstance(resolved, Response):
-            return resolved
         self.on_change(name)  # baseline first: the diff after is exact
         latest.update_configuration(body)
         if resolved is not None:
@@ -298,23 +310,19 @@ class LambdaRules:
             return self._published(call, name, qualifier)
         return None  # moto applies it; the watcher retires $LATEST environments
 
-    def _unqualified(self, call: ApiCall, fn: str) -> str | Response:
+    def _unqualified(self, call: ApiCall, fn: str) -> str:
         """The function a per-function setting names, or AWS's refusal: a version or alias
         (published versions are immutable), or no such function."""
         name, qualifier = split_function_name(fn)
         if qualifier:
-            return self._published(call, name, qualifier)
+            raise _Refused(self._published(call, name, qualifier))
         if self.state.latest(name) is None:
-            return self._not_found(call, name)
+            raise _Refused(self._not_found(call, name))
         return name
 
     def _put_concurrency(self, call: ApiCall, fn: str) -> Response:
         name = self._unqualified(call, fn)
-        if isinstance(name, Response):
-            return name
         value = _whole_number(call, "ReservedConcurrentExecutions", 0)
-        if isinstance(value, Response):
-            return value
         self.on_change(name)  # baseline first: the diff after is exact
         self.state.backend.put_function_concurrency(name, value)
         self.on_change(name)
@@ -322,8 +330,6 @@ class LambdaRules:
 
     def _delete_concurrency(self, call: ApiCall, fn: str) -> Response:
         name = self._unqualified(call, fn)
-        if isinstance(name, Response):
-            return name
         self.on_change(name)  # baseline first: the diff after is exact
         self.state.backend.delete_function_concurrency(name)
         self.on_change(name)
@@ -338,8 +344,6 @@ class LambdaRules:
         if not layers:
             return None
         resolved = self._layers(call, list(layers))
-        if isinstance(resolved, Response):
-            return resolved
         spec = {k: v for k, v in body.items() if k != "Layers"}
         fn = self.state.backend.create_function(spec)
         fn.layers = resolved
@@ -442,24 +446,26 @@ class LambdaRules:
 
     # -- provisioned concurrency ------------------------------------------------------------
 
-    def _pc_target(self, call: ApiCall, fn: str) -> tuple[str, str] | Response:
+    def _pc_target(self, call: ApiCall, fn: str) -> tuple[str, str]:
         name, in_name = split_function_name(fn)
         qualifier = call.request.args.get("Qualifier") or in_name
         if self.state.latest(name) is None:
-            return self._not_found(call, name)
+            raise _Refused(self._not_found(call, name))
         if not qualifier or qualifier == LATEST:
-            return aws_error(
-                call,
-                400,
-                "InvalidParameterValueException",
-                "Provisioned Concurrency Configs cannot be applied to unpublished function "
-                "versions.",
+            raise _Refused(
+                aws_error(
+                    call,
+                    400,
+                    "InvalidParameterValueException",
+                    "Provisioned Concurrency Configs cannot be applied to unpublished function "
+                    "versions.",
+                )
             )
         if (
             self.state.alias(name, qualifier) is None
             and self.state.version(name, qualifier) is None
         ):
-            return self._not_found(call, name, qualifier)
+            raise _Refused(self._not_found(call, name, qualifier))
         return name, qualifier
 
     @staticmethod
@@ -474,11 +480,7 @@ class LambdaRules:
 
     def _put_pc(self, call: ApiCall, fn: str) -> Response:
         target = self._pc_target(call, fn)
-        if isinstance(target, Response):
-            return target
         requested = _whole_number(call, "ProvisionedConcurrentExecutions", 1)
-        if isinstance(requested, Response):
-            return requested
         config = self.service.put_provisioned(target[0], target[1], requested)
         body = self._pc_json(config)
         body.pop("AvailableProvisionedConcurrentExecutions")
@@ -496,8 +498,6 @@ class LambdaRules:
             ]
             return _json(200, {"ProvisionedConcurrencyConfigs": configs})
         target = self._pc_target(call, fn)
-        if isinstance(target, Response):
-            return target
         config = self.service.provisioned.get(target)
         if config is None:
             return aws_error(
@@ -510,8 +510,6 @@ class LambdaRules:
 
     def _delete_pc(self, call: ApiCall, fn: str) -> Response:
         target = self._pc_target(call, fn)
-        if isinstance(target, Response):
-            return target
         if not self.service.delete_provisioned(*target):
             return aws_error(
                 call,
