@@ -136,6 +136,33 @@ def test_foundation_imports_nothing_above_it() -> None:
         assert not above, f"{module} imports {sorted(above)}"
 
 
+# The target layer: the target file and the one way to AWS. `iam_policy` is not in it: it
+# reads a game-day plan and the experiments' activities (game-day layer).
+TARGET = {
+    "config",
+    "aws",
+    "pacing",
+    "lambda_wait",
+    "lock",
+    "content",
+    "version_source",
+    "target_from_stack",
+    "stack_discover",
+}
+
+
+def test_the_target_layer_imports_only_the_foundation() -> None:
+    allowed = {*FOUNDATION, "validate", *TARGET}
+    for name in TARGET:
+        module = f"{TOP}.{name}"
+        above = {
+            t
+            for t in _internal(GRAPH[module])
+            if _area(t) not in allowed and t != TOP and not t.startswith(SANDBOX_SHARED)
+        }
+        assert not above, f"{module} imports {sorted(above)}"
+
+
 def test_content_folders_are_never_imported_by_the_package() -> None:
     content = {"experiments", "synthetics_defs", "loadtests"}
     users = {m for m, targets in GRAPH.items() for t in targets if t.split(".")[0] in content}
