@@ -93,9 +93,13 @@ def test_the_sandbox_never_imports_the_harness() -> None:
     assert not leaks
 
 
-# The twin's pure parts, shared with the harness (stack files); everything else of the sandbox
-# is started only by the edges.
-SANDBOX_SHARED = (f"{TOP}.sandbox.stacks", f"{TOP}.sandbox.serverless_stack")
+# The twin's pure parts, shared with the harness (stack files, the chaos-lambda-extension's
+# published layers); everything else of the sandbox is started only by the edges.
+SANDBOX_SHARED = (
+    f"{TOP}.sandbox.stacks",
+    f"{TOP}.sandbox.serverless_stack",
+    f"{TOP}.sandbox.chaos_extension_layers",
+)
 EDGES = {"cli", "pytest_plugin"}
 
 
