@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .chaos.names import PROBES as NAME_PROBES
 from .config import Target
 from .exceptions import ConfigError
 from .gameday.plan import ChaosOptions, Plan
@@ -60,12 +61,7 @@ _COVERED = frozenset(
         "wait_for_sustained_success",
         "wait_for_user_impact",
         "wait_for_user_recovery",
-        "alert_topic",
-        "application_name",
-        "deployment_group",
-        "function_alarm",
-        "function_alias",
-        "function_name",
+        *NAME_PROBES,  # the target file's names (function_alarm reads: ReadAlarms)
     }
 )
 _HANDLED = frozenset(

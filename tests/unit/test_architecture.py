@@ -93,9 +93,13 @@ def test_the_sandbox_never_imports_the_harness() -> None:
     assert not leaks
 
 
-# The twin's pure parts, shared with the harness (stack files); everything else of the sandbox
-# is started only by the edges.
-SANDBOX_SHARED = (f"{TOP}.sandbox.stacks", f"{TOP}.sandbox.serverless_stack")
+# The twin's pure parts, shared with the harness (stack files, the chaos-lambda-extension's
+# published layers); everything else of the sandbox is started only by the edges.
+SANDBOX_SHARED = (
+    f"{TOP}.sandbox.stacks",
+    f"{TOP}.sandbox.serverless_stack",
+    f"{TOP}.sandbox.chaos_extension_layers",
+)
 EDGES = {"cli", "pytest_plugin"}
 
 
@@ -133,6 +137,33 @@ def test_foundation_imports_nothing_above_it() -> None:
         if module not in GRAPH:
             continue
         above = {t for t in _internal(GRAPH[module]) if _area(t) not in FOUNDATION}
+        assert not above, f"{module} imports {sorted(above)}"
+
+
+# The target layer: the target file and the one way to AWS. `iam_policy` is not in it: it
+# reads a game-day plan and the experiments' activities (game-day layer).
+TARGET = {
+    "config",
+    "aws",
+    "pacing",
+    "lambda_wait",
+    "lock",
+    "content",
+    "version_source",
+    "target_from_stack",
+    "stack_discover",
+}
+
+
+def test_the_target_layer_imports_only_the_foundation() -> None:
+    allowed = {*FOUNDATION, "validate", *TARGET}
+    for name in TARGET:
+        module = f"{TOP}.{name}"
+        above = {
+            t
+            for t in _internal(GRAPH[module])
+            if _area(t) not in allowed and t != TOP and not t.startswith(SANDBOX_SHARED)
+        }
         assert not above, f"{module} imports {sorted(above)}"
 
 

@@ -26,6 +26,7 @@ Without a target file (endpoint URL only), the target is the sandbox's built-in 
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
+from typing import Final
 
 from ..aws import aws_errors
 from ..config import FunctionSpec, Target
@@ -45,6 +46,9 @@ __all__ = [
 ]
 
 MODULE = __name__
+# The name probes a configuration entry may call (whatever else reads the list, e.g. the
+# IAM policy's covered activities, takes it from here): every export but the resolver's.
+PROBES: Final = frozenset(__all__) - {"HookMissing", "NotApplicable", "resolve_names"}
 
 
 class NotApplicable(ConfigError):

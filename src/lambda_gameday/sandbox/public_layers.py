@@ -6,7 +6,8 @@ publishers of the two fault-injection extensions grant it to everyone in each Re
 publish in; the twin models exactly those and refuses every other foreign layer.
 
 * chaos-lambda-extension (awslabs): account 871265522301, one layer per architecture, in
-  every commercial Region (github.com/aws-samples/chaos-lambda-extension).
+  every commercial Region (github.com/aws-samples/chaos-lambda-extension); its facts are in
+  `chaos_extension_layers`, which the harness reads too.
 * AWS FIS extension: one layer per Region and architecture, found through the public SSM
   parameter `/aws/service/fis/lambda-extension/AWS-FIS-extension-<x86_64|arm64>/1.x.x`
   (docs.aws.amazon.com/fis/latest/userguide/actions-lambda-extension-arns.html). The
@@ -19,7 +20,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final
+
+from .chaos_extension_layers import (
+    CHAOS_EXTENSION_ACCOUNT,
+    CHAOS_EXTENSION_NAMES,
+    CHAOS_EXTENSION_VERSION,
+    REGIONS,
+    Arch,
+    chaos_extension_layer,
+)
 
 __all__ = [
     "CHAOS_EXTENSION_ACCOUNT",
@@ -34,30 +44,9 @@ __all__ = [
     "parse_layer_arn",
 ]
 
-Arch = Literal["x86_64", "arm64"]
-
-CHAOS_EXTENSION_ACCOUNT: Final = "871265522301"
-_CHAOS_NAMES: Final = {
-    "x86_64": "chaos-lambda-extension-x86_64-unknown-linux-gnu-release",
-    "arm64": "chaos-lambda-extension-aarch64-unknown-linux-gnu-release",
-}
-CHAOS_EXTENSION_VERSION: Final = 12
-
 FIS_EXTENSION_ACCOUNT: Final = "525470455224"  # modelled publisher account
 FIS_EXTENSION_VERSION: Final = 9  # modelled
 FIS_PARAMETER_PREFIX: Final = "/aws/service/fis/lambda-extension/AWS-FIS-extension-"
-
-# Commercial Regions the twin treats as existing (a layer ARN in any other is unknown).
-REGIONS: Final = frozenset(
-    {
-        "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
-        "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1",
-        "eu-south-1", "eu-south-2", "ap-south-1", "ap-south-2", "ap-southeast-1",
-        "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-northeast-1",
-        "ap-northeast-2", "ap-northeast-3", "ap-east-1", "me-south-1", "me-central-1",
-        "af-south-1", "il-central-1",
-    }
-)  # fmt: skip
 
 _ARN = re.compile(
     r"^arn:(?P<partition>[a-zA-Z0-9-]+):lambda:(?P<region>[a-zA-Z0-9-]+):(?P<account>\d{12}):"
@@ -80,13 +69,6 @@ def parse_layer_arn(arn: str) -> LayerArn | None:
     return LayerArn(m["region"], m["account"], m["name"], int(m["version"]))
 
 
-def chaos_extension_layer(region: str, arch: Arch = "x86_64") -> str:
-    name = _CHAOS_NAMES[arch]
-    return (
-        f"arn:aws:lambda:{region}:{CHAOS_EXTENSION_ACCOUNT}:layer:{name}:{CHAOS_EXTENSION_VERSION}"
-    )
-
-
 def fis_extension_layer(region: str, arch: Arch = "x86_64") -> str:
     return (
         f"arn:aws:lambda:{region}:{FIS_EXTENSION_ACCOUNT}:layer:"
@@ -103,11 +85,15 @@ def fis_parameter(name: str, region: str) -> str | None:
 
 
 def is_public_layer(layer: LayerArn) -> bool:
-    """A layer version everyone may use (in its own Region)."""
+    """A layer version everyone may use (in its own Region). Both extensions are published
+    in the same commercial Regions (`REGIONS`)."""
     if layer.region not in REGIONS:
         return False
     if layer.account == CHAOS_EXTENSION_ACCOUNT:
-        return layer.name in _CHAOS_NAMES.values() and 1 <= layer.version <= CHAOS_EXTENSION_VERSION
+        return (
+            layer.name in CHAOS_EXTENSION_NAMES.values()
+            and 1 <= layer.version <= CHAOS_EXTENSION_VERSION
+        )
     if layer.account == FIS_EXTENSION_ACCOUNT:
         return (
             layer.name in ("aws-fis-extension-x86_64", "aws-fis-extension-arm64")

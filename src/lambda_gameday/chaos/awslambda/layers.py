@@ -8,8 +8,10 @@ and the ledger's `restore_config` step puts the exact previous list back.
 
 The publisher (awslabs, github.com/aws-samples/chaos-lambda-extension) grants
 `lambda:GetLayerVersion` to everyone for one layer per architecture in every commercial
-Region, under account 871265522301. A target file may name another ARN (`chaos_layer`), e.g.
-a copy published in the team's own account; it must be in the target's Region.
+Region, under account 871265522301. Those facts have one home, the twin's pure
+`sandbox/chaos_extension_layers`, which the harness may read (docs/architecture.md). A
+target file may name another ARN (`chaos_layer`), e.g. a
+copy published in the team's own account; it must be in the target's Region.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Sequence
 from typing import Final, Literal
 
 from ...exceptions import ConfigError, TargetError
+from ...sandbox.chaos_extension_layers import REGIONS, chaos_extension_layer
 
 __all__ = [
     "MAX_LAYERS",
@@ -30,24 +33,6 @@ __all__ = [
 ]
 
 MAX_LAYERS: Final = 5  # Lambda quota: layers per function (not adjustable)
-PUBLISHER: Final = "871265522301"
-VERSION: Final = 12
-_NAMES: Final = {
-    "x86_64": "chaos-lambda-extension-x86_64-unknown-linux-gnu-release",
-    "arm64": "chaos-lambda-extension-aarch64-unknown-linux-gnu-release",
-}
-# The commercial Regions the extension is published in.
-REGIONS: Final = frozenset(
-    {
-        "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
-        "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1",
-        "eu-south-1", "eu-south-2", "ap-south-1", "ap-south-2", "ap-southeast-1",
-        "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-northeast-1",
-        "ap-northeast-2", "ap-northeast-3", "ap-east-1", "me-south-1", "me-central-1",
-        "af-south-1", "il-central-1",
-    }
-)  # fmt: skip
-
 _ARN = re.compile(r"^arn:aws[a-z-]*:lambda:(?P<region>[a-z0-9-]+):\d{12}:layer:[\w-]+:\d+$")
 
 
@@ -79,7 +64,7 @@ def chaos_layer_for(
             f"no chaos-lambda-extension layer known for Region {region}: set chaos_layer in"
             " the target file to one published in that Region"
         )
-    return f"arn:aws:lambda:{region}:{PUBLISHER}:layer:{_NAMES[arch]}:{VERSION}"
+    return chaos_extension_layer(region, arch)
 
 
 def with_layer(function: str, layers: Sequence[str], layer: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import TypedDict
 
 import httpx
@@ -32,6 +33,33 @@ class EndpointCheck(TypedDict):
     statuses: dict[str, int]
 
 
+def _polls(timeout_s: float, interval_s: float, run: RunContext) -> Iterator[None]:
+    """The rounds of one bounded wait: each starts by honouring the run's stop condition;
+    `interval_s` apart, until `timeout_s` has passed. The caller returns from its loop when
+    its condition holds, and raises its own timeout error after the loop."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        run.check_abort()
+        yield
+        time.sleep(interval_s)
+
+
+def _client(timeout_s: float) -> httpx.Client:
+    return httpx.Client(timeout=timeout_s, headers={"Cache-Control": "no-cache"})
+
+
+def _url(configuration: dict[str, object] | None, path: str) -> str:
+    return api_url(configuration).rstrip("/") + path
+
+
+def _answered_ok(client: httpx.Client, url: str) -> bool:
+    """A 2xx/3xx answer; an error status or no answer at all is a failed request."""
+    try:
+        return 200 <= client.get(url).status_code < 400
+    except httpx.HTTPError:
+        return False
+
+
 def endpoint_available(
     path: str = "/health",
     requests: int = 10,
@@ -40,10 +68,10 @@ def endpoint_available(
 ) -> EndpointCheck:
     """Send `requests` GETs; the share answered 2xx/3xx is `availability` (use it in a
     tolerance, e.g. a jsonpath on availability or a range)."""
-    url = api_url(configuration).rstrip("/") + path
+    url = _url(configuration, path)
     ok = 0
     statuses: dict[str, int] = {}
-    with httpx.Client(timeout=timeout_s, headers={"Cache-Control": "no-cache"}) as client:
+    with _client(timeout_s) as client:
         for _ in range(max(1, requests)):
             try:
                 status = client.get(url).status_code
@@ -77,27 +105,19 @@ def wait_for_sustained_success(
     configuration: dict[str, object] | None = None,
 ) -> float:
     """Wait for `consecutive` good answers in a row; returns when the run began."""
-    url = api_url(configuration).rstrip("/") + path
-    run = run_of(configuration)
-    deadline = time.monotonic() + timeout_s
-    run_start: float | None = None
+    url = _url(configuration, path)
+    run_start = 0.0
     streak = 0
-    with httpx.Client(timeout=2.0, headers={"Cache-Control": "no-cache"}) as client:
-        while time.monotonic() < deadline:
-            run.check_abort()
+    with _client(2.0) as client:
+        for _ in _polls(timeout_s, interval_s, run_of(configuration)):
             sent = time.time()
-            try:
-                good = 200 <= client.get(url).status_code < 400
-            except httpx.HTTPError:
-                good = False
-            if good:
+            if _answered_ok(client, url):
                 run_start = sent if streak == 0 else run_start
                 streak += 1
-                if streak >= consecutive and run_start is not None:
+                if streak >= consecutive:
                     return run_start
             else:
                 streak = 0
-            time.sleep(interval_s)
     raise GamedayError(f"{path}: no {consecutive} consecutive successes within {timeout_s:g}s")
 
 
@@ -109,25 +129,37 @@ def wait_for_failure(
 ) -> float:
     """Wait until a user request fails (non-2xx/3xx or no answer); returns when it was
     sent. How a fault no alarm watches is 'caught': from the user's side."""
-    url = api_url(configuration).rstrip("/") + path
-    run = run_of(configuration)
-    deadline = time.monotonic() + timeout_s
-    with httpx.Client(timeout=2.0, headers={"Cache-Control": "no-cache"}) as client:
-        while time.monotonic() < deadline:
-            run.check_abort()
+    url = _url(configuration, path)
+    with _client(2.0) as client:
+        for _ in _polls(timeout_s, interval_s, run_of(configuration)):
             sent = time.time()
-            try:
-                if not 200 <= client.get(url).status_code < 400:
-                    return sent
-            except httpx.HTTPError:
+            if not _answered_ok(client, url):
                 return sent
-            time.sleep(interval_s)
     raise GamedayError(f"{path}: no failed request within {timeout_s:g}s")
 
 
-def _traffic_since(run: RunContext, started: float, path: str | None) -> list[ProbeRecord]:
-    """The background traffic a probe judges: sent since it started, on `path` if given."""
-    return [r for r in run.recorded() if r.sent_at >= started and (path is None or r.path == path)]
+def _traffic_polls(
+    path: str | None, timeout_s: float, configuration: dict[str, object] | None
+) -> Iterator[list[ProbeRecord]]:
+    """Each round of a wait on the background traffic: what it recorded since the wait
+    started, on `path` if given, oldest first."""
+    run = run_of(configuration)
+    started = time.time()
+    for _ in _polls(timeout_s, 0.05, run):
+        yield [
+            r for r in run.recorded() if r.sent_at >= started and (path is None or r.path == path)
+        ]
+
+
+def _traffic_timeout(
+    saw: str, path: str | None, timeout_s: float, *, wanted: str = "", note: str = ""
+) -> GamedayError:
+    """A traffic wait that timed out: what the traffic saw, and the usual cause."""
+    where = f" on {path}" if path else ""
+    return GamedayError(
+        f"background traffic saw {saw}{where} within {timeout_s:g}s{wanted}"
+        f" ({note}is the gameday-traffic control running?)"
+    )
 
 
 def wait_for_user_impact(
@@ -141,21 +173,13 @@ def wait_for_user_impact(
     started; returns when the first of them was sent. Holding a fault until the users'
     traffic saw it keeps a fast restore from ending the fault before the timeline could
     measure its impact."""
-    run = run_of(configuration)
-    started = time.time()
-    deadline = time.monotonic() + timeout_s
     seen: list[float] = []
-    while time.monotonic() < deadline:
-        run.check_abort()
-        seen = [r.sent_at for r in _traffic_since(run, started, path) if not r.ok]
+    for traffic in _traffic_polls(path, timeout_s, configuration):
+        seen = [r.sent_at for r in traffic if not r.ok]
         if len(seen) >= failures:
             return min(seen)
-        time.sleep(0.05)
-    where = f" on {path}" if path else ""
-    raise GamedayError(
-        f"background traffic saw {len(seen)} failed request(s){where} within {timeout_s:g}s,"
-        f" wanted {failures} (is the gameday-traffic control running?)"
-    )
+    saw = f"{len(seen)} failed request(s)"
+    raise _traffic_timeout(saw, path, timeout_s, wanted=f", wanted {failures}")
 
 
 def wait_for_user_recovery(
@@ -168,23 +192,15 @@ def wait_for_user_recovery(
     recorded `consecutive` successful requests in a row (on `path`, when given) sent since
     this probe started; returns when the first of them was sent. The timeline judges
     recovery on that traffic, so the experiment must not end before the traffic saw it."""
-    run = run_of(configuration)
-    started = time.time()
-    deadline = time.monotonic() + timeout_s
     streak: list[float] = []
-    while time.monotonic() < deadline:
-        run.check_abort()
+    for traffic in _traffic_polls(path, timeout_s, configuration):
         streak = []
-        for r in _traffic_since(run, started, path):
+        for r in traffic:
             streak = [*streak, r.sent_at] if r.ok else []
         if len(streak) >= consecutive:
             return streak[0]
-        time.sleep(0.05)
-    where = f" on {path}" if path else ""
-    raise GamedayError(
-        f"background traffic saw no {consecutive} consecutive successes{where} within"
-        f" {timeout_s:g}s (last streak {len(streak)}; is the gameday-traffic control running?)"
-    )
+    saw = f"no {consecutive} consecutive successes"
+    raise _traffic_timeout(saw, path, timeout_s, note=f"last streak {len(streak)}; ")
 
 
 def wait_for_health_check(
@@ -196,13 +212,10 @@ def wait_for_health_check(
 ) -> str:
     """Wait until the application/health+json body at `path` reports `component`
     (a `checks` key `component:measurement`) with `status`; returns the check's output."""
-    url = api_url(configuration).rstrip("/") + path
-    run = run_of(configuration)
-    deadline = time.monotonic() + timeout_s
+    url = _url(configuration, path)
     seen = "no answer"
-    with httpx.Client(timeout=5.0, headers={"Cache-Control": "no-cache"}) as client:
-        while time.monotonic() < deadline:
-            run.check_abort()
+    with _client(5.0) as client:
+        for _ in _polls(timeout_s, 0.2, run_of(configuration)):
             try:
                 body = client.get(url).json()
             except (httpx.HTTPError, ValueError):
@@ -216,7 +229,6 @@ def wait_for_health_check(
                         seen = str(entry.get("status"))
                         if entry.get("status") == status:
                             return str(entry.get("output", status))
-            time.sleep(0.2)
     raise GamedayError(
         f"{path}: check {component!r} did not report {status!r} within {timeout_s:g}s"
         f" (last: {seen})"
