@@ -9,8 +9,8 @@ the reports and the pytest plugin all call this module, so they cannot disagree.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..config import SLOs, Target
@@ -78,14 +78,44 @@ def _p95(values: Sequence[float]) -> float:
     return _summary(values).p95 if values else 0.0
 
 
+# Probes that were never timed (no answer) show 0 ms, not NaN, in the tables.
+_UNTIMED = LatencySummary(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+def _counted(
+    path: str,
+    n: int,
+    failures: int,
+    summary: LatencySummary,
+    versions: Iterable[tuple[str, int]],
+) -> EndpointStats:
+    """What the statistics of probes and of a load run both say: how many requests, how
+    many failed, the latency percentiles, availability with its exact binomial lower
+    bound, and how many requests each (version, count) pair adds to its version."""
+    served: dict[str, int] = {}
+    for version, count in versions:
+        served[version] = served.get(version, 0) + count
+    return EndpointStats(
+        path=path,
+        samples=n,
+        failures=failures,
+        p50_ms=summary.p50,
+        p90_ms=summary.p90,
+        p95_ms=summary.p95,
+        p99_ms=summary.p99,
+        max_ms=summary.max,
+        availability=(n - failures) / n if n else None,
+        availability_lower=exact_lower_bound(n - failures, n) if n else None,
+        versions=tuple(sorted(served.items())),
+    )
+
+
 def endpoint_stats(
     path: str, samples: Sequence[Sample], availability_target: float
 ) -> EndpointStats:
     """Summarise raw probe samples of one endpoint: HdrHistogram percentiles, the exact
     binomial lower bound on availability, cold vs warm, per-minute p95 and versions."""
     ms = sorted(s.latency_ms for s in samples if s.latency_ms is not None)
-    summary = _summary(ms)
-    has = bool(ms)
     failures = sum(1 for s in samples if not s.ok)
     cold = sorted(s.latency_ms for s in samples if s.cold and s.latency_ms is not None)
     warm = sorted(s.latency_ms for s in samples if s.cold is False and s.latency_ms is not None)
@@ -96,20 +126,15 @@ def endpoint_stats(
     minutes: dict[float, list[Sample]] = {}
     for s in samples:
         minutes.setdefault(s.at - s.at % 60, []).append(s)
-    versions: dict[str, int] = {}
-    for s in samples:
-        if s.version:
-            versions[s.version] = versions.get(s.version, 0) + 1
     n = len(samples)
-    return EndpointStats(
-        path=path,
-        samples=n,
-        failures=failures,
-        p50_ms=summary.p50 if has else 0.0,
-        p90_ms=summary.p90 if has else 0.0,
-        p95_ms=summary.p95 if has else 0.0,
-        p99_ms=summary.p99 if has else 0.0,
-        max_ms=summary.max if has else 0.0,
+    return replace(
+        _counted(
+            path,
+            n,
+            failures,
+            _summary(ms) if ms else _UNTIMED,
+            ((s.version, 1) for s in samples if s.version),
+        ),
         # HTTP probes can't tell a cold start unless the target says so: unknown, not 0
         cold_starts=len(cold) if any(s.cold is not None for s in samples) else None,
         cold_p50_ms=_summary(cold).p50 if cold else None,
@@ -117,8 +142,6 @@ def endpoint_stats(
         warm_samples=len(slo_ms),
         warm_p95_ms=_summary(slo_ms).p95 if slo_ms else None,
         cold_max_ms=max(cold_ok) if cold_ok else None,
-        availability=(n - failures) / n if n else None,
-        availability_lower=exact_lower_bound(n - failures, n) if n else None,
         probes_needed=max(0, probes_needed(availability_target, failures) - n) if n else None,
         histogram=_histogram(ms),
         minutes=tuple(
@@ -130,7 +153,6 @@ def endpoint_stats(
             )
             for m, group in sorted(minutes.items())
         ),
-        versions=tuple(sorted(versions.items())),
     )
 
 
@@ -144,25 +166,13 @@ def load_stats(report: LoadReport) -> list[EndpointStats]:
         hist = LatencyHistogram()
         for series in group:
             hist.merge(series.latency)
-        n = sum(x.count for x in group)
-        failures = sum(x.failures for x in group)
-        summary = hist.summary()
-        versions: dict[str, int] = {}
-        for x in group:
-            versions[x.version] = versions.get(x.version, 0) + x.count
         out.append(
-            EndpointStats(
-                path=f"{endpoint} (load)",
-                samples=n,
-                failures=failures,
-                p50_ms=summary.p50,
-                p90_ms=summary.p90,
-                p95_ms=summary.p95,
-                p99_ms=summary.p99,
-                max_ms=summary.max,
-                availability=(n - failures) / n if n else None,
-                availability_lower=exact_lower_bound(n - failures, n) if n else None,
-                versions=tuple(sorted(versions.items())),
+            _counted(
+                f"{endpoint} (load)",
+                sum(x.count for x in group),
+                sum(x.failures for x in group),
+                hist.summary(),
+                ((x.version, x.count) for x in group),
             )
         )
     return out

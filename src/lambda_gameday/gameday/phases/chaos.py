@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,9 +14,9 @@ from ...chaos.names import NotApplicable
 from ...config import Target
 from ...exceptions import ConfigError
 from ...load.during import background_load
-from ..model import PhaseResult, SLOResult, Timeline, TimelineEvent
+from ..model import SLOResult, Timeline, TimelineEvent
 from ..plan import ChaosOptions, PhaseSpec
-from .common import PhaseContext, phase_result, status_of
+from .common import Outcome, PhaseContext, phase_runner, status_of
 
 if TYPE_CHECKING:
     from ...chaos.runner import ExperimentResult
@@ -148,12 +147,10 @@ def _chaos_log_to(path: Path) -> Iterator[None]:
         log.propagate, log.level = saved[0], saved[1]
 
 
-def run_chaos(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
+@phase_runner(ChaosOptions)
+def run_chaos(spec: PhaseSpec, opts: ChaosOptions, ctx: PhaseContext) -> Outcome:
     """Each experiment through the chaos runner (rollbacks always, ledger, preflight);
     its MTTR timeline judged against the target's budget; journals kept."""
-    opts = spec.options
-    assert isinstance(opts, ChaosOptions)
-    started = time.time()
     timelines: list[Timeline] = []
     slos: list[SLOResult] = []
     artifacts: list[str] = []
@@ -172,15 +169,13 @@ def run_chaos(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
         status = "skipped"  # nothing applied: neither a pass nor a failure
     notes = [f"{len(not_removed)} fault(s) could not be removed"] if not_removed else []
     message = "; ".join(notes + skipped)
-    return phase_result(
-        spec,
+    return Outcome(
         status,
-        started,
         message=message,
         slos=slos,
         timelines=timelines,
         artifacts=artifacts,
-        faults_not_removed=dict.fromkeys(not_removed),
+        faults_not_removed=tuple(dict.fromkeys(not_removed)),
     )
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ...findings import Finding
 from ..measure import Sample, endpoint_stats
-from ..model import EndpointStats, PhaseResult, SLOResult
+from ..model import EndpointStats, SLOResult
 from ..plan import ColdstartOptions, PhaseSpec
-from .common import PhaseContext, phase_result, select_functions, status_of
+from .common import Outcome, PhaseContext, phase_runner, select_functions, status_of
 
 if TYPE_CHECKING:
     from ...synthetics.coldstart import InvokeSample
@@ -26,14 +25,12 @@ def _invoke_sample(sample: InvokeSample, cold: bool) -> Sample:
     )
 
 
-def run_coldstart(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
+@phase_runner(ColdstartOptions)
+def run_coldstart(spec: PhaseSpec, opts: ColdstartOptions, ctx: PhaseContext) -> Outcome:
     """Force new execution environments ($LATEST env-var touch) and judge the first
     invocation against the cold-start SLO; provisioned concurrency must serve warm."""
     from ...synthetics.coldstart import ColdStartResult, run_cold_starts
 
-    opts = spec.options
-    assert isinstance(opts, ColdstartOptions)
-    started = time.time()
     functions = select_functions(ctx.target, opts.functions)
     budget = ctx.target.slos.cold_start_ms
     # The sandbox writes REPORT lines with the Init Duration it was configured with: a
@@ -103,6 +100,4 @@ def run_coldstart(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
                 detail=detail,
             )
         )
-    return phase_result(
-        spec, status_of(slos, findings), started, slos=slos, endpoints=stats, findings=findings
-    )
+    return Outcome(status_of(slos, findings), slos=slos, endpoints=stats, findings=findings)

@@ -1,14 +1,17 @@
 """What every phase shares: its context, the function selection, its result stamped with
-the phase's name and end time, the verdict over findings, and the final sweep of faults the
-chaos ledger still holds."""
+the phase's name, start and end time (`phase_runner`: a phase's body returns only what it
+found), the verdict over findings, and the final sweep of faults the chaos ledger still
+holds."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from ...config import FunctionSpec, Target
 from ...exceptions import ConfigError
@@ -17,12 +20,14 @@ from ..model import EndpointStats, PhaseResult, PhaseStatus, SLOResult, Timeline
 from ..plan import PhaseSpec
 
 __all__ = [
+    "Outcome",
     "PhaseContext",
     "PhaseRunner",
     "artifact_path",
     "cleanup_faults",
     "judge_findings",
     "phase_result",
+    "phase_runner",
     "select_functions",
     "status_of",
 ]
@@ -41,6 +46,54 @@ class PhaseContext:
 
 
 PhaseRunner = Callable[[PhaseSpec, PhaseContext], PhaseResult]
+_Options = TypeVar("_Options")  # a phase kind's options (LoadOptions, ChaosOptions, ...)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a phase found: its verdict and the evidence for it. `phase_runner` stamps it
+    with the phase's name, kind and times into the model's PhaseResult."""
+
+    status: PhaseStatus
+    message: str = ""
+    slos: Sequence[SLOResult] = ()
+    endpoints: Sequence[EndpointStats] = ()
+    timelines: Sequence[Timeline] = ()
+    findings: Sequence[Finding] = ()
+    artifacts: Sequence[str] = ()
+    faults_not_removed: Sequence[str] = ()
+
+
+def phase_runner(
+    options: type[_Options],
+) -> Callable[[Callable[[PhaseSpec, _Options, PhaseContext], Outcome]], PhaseRunner]:
+    """A PhaseRunner from a phase's body: the body gets the spec's options narrowed to its
+    kind's `options` type and returns its Outcome; the runner times it and builds the
+    PhaseResult, so no phase keeps its own clock or restates its name."""
+
+    def wrap(body: Callable[[PhaseSpec, _Options, PhaseContext], Outcome]) -> PhaseRunner:
+        @functools.wraps(body)
+        def run(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
+            opts = spec.options
+            assert isinstance(opts, options)  # the plan pairs each kind with its options
+            started = time.time()
+            found = body(spec, opts, ctx)
+            return phase_result(
+                spec,
+                found.status,
+                started,
+                message=found.message,
+                slos=found.slos,
+                endpoints=found.endpoints,
+                timelines=found.timelines,
+                findings=found.findings,
+                artifacts=found.artifacts,
+                faults_not_removed=found.faults_not_removed,
+            )
+
+        return run
+
+    return wrap
 
 
 def artifact_path(ctx: PhaseContext, filename: str) -> Path:
@@ -103,18 +156,14 @@ def phase_result(
     )
 
 
-def judge_findings(
-    spec: PhaseSpec, started: float, findings: Sequence[Finding], fail_on: str
-) -> PhaseResult:
+def judge_findings(findings: Sequence[Finding], fail_on: str) -> Outcome:
     """A read-only phase's verdict: failed on an error (or, with fail_on=warning, on a
     warning too)."""
     errors = sum(f.severity == "error" for f in findings)
     warnings = sum(f.severity == "warning" for f in findings)
     failed = (fail_on == "error" and errors > 0) or (fail_on == "warning" and errors + warnings > 0)
     message = f"{errors} error(s), {warnings} warning(s) in {len(findings)} checks"
-    return phase_result(
-        spec, "failed" if failed else "passed", started, message=message, findings=findings
-    )
+    return Outcome("failed" if failed else "passed", message=message, findings=findings)
 
 
 def cleanup_faults(ctx: PhaseContext) -> tuple[list[str], list[str]]:

@@ -7,16 +7,14 @@ how many alarms, groups and faults) they covered.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ...config import Target
 from ...findings import Finding
-from ..model import PhaseResult
 from ..plan import LintOptions, PhaseSpec
-from .common import PhaseContext, judge_findings
+from .common import Outcome, PhaseContext, judge_findings, phase_runner
 
 __all__ = ["LintReport", "lint_target", "run_lint"]
 
@@ -95,14 +93,12 @@ def lint_target(
     )
 
 
-def run_lint(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
+@phase_runner(LintOptions)
+def run_lint(spec: PhaseSpec, opts: LintOptions, ctx: PhaseContext) -> Outcome:
     """What cannot work, before anything is injected: the target's alarms and deployment
     groups, plus the faults the plan's experiments inject, against the MTTR budget."""
     from ...chaos.runner import resolve_experiment
 
-    opts = spec.options
-    assert isinstance(opts, LintOptions)
-    started = time.time()
     ctx.progress("reading alarms and deployment groups")
     names = opts.experiments or ctx.planned_experiments
     report = lint_target(
@@ -110,5 +106,4 @@ def run_lint(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
         [resolve_experiment(n, opts.experiments_dir) for n in names],
         templates=[Path(t) for t in opts.templates],
     )
-    result = judge_findings(spec, started, report.findings, opts.fail_on)
-    return replace(result, message=report.summary())
+    return replace(judge_findings(report.findings, opts.fail_on), message=report.summary())

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 from ...config import HEALTH_FUNCTIONS, Target
 from ..measure import load_stats, threshold_slo
-from ..model import PhaseResult, PhaseStatus
+from ..model import PhaseStatus
 from ..plan import LoadOptions, PhaseSpec
 from ..reachability import TargetGone, unreachable
-from .common import PhaseContext, artifact_path, phase_result
+from .common import Outcome, PhaseContext, artifact_path, phase_runner
 
 __all__ = ["run_load", "target_mix"]
 
@@ -27,15 +26,13 @@ def target_mix(target: Target) -> str | None:
     return ",".join(f"{path}=1" for path in paths)
 
 
-def run_load(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
+@phase_runner(LoadOptions)
+def run_load(spec: PhaseSpec, opts: LoadOptions, ctx: PhaseContext) -> Outcome:
     """A bounded Locust run (its own process) judged on raw-histogram thresholds."""
     from ...load import LoadOptions as RunnerOptions
     from ...load import default_warmup_s
     from ...load import run_load as run_locust
 
-    opts = spec.options
-    assert isinstance(opts, LoadOptions)
-    started = time.time()
     out = artifact_path(ctx, f"{spec.name}-results.json")
 
     checked = [0.0]
@@ -85,10 +82,8 @@ def run_load(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
             for r in report.thresholds
             if r.outcome == "error"
         )
-    return phase_result(
-        spec,
+    return Outcome(
         status,
-        started,
         message=message,
         slos=slos,
         endpoints=load_stats(report),

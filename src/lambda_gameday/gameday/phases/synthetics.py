@@ -12,10 +12,9 @@ from ...findings import Finding
 from ...synthetics import CheckDefinition, CheckResult, CheckRunner, ResultsWriter, load_checks
 from ...synthetics.definitions import Expectations, LatencyBudget
 from ..measure import Sample, endpoint_stats, latency_slos
-from ..model import PhaseResult
 from ..plan import PhaseSpec, SyntheticsOptions
 from ..reachability import TargetGone, unreachable
-from .common import PhaseContext, artifact_path, phase_result, select_functions, status_of
+from .common import Outcome, PhaseContext, artifact_path, phase_runner, select_functions, status_of
 
 __all__ = ["run_synthetics"]
 
@@ -54,12 +53,10 @@ def _failure_findings(results: Sequence[CheckResult]) -> tuple[Finding, ...]:
     )
 
 
-def run_synthetics(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
+@phase_runner(SyntheticsOptions)
+def run_synthetics(spec: PhaseSpec, opts: SyntheticsOptions, ctx: PhaseContext) -> Outcome:
     """Bounded probes (count and wall clock) of every endpoint through the check engine;
     raw results kept as JSON Lines in `synthetics.jsonl`."""
-    opts = spec.options
-    assert isinstance(opts, SyntheticsOptions)
-    started = time.time()
     if opts.checks:
         checks, errors = load_checks([Path(c) for c in opts.checks])
         if errors:
@@ -102,10 +99,8 @@ def run_synthetics(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
         "failed": f"{sum(s.breached for s in slos)} SLO(s) breached",
         "inconclusive": f"{sum(s.inconclusive for s in slos)} SLO(s) inconclusive",
     }.get(status, "")
-    return phase_result(
-        spec,
+    return Outcome(
         status,
-        started,
         message=message,
         slos=slos,
         endpoints=stats,
