@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import inspect
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -46,6 +47,7 @@ __all__ = [
     "param_option",
     "plan_option",
     "refuse_production",
+    "stage_option",
     "target_option",
     "target_option_with",
     "valued_option",
@@ -235,6 +237,11 @@ def db_option(
     return file_option("--db", help=help)
 
 
+def stage_option(help: str, default: str | None = "dev") -> Callable[[F], F]:
+    """`--stage NAME`: the API Gateway stage (checked as AWS names one)."""
+    return valued_option("--stage", type=STAGE, default=default, help=help)
+
+
 def experiments_dir_option(help: str) -> Callable[[F], F]:
     """`--experiments-dir DIR` (default ./experiments): where experiment names are looked up."""
     return valued_option(
@@ -330,16 +337,19 @@ def gathered(
     into: str, dataclass: Callable[[], type[D]]
 ) -> Callable[[Callable[..., R]], Callable[..., R]]:
     """Hand the command, as parameter `into`, the dataclass (`dataclass()`: imported only when
-    the command runs) with every parsed parameter named as one of its fields filled in; the
-    command calls it with the fields it computes. Instead of a keyword call that copies each
-    parameter by name. A parameter the command neither declares nor gathers is a TypeError
-    when it runs, so a misnamed option cannot pass unseen."""
+    the command runs) with every parsed parameter named as one of its fields filled in, except
+    those the command declares itself; it calls it with the fields it computes. Instead of a
+    keyword call that copies each parameter by name. A parameter the command neither declares
+    nor gathers is a TypeError when it runs, so a misnamed option cannot pass unseen."""
 
     def decorate(func: Callable[..., R]) -> Callable[..., R]:
+        declared = inspect.signature(func).parameters.keys()
+
         @functools.wraps(func)
         def wrapper(**kwargs: object) -> R:
             cls = dataclass()
-            names = {f.name for f in dataclasses.fields(cls)} & kwargs.keys()
+            fields = {f.name for f in dataclasses.fields(cls)}
+            names = (fields - declared) & kwargs.keys()
             filled = functools.partial(cls, **{name: kwargs.pop(name) for name in names})
             return func(**kwargs, **{into: filled})
 
