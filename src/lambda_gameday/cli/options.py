@@ -3,7 +3,10 @@
 One place declares `--target`, `--allow-production`, `--force`, `--out`, `--ledger` and the
 bounded number types, so every command refuses the same bad values the same way (exit 2,
 one line, before a sandbox starts or any AWS call): `--api-port 99999`, `--duration nan`,
-`--warm 99999999999999999999`, `--abort-after -1`, `--put ""`.
+`--warm 99999999999999999999`, `--abort-after -1`, `--put ""`. A command's own options are
+one call too: `valued_option` (a default --help shows) and `file_option` (an optional FILE);
+`gathered` hands a command its dataclass (LoadOptions, SandboxConfig) filled from the parsed
+parameters named as its fields.
 """
 
 from __future__ import annotations
