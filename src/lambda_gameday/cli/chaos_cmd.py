@@ -11,9 +11,11 @@ from ..exceptions import GamedayError, TargetError
 from .options import (
     allow_production_option,
     experiments_dir_option,
+    file_option,
     ledger_option,
     open_target,
     target_option,
+    valued_option,
     writes_outputs,
 )
 
@@ -35,26 +37,19 @@ __all__ = ["chaos"]
 @click.option("--dry-run", is_flag=True, help="Print what would be done; touch nothing.")
 @allow_production_option("destructive experiments against a production target")
 @ledger_option
-@click.option(
-    "--journal",
-    "journal_path",
-    default=None,
-    type=click.Path(dir_okay=False),
-    help="Write the Chaos Toolkit journal here (secrets redacted).",
+@file_option(
+    "--journal", "journal_path", help="Write the Chaos Toolkit journal here (secrets redacted)."
 )
 @experiments_dir_option("Where NAME is looked up.")
-@click.option(
+@valued_option(
     "--load-users",
-    default=0,
-    show_default=True,
     type=click.IntRange(0, 10_000),
+    default=0,
     help="Drive this many Locust users through the experiment (0: none); the requests and"
     " failures under load are printed after the timeline.",
 )
-@click.option(
+@file_option(
     "--load-out",
-    default=None,
-    type=click.Path(dir_okay=False),
     help="Where the load's results go (default: next to --journal, else"
     " .gameday/<experiment>-load.json).",
 )

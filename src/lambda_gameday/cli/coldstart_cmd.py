@@ -15,16 +15,14 @@ from .options import (
     open_target,
     out_option,
     refuse_production,
-    target_option,
-    writes_outputs,
+    valued_option,
+    writing_command,
 )
 
 __all__ = ["coldstart"]
 
 
-@click.command()
-@writes_outputs(("out", "--out"))
-@target_option
+@writing_command()
 @click.option(
     "--function",
     "functions",
@@ -32,18 +30,16 @@ __all__ = ["coldstart"]
     type=NameType(),
     help="Function name, short name or path (repeatable). Default: every target function.",
 )
-@click.option(
+@valued_option(
     "--warm",
     type=click.IntRange(0, 1000),
     default=5,
-    show_default=True,
     help="Warm invocations after the cold one.",
 )
-@click.option(
+@valued_option(
     "--log-deadline",
     type=Finite(0, 600, low_open=True),
     default=30.0,
-    show_default=True,
     help="Seconds to wait for REPORT lines.",
 )
 @out_option(".gameday/coldstart.jsonl", "Results, one JSON object per line.")

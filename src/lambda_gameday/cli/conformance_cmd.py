@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
-
 from ..console import make_console
-from .options import open_target, out_option, target_option, writes_outputs
+from .options import open_target, out_option, writing_command
 
 __all__ = ["conformance"]
 
 
-@click.command()
-@writes_outputs(("out", "--out"))
-@target_option
+@writing_command()
 @out_option(".gameday/conformance.jsonl", "Findings, one JSON object per line.")
 def conformance(target_file: str | None, out: Path) -> None:
     """Check published versions, production/canary aliases, provisioned concurrency,

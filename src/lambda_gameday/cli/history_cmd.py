@@ -10,7 +10,7 @@ import click
 from rich.table import Table
 
 from ..console import make_console, wrapping
-from .options import NameType, db_option
+from .options import NameType, db_option, valued_option
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -54,7 +54,7 @@ def trend(name: str, values: list[float | None], fmt: str, lower_is_better: bool
     "--target-name", type=NameType(), default=None, help="Only runs against this target name."
 )
 @click.option("--plan", "plan_name", type=NameType(), default=None, help="Only runs of this plan.")
-@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@valued_option("--limit", type=click.IntRange(1, 10_000), default=20)
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 def history(
     db: str | None, target_name: str | None, plan_name: str | None, limit: int, as_json: bool

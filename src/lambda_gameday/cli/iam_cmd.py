@@ -7,7 +7,7 @@ import re
 
 import click
 
-from .options import experiments_dir_option, plan_option, target_option_with
+from .options import experiments_dir_option, plan_option, target_option_with, valued_option
 
 __all__ = ["iam_policy"]
 
@@ -18,10 +18,10 @@ __all__ = ["iam_policy"]
     " Env: GAMEDAY_TARGET."
 )
 @plan_option
-@click.option(
+@valued_option(
     "--account-id",
+    type=click.STRING,
     default="*",
-    show_default=True,
     help="The target's AWS account id, written into every ARN.",
 )
 @click.option(

@@ -9,7 +9,7 @@ import click
 from ..content import content_path
 from ..exceptions import VerdictFailed
 from ..findings import Finding
-from .options import STAGE, Finite, param_option, target_option
+from .options import Finite, param_option, stage_option, target_option
 
 __all__ = ["lint"]
 
@@ -54,13 +54,7 @@ def _experiments_dir(ctx: click.Context, param: click.Parameter, value: str) -> 
     help="Lint a SAM, CloudFormation or Serverless stack file (repeatable). Without "
     "--target only the files are linted (no sandbox is started).",
 )
-@click.option(
-    "--stage",
-    default="dev",
-    show_default=True,
-    type=STAGE,
-    help="Serverless stage of the stack files.",
-)
+@stage_option("Serverless stage of the stack files.")
 @param_option("Override a CloudFormation/SAM parameter of the stack files (repeatable).")
 @click.option(
     "--budget",

@@ -6,6 +6,7 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,16 +17,26 @@ from .options import (
     NameType,
     UrlType,
     allow_production_option,
+    gathered,
     open_target,
     out_option,
     refuse_production,
-    target_option,
-    writes_outputs,
+    valued_option,
+    writing_command,
 )
+
+if TYPE_CHECKING:
+    from ..load.runner import LoadOptions
 
 __all__ = ["load"]
 
 _SHAPES = ("steady", "ramp", "step", "spike", "canary")
+
+
+def _load_options() -> type[LoadOptions]:
+    from ..load.runner import LoadOptions
+
+    return LoadOptions
 
 
 def _thresholds(
@@ -51,39 +62,18 @@ def _checked(what: str) -> Callable[[click.Context, click.Parameter, str | None]
     return check
 
 
-@click.command()
-@writes_outputs(("out", "--out"), derived=lambda kw: [(Path(f"{kw['out']}.log"), "Locust's log")])
-@target_option
-@click.option(
-    "-u",
-    "--users",
-    type=click.IntRange(1, 10_000),
-    default=5,
-    show_default=True,
-    help="Peak users.",
+@writing_command(derived=lambda kw: [(Path(f"{kw['out']}.log"), "Locust's log")])
+@valued_option("-u", "--users", type=click.IntRange(1, 10_000), default=5, help="Peak users.")
+@valued_option(
+    "-r", "--spawn-rate", type=Finite(0, 10_000, low_open=True), default=5.0, help="Users/s."
 )
-@click.option(
-    "-r",
-    "--spawn-rate",
-    type=Finite(0, 10_000, low_open=True),
-    default=5.0,
-    show_default=True,
-    help="Users/s.",
+@valued_option(
+    "-t", "--run-time", "run_time", type=click.IntRange(1, 86_400), default=10, help="Seconds."
 )
-@click.option(
-    "-t",
-    "--run-time",
-    "run_time",
-    type=click.IntRange(1, 86_400),
-    default=10,
-    show_default=True,
-    help="Seconds.",
-)
-@click.option(
+@valued_option(
     "--workers",
     type=click.IntRange(0, 64),
     default=0,
-    show_default=True,
     help="Locust worker processes on this machine (0: one local process).",
 )
 @click.option(
@@ -129,6 +119,7 @@ def _checked(what: str) -> Callable[[click.Context, click.Parameter, str | None]
 )
 @click.option(
     "--abort-after",
+    "abort_after_s",
     type=Finite(0, 86_400),
     default=None,
     help="Abort-on-fail: after this grace period (s) the run stops at the first breach.",
@@ -143,31 +134,19 @@ def _checked(what: str) -> Callable[[click.Context, click.Parameter, str | None]
 @click.option(
     "--host", type=UrlType(), default=None, help="Base URL override; must be the target's own host."
 )
-@click.option("--seed", type=SEED, default=0, show_default=True)
+@valued_option("--seed", type=SEED, default=0)
 @out_option(
     ".gameday/load.json",
     "Results file (merged raw histograms, JSON); Locust's log goes to OUT.log.",
 )
 @allow_production_option("load against a production target")
+@gathered("options", _load_options)
 def load(
     target_file: str | None,
-    users: int,
-    spawn_rate: float,
     run_time: int,
-    workers: int,
-    thresholds: tuple[str, ...],
-    locustfile: Path | None,
-    user_class: str | None,
-    shape: str | None,
-    mix: str | None,
-    think: str | None,
-    pace_ms: float | None,
-    abort_after: float | None,
     warmup: float | None,
-    host: str | None,
-    seed: int,
-    out: Path,
     allow_production: bool,
+    options: Callable[..., LoadOptions],
 ) -> None:
     """Run Locust against the target and gate on thresholds from raw HdrHistograms.
 
@@ -185,26 +164,12 @@ def load(
       5  refused: a production target without --allow-production (or
          GAMEDAY_ALLOW_PRODUCTION=1)
     """
-    from ..load.runner import LoadOptions, check_report, default_warmup_s, run_load
+    from ..load.runner import check_report, default_warmup_s, run_load
     from ..load.table import render_report
 
-    options = LoadOptions(
-        locustfile=locustfile,
-        user_class=user_class,
-        users=users,
-        spawn_rate=spawn_rate,
+    run = options(
         run_time_s=run_time,
-        workers=workers,
-        thresholds=thresholds,
-        shape=shape,
-        out=out,
-        host=host,
-        mix=mix,
-        think=think,
-        pace_ms=pace_ms,
         warmup_s=warmup if warmup is not None else default_warmup_s(run_time),
-        seed=seed,
-        abort_after_s=abort_after,
     )
     console = make_console()
     err = make_console(stderr=True)
@@ -222,14 +187,14 @@ def load(
                     f"load on {target.name}: {elapsed:.0f}/{run_time} s, {requests:,} requests"
                 )
 
-            if mix is None and locustfile is None:
+            if run.mix is None and run.locustfile is None:
                 from dataclasses import replace
 
                 from ..gameday.phases.load import target_mix
 
                 # no mix written: the target's GET routes (the seed keeps its weights)
-                options = replace(options, mix=target_mix(target))
-            report = run_load(target, options, progress=progress)
+                run = replace(run, mix=target_mix(target))
+            report = run_load(target, run, progress=progress)
     finally:
         signal.signal(signal.SIGTERM, previous)
     console.print(render_report(report))

@@ -3,18 +3,23 @@
 One place declares `--target`, `--allow-production`, `--force`, `--out`, `--ledger` and the
 bounded number types, so every command refuses the same bad values the same way (exit 2,
 one line, before a sandbox starts or any AWS call): `--api-port 99999`, `--duration nan`,
-`--warm 99999999999999999999`, `--abort-after -1`, `--put ""`.
+`--warm 99999999999999999999`, `--abort-after -1`, `--put ""`. A command's own options are
+one call too: `valued_option` (a default --help shows) and `file_option` (an optional FILE);
+`gathered` hands a command its dataclass (LoadOptions, SandboxConfig) filled from the parsed
+parameters named as its fields.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
+import inspect
 import math
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -23,6 +28,9 @@ from ..exceptions import ConfigError, SafetyError
 from ..extras import require_sandbox
 from ..validate.text import shown
 from ..validate.values import name_problem, url_problem
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = [
     "OWNED_DIR",
@@ -33,6 +41,8 @@ __all__ = [
     "check_overwrite",
     "db_option",
     "experiments_dir_option",
+    "file_option",
+    "gathered",
     "key_values",
     "ledger_option",
     "open_target",
@@ -40,12 +50,18 @@ __all__ = [
     "param_option",
     "plan_option",
     "refuse_production",
+    "stage_option",
     "target_option",
     "target_option_with",
+    "valued_option",
     "writes_outputs",
+    "writing_command",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+V = TypeVar("V")
+R = TypeVar("R")
+D = TypeVar("D", bound="DataclassInstance")
 
 # Files under here belong to the harness (ledger, logs, reports, default results): it may
 # replace them. Anywhere else, an existing file is only overwritten with --force.
@@ -131,19 +147,38 @@ SEED = click.IntRange(0, 2**32 - 1)
 # --- shared options ------------------------------------------------------------------------
 
 
+def valued_option(
+    *decls: str,
+    type: click.ParamType[V],
+    default: V,
+    help: str | None = None,
+    envvar: str | None = None,
+) -> Callable[[F], F]:
+    """An option whose default `--help` shows (`[default: ...]`)."""
+    return click.option(
+        *decls, type=type, default=default, show_default=True, envvar=envvar, help=help
+    )
+
+
+def file_option(
+    *decls: str, help: str, exists: bool = False, envvar: str | None = None
+) -> Callable[[F], F]:
+    """An optional FILE option: a path that is not a directory, None when not given."""
+    return click.option(
+        *decls,
+        type=click.Path(exists=exists, dir_okay=False),
+        default=None,
+        envvar=envvar,
+        help=help,
+    )
+
+
 _TARGET_HELP = "Target TOML file (default: the embedded sandbox). Env: GAMEDAY_TARGET."
 
 
 def target_option_with(help: str) -> Callable[[F], F]:
     """`--target FILE` with a command's own help text."""
-    return click.option(
-        "--target",
-        "target_file",
-        type=click.Path(dir_okay=False),
-        default=None,
-        envvar="GAMEDAY_TARGET",
-        help=help,
-    )
+    return file_option("--target", "target_file", envvar="GAMEDAY_TARGET", help=help)
 
 
 def target_option(func: F) -> F:
@@ -177,13 +212,12 @@ def ledger_option(func: F) -> F:
     """`--ledger FILE`: the fault ledger `gameday chaos` writes and `gameday cleanup` replays."""
     from ..chaos.ledger import DEFAULT_LEDGER
 
-    return click.option(
+    return valued_option(
         "--ledger",
         "ledger_path",
-        default=DEFAULT_LEDGER,
-        show_default=True,
-        envvar="GAMEDAY_LEDGER",
         type=click.Path(dir_okay=False),
+        default=DEFAULT_LEDGER,
+        envvar="GAMEDAY_LEDGER",
         help="Fault ledger: every fault is written here before it is injected. "
         "Env: GAMEDAY_LEDGER.",
     )(func)
@@ -191,11 +225,10 @@ def ledger_option(func: F) -> F:
 
 def out_option(default: str, help: str) -> Callable[[F], F]:
     """`--out FILE`, by default a file the harness owns under .gameday/."""
-    return click.option(
+    return valued_option(
         "--out",
         type=click.Path(dir_okay=False, path_type=Path),
         default=Path(default),
-        show_default=True,
         help=help + " An existing file outside .gameday/ is kept unless --force.",
     )
 
@@ -204,28 +237,25 @@ def db_option(
     help: str = "History database. Env: GAMEDAY_DB. Default: .gameday/history.sqlite3.",
 ) -> Callable[[F], F]:
     """`--db FILE`: the run history database (the command reads GAMEDAY_DB when unset)."""
-    return click.option("--db", type=click.Path(dir_okay=False), default=None, help=help)
+    return file_option("--db", help=help)
+
+
+def stage_option(help: str, default: str | None = "dev") -> Callable[[F], F]:
+    """`--stage NAME`: the API Gateway stage (checked as AWS names one)."""
+    return valued_option("--stage", type=STAGE, default=default, help=help)
 
 
 def experiments_dir_option(help: str) -> Callable[[F], F]:
     """`--experiments-dir DIR` (default ./experiments): where experiment names are looked up."""
-    return click.option(
-        "--experiments-dir",
-        type=click.Path(file_okay=False),
-        default="experiments",
-        show_default=True,
-        help=help,
+    return valued_option(
+        "--experiments-dir", type=click.Path(file_okay=False), default="experiments", help=help
     )
 
 
 def plan_option(func: F) -> F:
     """`--plan FILE`: a plan file; without it the built-in plan."""
-    return click.option(
-        "--plan",
-        "plan_file",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="Plan file (YAML or TOML). Default: the built-in plan.",
+    return file_option(
+        "--plan", "plan_file", help="Plan file (YAML or TOML). Default: the built-in plan."
     )(func)
 
 
@@ -288,6 +318,45 @@ def writes_outputs(
         return click.option("--force", is_flag=True, help="Overwrite existing output files.")(
             wrapper
         )  # type: ignore[return-value]
+
+    return decorate
+
+
+def writing_command(
+    derived: Callable[[dict[str, Any]], list[tuple[Path, str]]] | None = None,
+) -> Callable[[Callable[..., None]], click.Command]:
+    """`@click.command()` for a command that writes `--out` about a `--target`: the command
+    with `--force` (see `writes_outputs`) and `--target` first, `--out` where it declares it."""
+
+    def decorate(func: Callable[..., None]) -> click.Command:
+        return click.command()(
+            writes_outputs(("out", "--out"), derived=derived)(target_option(func))
+        )
+
+    return decorate
+
+
+def gathered(
+    into: str, dataclass: Callable[[], type[D]]
+) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """Hand the command, as parameter `into`, the dataclass (`dataclass()`: imported only when
+    the command runs) with every parsed parameter named as one of its fields filled in, except
+    those the command declares itself; it calls it with the fields it computes. Instead of a
+    keyword call that copies each parameter by name. A parameter the command neither declares
+    nor gathers is a TypeError when it runs, so a misnamed option cannot pass unseen."""
+
+    def decorate(func: Callable[..., R]) -> Callable[..., R]:
+        declared = inspect.signature(func).parameters.keys()
+
+        @functools.wraps(func)
+        def wrapper(**kwargs: object) -> R:
+            cls = dataclass()
+            fields = {f.name for f in dataclasses.fields(cls)}
+            names = (fields - declared) & kwargs.keys()
+            filled = functools.partial(cls, **{name: kwargs.pop(name) for name in names})
+            return func(**kwargs, **{into: filled})
+
+        return wrapper
 
     return decorate
 

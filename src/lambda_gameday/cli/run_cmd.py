@@ -25,6 +25,7 @@ from .options import (
     open_target,
     plan_option,
     target_option,
+    valued_option,
 )
 
 if TYPE_CHECKING:
@@ -50,11 +51,10 @@ def _publish(target: Target, result: RunResult, deployments: list[DeploymentReco
 @click.command()
 @plan_option
 @target_option
-@click.option(
+@valued_option(
     "--report-dir",
     type=click.Path(file_okay=False),
     default=DEFAULT_REPORT_DIR,
-    show_default=True,
     envvar="GAMEDAY_REPORT_DIR",
     help="Each run writes <report-dir>/<run-id>/.",
 )

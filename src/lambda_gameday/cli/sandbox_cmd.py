@@ -6,6 +6,7 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -13,14 +14,31 @@ from typing import TYPE_CHECKING
 import click
 
 from ..sandbox.relaxations import DEFAULT_LEGACY, RELAXATIONS
-from .options import PORT, SEED, STAGE, Finite, key_values, param_option
+from .options import (
+    PORT,
+    SEED,
+    Finite,
+    file_option,
+    gathered,
+    key_values,
+    param_option,
+    stage_option,
+    valued_option,
+)
 
 if TYPE_CHECKING:
+    from ..sandbox import SandboxConfig
     from ..sandbox.describe import SandboxFacts
 
 __all__ = ["sandbox", "target_toml"]
 
 DEFAULT_TARGET_OUT = Path(".gameday") / "sandbox-target.toml"
+
+
+def _sandbox_config() -> type[SandboxConfig]:
+    from ..sandbox import SandboxConfig
+
+    return SandboxConfig
 
 
 def _q(value: str) -> str:
@@ -56,48 +74,45 @@ def target_toml(facts: SandboxFacts) -> str:
 
 
 @click.command("sandbox")
-@click.option(
-    "--stage", type=STAGE, default="dev", show_default=True, help="Serverless stage name."
-)
+@stage_option("Serverless stage name.")
 @click.option("--api-port", type=PORT, default=0, help="Gateway port (default: any free port).")
 @click.option(
     "--aws-port", type=PORT, default=0, help="AWS endpoint port (default: any free port)."
 )
-@click.option(
+@valued_option(
     "--init-ms",
+    "init_duration_ms",
     type=Finite(0, 60_000),
     default=150.0,
-    show_default=True,
     help="Cold-start init duration.",
 )
-@click.option("--seed", type=SEED, default=0, show_default=True, help="Seeds routing and faults.")
+@valued_option("--seed", type=SEED, default=0, help="Seeds routing and faults.")
 @click.option(
     "--faithful",
     is_flag=True,
     help="Use the seed's exact alarm periods (60 s x 2) and Linear10PercentEvery3Minutes "
     "instead of the fast test timings.",
 )
-@click.option(
+@file_option(
     "--stack",
     "--serverless",
-    "serverless_file",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
+    "stack_file",
+    exists=True,
     help="Build the stack from a SAM, CloudFormation (cdk synth) or Serverless Framework file "
     "(format detected from the content; --serverless is the older name).",
 )
 @param_option("Override a CloudFormation/SAM template parameter (repeatable).")
-@click.option(
+@valued_option(
     "--account-id",
+    type=click.STRING,
     default="123456789012",
-    show_default=True,
     help="The AWS account the twin plays (two twins in one process need different ones).",
 )
-@click.option(
+@valued_option(
     "--clock-skew",
+    "clock_skew_s",
     type=Finite(-86_400, 86_400),
     default=0.0,
-    show_default=True,
     help="Seconds AWS's clock runs ahead of the local one (negative: behind); applied to "
     "every timestamp AWS stamps.",
 )
@@ -109,7 +124,7 @@ def target_toml(facts: SandboxFacts) -> str:
 )
 @click.option(
     "--legacy",
-    "legacy",
+    "legacy_names",  # not SandboxConfig.legacy: the names are checked into that
     multiple=True,
     type=click.Choice(sorted(RELAXATIONS)),
     help="Relax one AWS refusal by name (repeatable; temporary, not as AWS). Default: "
@@ -122,41 +137,32 @@ def target_toml(facts: SandboxFacts) -> str:
     is_flag=True,
     help="No relaxations: refuse and limit everything AWS does (overrides --legacy).",
 )
-@click.option(
+@file_option(
     "--iam",
     "iam_policy",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
+    exists=True,
     help="IAM enforcing mode: callers hold only this identity policy (JSON); a call it "
     "does not allow gets AccessDeniedException.",
 )
-@click.option(
+@valued_option(
     "--target-out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=DEFAULT_TARGET_OUT,
-    show_default=True,
     help="Write a ready target file for this sandbox here.",
 )
+@gathered("sandbox_config", _sandbox_config)
 def sandbox(
-    stage: str,
-    api_port: int,
-    aws_port: int,
-    init_ms: float,
-    seed: int,
     faithful: bool,
-    serverless_file: str | None,
     params: tuple[str, ...],
     account_id: str,
-    clock_skew: float,
-    shared_account: bool,
-    legacy: tuple[str, ...],
+    legacy_names: tuple[str, ...],
     strict: bool,
-    iam_policy: str | None,
     target_out: Path,
+    sandbox_config: Callable[..., SandboxConfig],
 ) -> None:
     """Start the sandbox on 127.0.0.1: the seed's four health endpoints behind an API Gateway
     stage, and an AWS endpoint (moto) for boto3, the aws CLI and chaostoolkit-aws."""
-    from ..sandbox import Sandbox, SandboxConfig, SandboxError
+    from ..sandbox import Sandbox, SandboxError
     from ..sandbox.describe import describe
     from ..sandbox.relaxations import legacy_from_env, parse_legacy
 
@@ -165,35 +171,26 @@ def sandbox(
     try:
         if strict:
             relaxed: frozenset[str] = frozenset()
-        elif legacy:
-            relaxed = parse_legacy(",".join(legacy))
+        elif legacy_names:
+            relaxed = parse_legacy(",".join(legacy_names))
         else:
             relaxed = legacy_from_env()
     except SandboxError as exc:
         raise click.BadParameter(str(exc), param_hint="--legacy") from None
-    parameters = key_values(params)
-    if serverless_file:  # read it first: a bad file is bad input (exit 2), not a twin failure
+    config = sandbox_config(
+        timing="faithful" if faithful else "fast",
+        stack_parameters=key_values(params),
+        account_id=account_id,
+        legacy=relaxed,
+    )
+    if config.stack_file:  # read before the twin starts: a bad file is bad input (exit 2)
         from ..sandbox.stacks import StackFileError, load_stack
 
         try:
-            load_stack(serverless_file, stage=stage, parameters=parameters)
+            load_stack(config.stack_file, stage=config.stage, parameters=config.stack_parameters)
         except StackFileError as exc:
             raise click.BadParameter(str(exc), param_hint="--stack") from None
-    config = SandboxConfig(
-        stage=stage,
-        api_port=api_port,
-        aws_port=aws_port,
-        init_duration_ms=init_ms,
-        seed=seed,
-        timing="faithful" if faithful else "fast",
-        stack_file=serverless_file,
-        stack_parameters=parameters,
-        account_id=account_id,
-        clock_skew_s=clock_skew,
-        shared_account=shared_account,
-        legacy=relaxed,
-        iam_policy=iam_policy,
-    )
+    iam_policy = config.iam_policy
     if iam_policy is not None:
         from ..sandbox.iam import IamPolicy
 
@@ -211,8 +208,9 @@ def sandbox(
         with Sandbox(config) as sb:
             timing = "faithful (seed periods)" if faithful else "fast (short alarm periods)"
             click.echo(
-                f"sandbox: stage {stage}, account {sb.config.account_id}, region "
-                f"{sb.config.region}, seed {seed}, timing {timing}, clock skew {clock_skew:+g} s"
+                f"sandbox: stage {config.stage}, account {sb.config.account_id}, region "
+                f"{sb.config.region}, seed {config.seed}, timing {timing}, clock skew "
+                f"{config.clock_skew_s:+g} s"
             )
             from ..sandbox.fis.api import FisService
 

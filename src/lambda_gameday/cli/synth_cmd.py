@@ -9,14 +9,12 @@ import click
 
 from ..console import make_console
 from ..content import content_path
-from .options import Finite, open_target, out_option, target_option, writes_outputs
+from .options import Finite, open_target, out_option, valued_option, writing_command
 
 __all__ = ["synth"]
 
 
-@click.command()
-@writes_outputs(("out", "--out"))
-@target_option
+@writing_command()
 @click.option(
     "--checks",
     "check_paths",
@@ -26,18 +24,16 @@ __all__ = ["synth"]
     "else one health-contract check per target function.",
 )
 @click.option("--watch", is_flag=True, help="Run as a paced availability monitor.")
-@click.option(
+@valued_option(
     "--interval",
     type=Finite(0, 3600, low_open=True),
     default=10.0,
-    show_default=True,
     help="Seconds between ticks.",
 )
-@click.option(
+@valued_option(
     "--duration",
     type=Finite(0, 86_400),
     default=60.0,
-    show_default=True,
     help="Monitor length in seconds (0: until Ctrl-C).",
 )
 @click.option("--fresh-connections", is_flag=True, help="A new connection per attempt.")

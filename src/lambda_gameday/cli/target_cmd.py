@@ -22,7 +22,7 @@ from rich.table import Table
 
 from ..config import load_target
 from ..console import make_console
-from .options import STAGE, key_values, param_option
+from .options import file_option, key_values, param_option, stage_option, valued_option
 
 if TYPE_CHECKING:
     from ..target_from_stack import TargetOptions
@@ -101,22 +101,12 @@ def _target_settings(
             func(out=out, options=options, **rest)
 
         declared = [
-            click.option(
-                "--out",
-                "out",
-                type=click.Path(dir_okay=False),
-                default=None,
-                help="Write the target here (default: standard output).",
-            ),
+            file_option("--out", help="Write the target here (default: standard output)."),
             click.option("--name", default=None, help="Target name (default: the application)."),
-            click.option(
-                "--kind",
-                type=click.Choice(["aws", "sandbox"]),
-                default="aws",
-                show_default=True,
-                help="Target kind.",
+            valued_option(
+                "--kind", type=click.Choice(["aws", "sandbox"]), default="aws", help="Target kind."
             ),
-            click.option("--region", default="us-east-1", show_default=True, help="AWS region."),
+            valued_option("--region", type=click.STRING, default="us-east-1", help="AWS region."),
             click.option(
                 "--api-url",
                 default=None,
@@ -162,7 +152,7 @@ def _write(text: str, out: str | None) -> None:
     type=click.Path(dir_okay=False),
     help="SAM, CloudFormation (cdk synth) or Serverless Framework file.",
 )
-@click.option("--stage", type=STAGE, default=None, help="Serverless stage (default: the file's).")
+@stage_option("Serverless stage (default: the file's).", default=None)
 @param_option("Override a CloudFormation/SAM parameter (repeatable).")
 @click.option(
     "--stack-name",
@@ -197,9 +187,7 @@ def init(
 
 @target.command("discover")
 @click.option("--stack-name", required=True, help="The deployed CloudFormation stack.")
-@click.option(
-    "--stage", type=STAGE, default="dev", show_default=True, help="Stage written in the target."
-)
+@stage_option("Stage written in the target.")
 @click.option("--profile", default=None, help="AWS profile (kind aws).")
 @_target_settings("discover")
 def discover(
