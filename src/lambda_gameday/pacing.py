@@ -37,34 +37,47 @@ __all__ = ["DEFAULT_SHARE", "PACER", "SANDBOX_SHARE", "Bucket", "Pacer", "quota_
 DEFAULT_SHARE = 0.5
 SANDBOX_SHARE = 0.9
 
-# (service, operation or "*") -> (quota name, requests per second)
-_QUOTAS: dict[tuple[str, str], tuple[str, float]] = {
-    ("lambda", "GetFunction"): ("lambda:GetFunction", 100.0),
-    ("lambda", "Invoke"): ("lambda:Invoke", 1000.0),  # not a control-plane call
-    ("lambda", "*"): ("lambda:control-plane", 15.0),
-    ("cloudwatch", "DescribeAlarms"): ("cloudwatch:DescribeAlarms", 9.0),
-    ("cloudwatch", "DescribeAlarmsForMetric"): ("cloudwatch:DescribeAlarmsForMetric", 9.0),
-    ("cloudwatch", "DescribeAlarmHistory"): ("cloudwatch:DescribeAlarmHistory", 3.0),
-    ("cloudwatch", "SetAlarmState"): ("cloudwatch:SetAlarmState", 3.0),
-    ("cloudwatch", "PutMetricAlarm"): ("cloudwatch:PutMetricAlarm", 3.0),
-    ("cloudwatch", "DeleteAlarms"): ("cloudwatch:DeleteAlarms", 3.0),
-    ("cloudwatch", "GetMetricData"): ("cloudwatch:GetMetricData", 50.0),
-    ("cloudwatch", "ListMetrics"): ("cloudwatch:ListMetrics", 25.0),
-    ("cloudwatch", "GetMetricStatistics"): ("cloudwatch:GetMetricStatistics", 400.0),
-    ("cloudwatch", "PutMetricData"): ("cloudwatch:PutMetricData", 500.0),
-    ("cloudwatch", "*"): ("cloudwatch:other", 3.0),  # modelled: the lowest listed
-    ("codedeploy", "*"): ("codedeploy", 10.0),  # modelled: no rate is published
+Quota = tuple[str, float]  # (bucket name: calls with the same name share it, requests/s)
+
+
+def _each(service: str, **rates: float) -> dict[tuple[str, str], Quota]:
+    """Operations with a quota of their own, each its own bucket "service:Operation"."""
+    return {(service, op): (f"{service}:{op}", rate) for op, rate in rates.items()}
+
+
+def _pooled(service: str, bucket: str, rate: float, *ops: str) -> dict[tuple[str, str], Quota]:
+    """Operations that share one quota; `*` stands for every operation not listed."""
+    return {(service, op): (bucket, rate) for op in ops}
+
+
+# (service, operation or "*") -> its quota
+_QUOTAS: dict[tuple[str, str], Quota] = {
+    **_each("lambda", GetFunction=100.0, Invoke=1000.0),  # Invoke: not a control-plane call
+    **_pooled("lambda", "lambda:control-plane", 15.0, "*"),
+    **_each(
+        "cloudwatch",
+        DescribeAlarms=9.0,
+        DescribeAlarmsForMetric=9.0,
+        DescribeAlarmHistory=3.0,
+        SetAlarmState=3.0,
+        PutMetricAlarm=3.0,
+        DeleteAlarms=3.0,
+        GetMetricData=50.0,
+        ListMetrics=25.0,
+        GetMetricStatistics=400.0,
+        PutMetricData=500.0,
+    ),
+    **_pooled("cloudwatch", "cloudwatch:other", 3.0, "*"),  # modelled: the lowest listed
+    **_pooled("codedeploy", "codedeploy", 10.0, "*"),  # modelled: no rate is published
     # Parameter Store, standard throughput: the Get* calls share 40 TPS
-    ("ssm", "GetParameter"): ("ssm:get", 40.0),
-    ("ssm", "GetParameters"): ("ssm:get", 40.0),
-    ("ssm", "GetParametersByPath"): ("ssm:get", 40.0),
-    ("ssm", "PutParameter"): ("ssm:PutParameter", 3.0),
-    ("ssm", "*"): ("ssm:other", 10.0),
-    ("logs", "*"): ("logs", 5.0),
+    **_pooled("ssm", "ssm:get", 40.0, "GetParameter", "GetParameters", "GetParametersByPath"),
+    **_each("ssm", PutParameter=3.0),
+    **_pooled("ssm", "ssm:other", 10.0, "*"),
+    **_pooled("logs", "logs", 5.0, "*"),
 }
 
 
-def quota_for(service: str, operation: str) -> tuple[str, float] | None:
+def quota_for(service: str, operation: str) -> Quota | None:
     """The quota a call counts against, or None for services the harness does not pace."""
     return _QUOTAS.get((service, operation)) or _QUOTAS.get((service, "*"))
 
