@@ -23,7 +23,7 @@ import time
 from lambda_gameday.aws import Clients
 from lambda_gameday.config import sandbox_target
 from lambda_gameday.sandbox import Sandbox, SandboxConfig
-from lambda_gameday.synthetics.coldstart import run_cold_starts
+from lambda_gameday.synthetics.coldstart import ProbeTiming, run_cold_starts
 
 
 def main() -> int:
@@ -43,7 +43,9 @@ def main() -> int:
         clients = Clients(target)
         for i in range(args.phases):
             t0 = time.perf_counter()
-            results = run_cold_starts(target, clients=clients, log_deadline_s=args.log_deadline)
+            results = run_cold_starts(
+                target, clients=clients, timing=ProbeTiming(log_deadline_s=args.log_deadline)
+            )
             durations.append(time.perf_counter() - t0)
             probes += len(results)
             failed = [r for r in results if r.outcome != "ok"]

@@ -18,7 +18,11 @@ from lambda_gameday.config import Target, sandbox_target
 from lambda_gameday.sandbox import Sandbox
 from lambda_gameday.stats import LatencyHistogram
 from lambda_gameday.synthetics.availability import Monitor
-from lambda_gameday.synthetics.coldstart import COLDSTART_VARIABLE, probe_cold_start
+from lambda_gameday.synthetics.coldstart import (
+    COLDSTART_VARIABLE,
+    ProbeTiming,
+    probe_cold_start,
+)
 from lambda_gameday.synthetics.conformance import run_conformance
 from lambda_gameday.synthetics.definitions import (
     CheckDefinition,
@@ -234,7 +238,9 @@ def test_cold_start_init_duration_matches_the_sandbox(
         .get("Environment", {})
         .get("Variables", {})
     )
-    result = probe_cold_start(target, fn, warm_requests=3, log_deadline_s=5, poll_s=0.05)
+    result = probe_cold_start(
+        target, fn, warm_requests=3, timing=ProbeTiming(log_deadline_s=5, poll_s=0.05)
+    )
     assert result.outcome == "ok", result.reason
     assert result.cold is not None
     configured = sandbox.config.init_duration_ms

@@ -68,7 +68,7 @@ def coldstart(
     from ..chaos.ledger import Ledger
     from ..exceptions import VerdictFailed
     from ..lock import target_lock
-    from ..synthetics.coldstart import run_cold_starts
+    from ..synthetics.coldstart import ProbeTiming, run_cold_starts
     from ..synthetics.publish import coldstart_table
     from ..synthetics.results import ResultsWriter
 
@@ -84,7 +84,7 @@ def coldstart(
                 chosen,
                 warm_requests=warm,
                 on_result=writer.write,
-                log_deadline_s=log_deadline,
+                timing=ProbeTiming(log_deadline_s=log_deadline),
                 ledger=Ledger(ledger_path),
             )
     console.print(coldstart_table(results, modelled=target.kind == "sandbox"))

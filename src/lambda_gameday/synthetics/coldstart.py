@@ -57,6 +57,7 @@ __all__ = [
     "COLDSTART_VARIABLE",
     "ColdStartResult",
     "InvokeSample",
+    "ProbeTiming",
     "ProvisionedResult",
     "ReportLine",
     "match_reports",
@@ -73,6 +74,15 @@ _REPORT = re.compile(
     r"REPORT RequestId: (?P<id>\S+)\s+Duration: (?P<duration>[\d.]+) ms"
     r"(?:.*?Init Duration: (?P<init>[\d.]+) ms)?"
 )
+
+
+@dataclass(frozen=True)
+class ProbeTiming:
+    """How long the probes wait, and how often they poll while waiting."""
+
+    update_deadline_s: float = 60.0  # for the touched configuration to be applied
+    log_deadline_s: float = 30.0  # for each invocation's REPORT line to reach the logs
+    poll_s: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -346,9 +356,7 @@ def probe_cold_start(
     *,
     warm_requests: int = 5,
     clients: Clients | None = None,
-    update_deadline_s: float = 60.0,
-    log_deadline_s: float = 30.0,
-    poll_s: float = 0.1,
+    timing: ProbeTiming = ProbeTiming(),
     ledger: Ledger | None = None,
 ) -> ColdStartResult:
     """Force and measure one cold start of `function` ($LATEST); see the module docstring."""
@@ -378,10 +386,10 @@ def probe_cold_start(
     try:
         _set_variable(lam, name, touched)
         ledger.mark_injected(entry.id)
-        wait_function_updated(clients, name, update_deadline_s, poll_s)
+        wait_function_updated(clients, name, timing.update_deadline_s, timing.poll_s)
         pairs = [_invoke(lam, name, LATEST)]
         pairs += [_invoke(lam, name, LATEST) for _ in range(warm_requests)]
-        samples = _attach_reports(logs, name, pairs, log_deadline_s, poll_s)
+        samples = _attach_reports(logs, name, pairs, timing.log_deadline_s, timing.poll_s)
     finally:
         try:  # only the touched variable, and only if it still holds the touch
             conflicts = undo_entry(ledger, entry, clients)
@@ -406,8 +414,7 @@ def probe_provisioned(
     *,
     clients: Clients | None = None,
     max_concurrent: int = 5,
-    log_deadline_s: float = 30.0,
-    poll_s: float = 0.1,
+    timing: ProbeTiming = ProbeTiming(),
 ) -> ProvisionedResult:
     """Check that provisioned concurrency declared on `function` is READY and serves warm."""
     clients = clients or Clients(target)
@@ -433,7 +440,7 @@ def probe_provisioned(
     n = max(1, min(declared, max_concurrent, allocated or declared))
     with ThreadPoolExecutor(max_workers=n) as pool:
         pairs = list(pool.map(lambda _: _invoke(lam, name, alias), range(n)))
-    samples = tuple(_attach_reports(logs, name, pairs, log_deadline_s, poll_s))
+    samples = tuple(_attach_reports(logs, name, pairs, timing.log_deadline_s, timing.poll_s))
     cold = [s for s in samples if s.cold]
     unknown = [s for s in samples if s.cold is None]
     if cold:
@@ -453,9 +460,7 @@ def run_cold_starts(
     warm_requests: int = 5,
     clients: Clients | None = None,
     on_result: Callable[[ColdStartResult | ProvisionedResult], None] | None = None,
-    update_deadline_s: float = 60.0,
-    log_deadline_s: float = 30.0,
-    poll_s: float = 0.1,
+    timing: ProbeTiming = ProbeTiming(),
     ledger: Ledger | None = None,
 ) -> list[ColdStartResult | ProvisionedResult]:
     """Probe every function (default: all of the target's), then its provisioned concurrency."""
@@ -468,18 +473,12 @@ def run_cold_starts(
                 fn,
                 warm_requests=warm_requests,
                 clients=clients,
-                update_deadline_s=update_deadline_s,
-                log_deadline_s=log_deadline_s,
-                poll_s=poll_s,
+                timing=timing,
                 ledger=ledger,
             )
         ]
         if fn.provisioned_concurrency > 0:
-            results.append(
-                probe_provisioned(
-                    target, fn, clients=clients, log_deadline_s=log_deadline_s, poll_s=poll_s
-                )
-            )
+            results.append(probe_provisioned(target, fn, clients=clients, timing=timing))
         for result in results:
             out.append(result)
             if on_result is not None:
