@@ -292,6 +292,8 @@ class PolicyBuilder:
                                     "codedeploy:CreateDeployment",
                                     "codedeploy:GetDeployment",
                                     "codedeploy:GetDeploymentGroup",
+                                    # cleanup finds a canary's deployment by its marker
+                                    "codedeploy:ListDeployments",
                                     "codedeploy:StopDeployment",
                                 ],
                                 [self.group_arn(app, group)],

@@ -263,3 +263,70 @@ def test_a_signal_during_an_experiment_is_130_not_a_platform_failure(
     assert "broke" not in out and "OVER budget" not in out
     assert Ledger(ledger).open_entries() == []
     assert snapshot(sandbox_client) == baseline
+
+
+# Dies as SIGKILL would, at the one instant that matters: CreateDeployment has answered and
+# the deployment's own ledger entry is about to be written.
+_KILLED_AFTER_CREATE_DEPLOYMENT = """
+import os, sys
+from lambda_gameday.chaos.ledger import Ledger
+from lambda_gameday.cli import main
+
+record = Ledger.record
+
+def dies_before_the_deployment_entry(self, kind, *args, **kwargs):
+    if kind == "deployment":
+        os._exit(137)
+    return record(self, kind, *args, **kwargs)
+
+Ledger.record = dies_before_the_deployment_entry
+sys.argv = ["gameday", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_kill_before_the_deployment_is_ledgered_still_leaves_nothing_after_cleanup(
+    sandbox: Sandbox, sandbox_client: Callable[[str], Any], target_file: Path, tmp_path: Path
+) -> None:
+    # GIVEN a canary through CodeDeploy whose run dies right after CreateDeployment answered
+    experiment = tmp_path / "canary.json"
+    canary = {**TRIAL["method"][0]}  # type: ignore[index]
+    canary["provider"] = {
+        **canary["provider"],
+        "arguments": {
+            "function_name": "hasivu-dev-health-liveness",
+            "fault": "exception",
+            "via": "codedeploy",
+            "application": "hasivu-dev",
+            "deployment_group": "hasivu-dev-health-liveness",
+        },
+    }
+    experiment.write_text(json.dumps({**TRIAL, "method": [canary]}))
+    baseline = snapshot(sandbox_client)
+    ledger = tmp_path / "ledger.jsonl"
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_AFTER_CREATE_DEPLOYMENT, "chaos", str(experiment),
+         "--target", str(target_file), "--ledger", str(ledger)],
+        env=env(sandbox, ledger), cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert killed.returncode == 137, killed.stdout + killed.stderr
+    cd = sandbox_client("codedeploy")
+    active = cd.list_deployments(
+        applicationName="hasivu-dev",
+        deploymentGroupName="hasivu-dev-health-liveness",
+        includeOnlyStatuses=["Created", "Queued", "InProgress", "Baking", "Ready"],
+    )["deployments"]
+    assert len(active) == 1  # shifting traffic, and no ledger entry names its id
+    assert [e.kind for e in Ledger(ledger).open_entries()] == ["canary"]
+    # WHEN cleanup replays the ledger
+    done = subprocess.run(
+        [sys.executable, "-m", "lambda_gameday.cli", "cleanup", "--ledger", str(ledger)],
+        env=env(sandbox, ledger), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    # THEN it found the deployment by the marker the canary's entry carries, stopped it
+    # (nothing shifts the alias afterwards), and everything is as before
+    assert done.returncode == 0, done.stdout + done.stderr
+    status = cd.get_deployment(deploymentId=active[0])["deploymentInfo"]["status"]
+    assert status == "Stopped"
+    assert Ledger(ledger).open_entries() == []
+    assert snapshot(sandbox_client) == baseline

@@ -221,13 +221,35 @@ def _wait_deployment_ended(cd: CodeDeployClient, dep: str, deadline: float) -> d
 
 
 def _stop_deployment(clients: Clients, step: UndoStep) -> list[str]:
+    """Stop the step's deployment, or every active one of its group that carries its marker."""
+    if "deployment_id" in step:
+        _stop_one(clients, step["deployment_id"])
+        return []
+    cd = clients.codedeploy()
+    app, group, marker = step["application"], step["deployment_group"], step["marker"]
+    ids: list[str] = []
+    with _unless_gone(f"listing the deployments of {app}/{group}"):
+        for page in cd.get_paginator("list_deployments").paginate(
+            applicationName=app,
+            deploymentGroupName=group,
+            includeOnlyStatuses=list(_DEPLOYMENT_ACTIVE),  # type: ignore[arg-type]
+        ):
+            ids += page["deployments"]
+    for dep in ids:
+        with _unless_gone(f"reading deployment {dep}"):
+            info = cd.get_deployment(deploymentId=dep)["deploymentInfo"]
+            if marker in info.get("description", ""):
+                _stop_one(clients, dep)
+    return []
+
+
+def _stop_one(clients: Clients, dep: str) -> None:
     """Stop the deployment and wait until neither it nor a rollback CodeDeploy started for
     it is still moving the alias: StopDeployment answers "Pending" (the stop is
     asynchronous) and an alarm-triggered rollback runs as a deployment of its own, so a
     traffic shift could otherwise land after the alias is restored. Stopped without
     CodeDeploy's rollback: the canary entry's restore_alias step puts the alias back,
     only where it still routes as the fault made it."""
-    dep = step["deployment_id"]
     cd = clients.codedeploy()
     deadline = time.monotonic() + STOP_WAIT_S
     try:
@@ -239,13 +261,12 @@ def _stop_deployment(clients: Clients, step: UndoStep) -> list[str]:
                     cd.stop_deployment(deploymentId=dep, autoRollbackEnabled=False)
         ended = _wait_deployment_ended(cd, dep, deadline)
     except ResourceNotFound:
-        return []
+        return
     rollback = ended.get("rollbackInfo")
     rollback_id = rollback.get("rollbackDeploymentId") if isinstance(rollback, dict) else None
     if isinstance(rollback_id, str) and rollback_id:
         with contextlib.suppress(ResourceNotFound):
             _wait_deployment_ended(cd, rollback_id, deadline)
-    return []
 
 
 def _unsubscribe(clients: Clients, step: UndoStep) -> list[str]:
@@ -345,7 +366,12 @@ def manual_removal(step: UndoStep) -> str:
             return f"aws ssm delete-parameter --name {step['parameter']}"
         return f"restore SSM parameter {step['parameter']} to its previous value"
     if op == "stop_deployment":
-        return f"aws deploy stop-deployment --deployment-id {step['deployment_id']}"
+        if "deployment_id" in step:
+            return f"aws deploy stop-deployment --deployment-id {step['deployment_id']}"
+        return (
+            f"aws deploy stop-deployment for each active deployment of "
+            f"{step['application']}/{step['deployment_group']} described with {step['marker']!r}"
+        )
     if op == "unsubscribe":
         return f"remove subscription {step.get('subscription_arn') or step.get('queue_name')}"
     if op == "cleanup_fis":

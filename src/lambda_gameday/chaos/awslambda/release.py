@@ -9,6 +9,7 @@ discovered by `chaos discover`.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -102,9 +103,12 @@ def latest_published(sc: Scope, function: str) -> str:
     return str(highest)
 
 
-def route_canary(sc: Scope, route: CanaryRoute, stable: str, version: str) -> str | None:
+def route_canary(
+    sc: Scope, route: CanaryRoute, stable: str, version: str, marker: str = ""
+) -> str | None:
     """Send the route's weight of the alias's traffic from `stable` to `version`: by
-    shifting the alias itself, or through a CodeDeploy deployment (its id is returned)."""
+    shifting the alias itself, or through a CodeDeploy deployment (its id is returned; its
+    description carries `marker`)."""
     if route.via != "alias":
         from ..codedeploy.actions import create_lambda_deployment
 
@@ -117,6 +121,7 @@ def route_canary(sc: Scope, route: CanaryRoute, stable: str, version: str) -> st
             stable,
             version,
             route.deployment_config,
+            marker,
         )
     lam = sc.clients.lambda_()
     with aws_errors(f"shifting alias {route.resource}"):
@@ -268,11 +273,26 @@ def ship_canary(
     deployment gets a ledger entry of its own (stopped on undo). Returns once the alias
     routes to the version: that instant, the user-visible injection, is marked on the entry."""
     shipped: dict[str, str | None] = {}
+    marker = ""
+    if route.via != "alias":
+        # A kill between CreateDeployment's answer and the ledger write below would leave a
+        # deployment cleanup cannot name: the entry says, before it exists, how to find it
+        # (run first, so it is stopped before the alias is restored).
+        marker = f"gameday-canary-{uuid.uuid4().hex}"
+        undo = [
+            {
+                "op": "stop_deployment",
+                "application": route.application or "",
+                "deployment_group": route.deployment_group or "",
+                "marker": marker,
+            },
+            *undo,
+        ]
 
     def ship() -> None:
         version = publish()
         shipped["version"] = version
-        deployment = shipped["deployment"] = route_canary(sc, route, stable, version)
+        deployment = shipped["deployment"] = route_canary(sc, route, stable, version, marker)
         if deployment:
             # Recorded before `inject` marks the canary injected: a kill after that mark
             # must find the deployment in the ledger, or cleanup restores the alias while

@@ -26,9 +26,11 @@ def create_lambda_deployment(
     current_version: str,
     target_version: str,
     deployment_config: str | None = None,
+    marker: str = "",
 ) -> str:
     """Start a deployment shifting `alias` from `current_version` to `target_version`
-    (used by `deploy_canary(via="codedeploy")`, which records it in the ledger)."""
+    (used by `deploy_canary(via="codedeploy")`, which records it in the ledger; `marker`
+    goes into its description, for cleanup to find it by)."""
     appspec = {
         "version": 0.0,
         "Resources": [
@@ -55,7 +57,8 @@ def create_lambda_deployment(
                 "revisionType": "AppSpecContent",
                 "appSpecContent": {"content": content},
             },
-            description=f"gameday canary {function}:{alias} {current_version}->{target_version}",
+            description=f"gameday canary {function}:{alias} {current_version}->{target_version}"
+            + (f" [{marker}]" if marker else ""),
             **extra,  # type: ignore[arg-type]
         )
     return got["deploymentId"]
