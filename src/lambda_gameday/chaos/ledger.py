@@ -127,9 +127,10 @@ class UndoStep(TypedDict):
         version published after this number)
     restore_concurrency: function, reserved (before; None = no reservation), after_reserved
     restore_parameter: parameter, value (before; None = delete), after_value, parameter_type
-    stop_deployment: deployment_id, or application + deployment_group + marker (every active
-        deployment of the group whose description carries the marker: written before
-        CreateDeployment, it finds a deployment whose id never reached the ledger)
+    stop_deployment: deployment_id, or application + deployment_group + marker + listed_from
+        (every deployment of the group created since `listed_from`, epoch s, whose description
+        carries the marker: written before CreateDeployment, it finds a deployment whose id
+        never reached the ledger)
     unsubscribe: subscription_arn, or topic_arn + queue_name (every subscription of the queue)
     delete_queue: queue_url or queue_name
     restore_queue_policy: queue_name, policy (None = no policy)
@@ -157,6 +158,7 @@ class UndoStep(TypedDict):
     application: NotRequired[str]
     deployment_group: NotRequired[str]
     marker: NotRequired[str]
+    listed_from: NotRequired[float]
     subscription_arn: NotRequired[str]
     topic_arn: NotRequired[str]
     queue_url: NotRequired[str]

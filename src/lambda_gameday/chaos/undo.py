@@ -17,6 +17,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ..aws import Clients, aws_errors
@@ -221,7 +222,9 @@ def _wait_deployment_ended(cd: CodeDeployClient, dep: str, deadline: float) -> d
 
 
 def _stop_deployment(clients: Clients, step: UndoStep) -> list[str]:
-    """Stop the step's deployment, or every active one of its group that carries its marker."""
+    """Stop the step's deployment, or every one of its group that carries its marker. Marked
+    ones are listed whatever their status: one an alarm already stopped may have a rollback
+    still shifting the alias, which `_stop_one` waits for."""
     if "deployment_id" in step:
         _stop_one(clients, step["deployment_id"])
         return []
@@ -232,7 +235,7 @@ def _stop_deployment(clients: Clients, step: UndoStep) -> list[str]:
         for page in cd.get_paginator("list_deployments").paginate(
             applicationName=app,
             deploymentGroupName=group,
-            includeOnlyStatuses=list(_DEPLOYMENT_ACTIVE),  # type: ignore[arg-type]
+            createTimeRange={"start": datetime.fromtimestamp(step["listed_from"], UTC)},
         ):
             ids += page["deployments"]
     for dep in ids:

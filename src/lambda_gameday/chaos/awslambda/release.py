@@ -285,6 +285,8 @@ def ship_canary(
                 "application": route.application or "",
                 "deployment_group": route.deployment_group or "",
                 "marker": marker,
+                # AWS's clock may be ahead of ours: a margin far beyond any offset we accept
+                "listed_from": time.time() - 600,
             },
             *undo,
         ]
