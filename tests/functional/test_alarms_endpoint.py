@@ -97,9 +97,15 @@ def test_alarm_goes_insufficient_data_to_alarm_with_history_and_notification(
     assert alarm["StateTransitionedTimestamp"].timestamp() == pytest.approx(event.at, abs=0.002)
     assert alarm["StateTransitionedTimestamp"] > created
 
-    history = cw.describe_alarm_history(AlarmName="failures-high")["AlarmHistoryItems"]
-    kinds = [h["HistoryItemType"] for h in history]
-    assert {"ConfigurationUpdate", "StateUpdate", "Action"} <= set(kinds)
+    # the action runs after the state change is recorded (asynchronously on AWS): wait for it
+    deadline = time.monotonic() + 5
+    while True:
+        history = cw.describe_alarm_history(AlarmName="failures-high")["AlarmHistoryItems"]
+        kinds = {h["HistoryItemType"] for h in history}
+        if "Action" in kinds or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert {"ConfigurationUpdate", "StateUpdate", "Action"} <= kinds
     update = next(h for h in history if h["HistoryItemType"] == "StateUpdate")  # newest first
     assert update["HistorySummary"] == "Alarm updated from OK to ALARM"
     assert json.loads(update["HistoryData"])["newState"]["stateValue"] == "ALARM"
