@@ -114,3 +114,15 @@ def env(sandbox: Sandbox, ledger: Path) -> dict[str, str]:
     out.update(sandbox.env())
     out.update(GAMEDAY_API_URL=sandbox.api_url, GAMEDAY_LEDGER=str(ledger), PYTHONUNBUFFERED="1")
     return out
+
+
+def assert_started_insufficient(sandbox: Sandbox, alarm: dict[str, Any]) -> None:
+    """A new alarm starts INSUFFICIENT_DATA ("Unchecked: Initial alarm creation"). Its first
+    evaluation comes at its next cadence boundary, which a slow start may already have
+    crossed: then the twin's ground truth must show it left INSUFFICIENT_DATA from there."""
+    if alarm["StateValue"] == "INSUFFICIENT_DATA":
+        assert alarm["StateReason"] == "Unchecked: Initial alarm creation"
+        return
+    first = sandbox.truth.wait_for("alarm", alarm["AlarmName"], timeout=5)
+    assert first is not None, f"{alarm['AlarmName']} is {alarm['StateValue']} with no transition"
+    assert (first.detail["old"], first.detail["new"]) == ("INSUFFICIENT_DATA", alarm["StateValue"])

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from sandbox_helpers import assert_started_insufficient
 
 from lambda_gameday.chaos.sns.actions import queue_policy
 from lambda_gameday.sandbox import Sandbox, SandboxConfig
@@ -71,8 +72,7 @@ def test_alarm_goes_insufficient_data_to_alarm_with_history_and_notification(
     # GIVEN a new alarm (2 of 2 periods, missing data not breaching, like the seed's)
     _put_alarm(aws, "failures-high", topic, TreatMissingData="notBreaching")
     (alarm,) = cw.describe_alarms(AlarmNames=["failures-high"])["MetricAlarms"]
-    assert alarm["StateValue"] == "INSUFFICIENT_DATA"
-    assert alarm["StateReason"] == "Unchecked: Initial alarm creation"
+    assert_started_insufficient(sb, alarm)
     created = alarm["StateTransitionedTimestamp"]
 
     # WHEN breaching values arrive every ~100 ms (bounded: 8 s at most)
