@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from sandbox_helpers import assert_started_insufficient
+from sandbox_helpers import assert_started_insufficient, wait_until
 
 from lambda_gameday.chaos.sns.actions import queue_policy
 from lambda_gameday.sandbox import Sandbox, SandboxConfig
@@ -98,13 +98,12 @@ def test_alarm_goes_insufficient_data_to_alarm_with_history_and_notification(
     assert alarm["StateTransitionedTimestamp"] > created
 
     # the action runs after the state change is recorded (asynchronously on AWS): wait for it
-    deadline = time.monotonic() + 5
-    while True:
-        history = cw.describe_alarm_history(AlarmName="failures-high")["AlarmHistoryItems"]
-        kinds = {h["HistoryItemType"] for h in history}
-        if "Action" in kinds or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
+    def history_with_action() -> list[dict[str, Any]]:
+        items = cw.describe_alarm_history(AlarmName="failures-high")["AlarmHistoryItems"]
+        return items if any(h["HistoryItemType"] == "Action" for h in items) else []
+
+    history = wait_until(history_with_action, timeout=5, interval=0.05)
+    kinds = {h["HistoryItemType"] for h in history}
     assert {"ConfigurationUpdate", "StateUpdate", "Action"} <= kinds
     update = next(h for h in history if h["HistoryItemType"] == "StateUpdate")  # newest first
     assert update["HistorySummary"] == "Alarm updated from OK to ALARM"
