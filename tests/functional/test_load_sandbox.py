@@ -213,12 +213,14 @@ def test_latency_in_the_canary_fails_its_threshold_but_not_the_stable_versions(
     base_p95 = base.results.latency(version=stable).percentile_ms(95)
     assert base.results.latency(version=stable).count >= 40, base.results.count
     # ... a latency far above it (>= 10x, at least 1 s; the extension takes whole seconds)
-    # and a threshold halfway: >= 5x the stable p95 of a moment ago, far below the canary's
     # ... but below the function's timeout: a longer one times the canary's requests out, and
     # a timed-out answer names no version (a loaded box once asked for 7 s of a 3 s timeout)
     timeout_s = int(aws.get_function_configuration(FunctionName=liveness)["Timeout"])
     latency_s = min(max(1, math.ceil(10 * base_p95 / 1000)), timeout_s - 1)
-    limit = latency_s * 1000 / 2
+    # ... and a threshold at 80 % of it: every canary request waits the whole injected
+    # latency, so the canary fails it by construction, and the stable version keeps the
+    # widest margin the cap leaves (a loaded box's stable p95 of 650 ms against 1.6 s)
+    limit = latency_s * 1000 * 0.8
     # ... and chaostoolkit-aws's add_latency (always) on $LATEST, published as the canary
     # and weighted into the production alias at 10 %, with the extension layer of the
     # function's own Region (chaostoolkit-aws's default is us-east-1's, which Lambda
