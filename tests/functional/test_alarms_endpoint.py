@@ -125,17 +125,20 @@ def test_alarm_goes_insufficient_data_to_alarm_with_history_and_notification(
     assert body["NewStateReason"] == alarm["StateReason"]
 
     # WHEN the alarm is re-put (an update) THEN it keeps its state (moto would reset it)
-    seen = len(sb.truth.events("alarm", "failures-high"))
     _put_alarm(aws, "failures-high", topic, Threshold=6.0, TreatMissingData="notBreaching")
     (again,) = cw.describe_alarms(AlarmNames=["failures-high"])["MetricAlarms"]
+    read_at = time.time()
     assert again["Threshold"] == 6.0
     if again["StateValue"] != "ALARM":
-        # a stall past two 1 s periods lets the now-missing data evaluate to OK: then ground
-        # truth shows that evaluation out of ALARM, not a reset to INSUFFICIENT_DATA
-        later = sb.truth.events("alarm", "failures-high")[seen:]
-        assert [(e.detail["old"], e.detail["new"]) for e in later] == [("ALARM", "OK")]
+        # a stall past two 1 s periods since the last breaching value (before the re-put or
+        # after it) lets the missing data evaluate to OK: then ground truth shows that one
+        # evaluation out of ALARM (the state is set just before it is recorded), not a reset
         assert again["StateValue"] == "OK"
+        sb.truth.wait_for("alarm", "failures-high", timeout=5, after=event.at, old="ALARM")
+        later = [e for e in sb.truth.events("alarm", "failures-high") if e.at > event.at]
+        assert [(e.detail["old"], e.detail["new"]) for e in later] == [("ALARM", "OK")]
         assert str(later[0].detail["reason"]).startswith("Threshold Crossed")
+        assert later[0].at <= read_at  # the OK that was read, not one made while waiting
 
     # WHEN set_alarm_state moves it to OK THEN no ALARM notification is sent again
     cw.set_alarm_state(AlarmName="failures-high", StateValue="OK", StateReason="manual")
